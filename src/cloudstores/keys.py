@@ -1,0 +1,96 @@
+"""Validation of object keys, record ids and workspace names.
+
+Everything here runs before the first request: a bad name is a clear error and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cloudstores.errors import InvalidIdError, InvalidKeyError
+
+__all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_KEY_BYTES",
+    "MAX_WORKSPACE_LENGTH",
+    "join_key",
+    "validate_id",
+    "validate_key",
+    "validate_prefix",
+    "validate_workspace",
+]
+
+MAX_KEY_BYTES = 1024
+MAX_ID_LENGTH = 256
+MAX_WORKSPACE_LENGTH = 63
+
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def validate_key(key: object) -> str:
+    """Return ``key`` if it is a usable relative object key, else raise InvalidKeyError.
+
+    A key is non-empty text of at most 1,024 UTF-8 bytes, relative (no leading
+    ``/``), with no empty, ``.`` or ``..`` segments and no control characters.
+    """
+    if not isinstance(key, str):
+        raise InvalidKeyError(f"object key must be str, not {type(key).__name__}")
+    if not key:
+        raise InvalidKeyError("object key is empty")
+    _check_key_text(key, what="object key")
+    if key.endswith("/"):
+        raise InvalidKeyError(f"object key {key!r} ends with '/'", key=key)
+    return key
+
+
+def validate_prefix(prefix: object) -> str:
+    """Return a list prefix: '' or key text, which may end with '/'."""
+    if not isinstance(prefix, str):
+        raise InvalidKeyError(f"prefix must be str, not {type(prefix).__name__}")
+    if prefix:
+        _check_key_text(prefix.rstrip("/") or "/", what="prefix")
+    return prefix
+
+
+def _check_key_text(key: str, *, what: str) -> None:
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise InvalidKeyError(f"{what} is longer than {MAX_KEY_BYTES} bytes", key=key[:64] + "...")
+    if key.startswith("/"):
+        raise InvalidKeyError(f"{what} {key!r} must be relative (no leading '/')", key=key)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in key):
+        raise InvalidKeyError(f"{what} {key!r} contains a control character", key=key)
+    if "\\" in key:
+        raise InvalidKeyError(f"{what} {key!r} contains a backslash", key=key)
+    for segment in key.split("/"):
+        if segment in ("", ".", ".."):
+            raise InvalidKeyError(f"{what} {key!r} has an empty, '.' or '..' segment", key=key)
+
+
+def validate_id(value: object, *, what: str = "id", max_length: int = MAX_ID_LENGTH) -> str:
+    """Return ``value`` if it is a usable record id: ``[A-Za-z0-9._-]``, 1..max_length, no ``..``.
+
+    Ids become one key segment each, so a valid id can never reach another
+    workspace's or record's keys.
+    """
+    if not isinstance(value, str):
+        raise InvalidIdError(f"{what} must be str, not {type(value).__name__}")
+    if not value:
+        raise InvalidIdError(f"{what} is empty")
+    if len(value) > max_length:
+        raise InvalidIdError(f"{what} is longer than {max_length} characters: {value[:40]!r}...")
+    if not _NAME.fullmatch(value):
+        raise InvalidIdError(f"{what} {value!r} may only hold letters, digits, '.', '_' and '-'")
+    if ".." in value or value == ".":
+        raise InvalidIdError(f"{what} {value!r} must not contain '..' or be '.'")
+    return value
+
+
+def validate_workspace(value: object) -> str:
+    """Return ``value`` if it is a usable workspace name (1..63 of ``[A-Za-z0-9._-]``)."""
+    return validate_id(value, what="workspace", max_length=MAX_WORKSPACE_LENGTH)
+
+
+def join_key(*parts: str) -> str:
+    """Join key parts with '/', ignoring empty parts."""
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))

@@ -1,0 +1,126 @@
+"""Test helpers: a bucket wrapper that injects faults, deterministically from a seed.
+
+``FaultyBucket`` sits *below* the retry layer: it wraps another bucket's single
+requests, so the retries, backoff and put-id reconciliation of :class:`Bucket` run
+exactly as they would against a flaky network::
+
+    inner = cloudstores.open_bucket("memory://t")
+    flaky = FaultyBucket(inner, after=0.2, seed=7)     # 20%: write lands, caller times out
+    async with flaky:
+        await flaky.put("k", b"v")                     # succeeds exactly once
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import TypeVar
+
+from cloudstores.bucket.base import Bucket, ListPage
+from cloudstores.bucket.types import ObjectInfo, PutMode, StoredObject, Version
+from cloudstores.errors import BackendUnavailableError, StoreTimeoutError, ThrottledError
+from cloudstores.retry import RetryConfig
+
+__all__ = ["FaultyBucket"]
+
+T = TypeVar("T")
+ALL_OPS = frozenset({"put", "get", "head", "list", "delete"})
+
+
+class FaultyBucket(Bucket):
+    """Wrap ``inner`` and fail a chosen fraction of its requests.
+
+    Each request draws once from a seeded generator and meets at most one fault:
+
+    Args:
+        before: fraction that fail before reaching the backend (503, nothing happened).
+        after: fraction that reach the backend and succeed there, but the caller sees
+            a timeout (the ambiguous case conditional writes must reconcile).
+        throttle: fraction answered with a throttling error before reaching the backend.
+        reset: fraction whose connection is reset before reaching the backend.
+        ops: which operations may fail (default all: put, get, head, list, delete).
+        match: optional ``(op, full_key) -> bool``; only matching requests may fail.
+        seed: seed of the generator.
+        retry: the wrapper's own retry policy (the inner bucket's is not used).
+
+    ``injected`` counts the faults injected, by kind.
+    """
+
+    def __init__(
+        self,
+        inner: Bucket,
+        *,
+        before: float = 0.0,
+        after: float = 0.0,
+        throttle: float = 0.0,
+        reset: float = 0.0,
+        ops: Collection[str] = ALL_OPS,
+        match: Callable[[str, str], bool] | None = None,
+        seed: int = 0,
+        retry: RetryConfig | None = None,
+        max_in_flight: int | None = None,
+    ) -> None:
+        if before + after + throttle + reset > 1.0:
+            raise ValueError("fault fractions add up to more than 1")
+        super().__init__(name=inner.name, prefix=inner.prefix,
+                         retry=retry or RetryConfig(initial_backoff=0.001, max_backoff=0.01),
+                         max_in_flight=max_in_flight)
+        self.scheme = inner.scheme
+        self.inner = inner
+        self.before, self.after, self.throttle, self.reset = before, after, throttle, reset
+        self.ops = frozenset(ops)
+        self.match = match
+        self._rng = random.Random(seed)
+        self.injected: Counter[str] = Counter()
+
+    @property
+    def url(self) -> str:
+        return self.inner.url
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def _faulty(self, op: str, key: str, call: Callable[[], Awaitable[T]]) -> T:
+        if op not in self.ops or (self.match is not None and not self.match(op, key)):
+            return await call()
+        draw = self._rng.random()
+        where = f"{op} {key!r}"
+        if draw < self.before:
+            self.injected["before"] += 1
+            raise BackendUnavailableError(f"injected 503 before {where}", key=key)
+        draw -= self.before
+        if draw < self.throttle:
+            self.injected["throttle"] += 1
+            raise ThrottledError(f"injected throttling on {where}", key=key)
+        draw -= self.throttle
+        if draw < self.reset:
+            self.injected["reset"] += 1
+            raise BackendUnavailableError(f"injected connection reset on {where}", key=key)
+        draw -= self.reset
+        result = await call()
+        if draw < self.after:
+            self.injected["after"] += 1
+            raise StoreTimeoutError(f"injected timeout after {where} succeeded", key=key)
+        return result
+
+    async def _put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
+                   metadata: Mapping[str, str]) -> Version:
+        return await self._faulty("put", key, lambda: self.inner._put(
+            key, data, mode=mode, content_type=content_type, metadata=metadata))
+
+    async def _get(self, key: str) -> StoredObject:
+        return await self._faulty("get", key, lambda: self.inner._get(key))
+
+    async def _head(self, key: str) -> ObjectInfo:
+        return await self._faulty("head", key, lambda: self.inner._head(key))
+
+    async def _delete(self, key: str) -> None:
+        await self._faulty("delete", key, lambda: self.inner._delete(key))
+
+    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+        return await self._faulty("list", prefix,
+                                  lambda: self.inner._list_page(prefix, start_after, token))

@@ -1,0 +1,92 @@
+"""Shared fixtures: the five backends, with real emulators for the three clouds.
+
+Emulators start on first use, once per session, on 127.0.0.1 free ports, and stop at
+the end. Their logs live in the session's tmp dir; a failing test prints their tails.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cloudstores
+from tests.emulators import Emulator
+
+BACKENDS = ["memory", "file", "s3", "azure", "gcs"]
+CLOUDS = {"s3": "tests.emulators.moto_s3", "azure": "tests.emulators.azurite",
+          "gcs": "tests.emulators.fake_gcs"}
+
+_started: dict[str, Emulator] = {}
+
+
+class EmulatorPool:
+    """Starts each cloud emulator on first request; stops them all at session end."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+
+    def get(self, cloud: str) -> Emulator:
+        if cloud not in _started:
+            module = importlib.import_module(CLOUDS[cloud])
+            _started[cloud] = module.start(self.log_dir)
+        return _started[cloud]
+
+    def new_bucket_url(self, cloud: str, **kwargs: Any) -> str:
+        module = importlib.import_module(CLOUDS[cloud])
+        url: str = module.new_bucket_url(self.get(cloud), **kwargs)
+        return url
+
+
+@pytest.fixture(scope="session")
+def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorPool]:
+    pool = EmulatorPool(tmp_path_factory.mktemp("emulator-logs"))
+    yield pool
+    for emulator in _started.values():
+        emulator.stop()
+    _started.clear()
+
+
+@pytest.fixture
+def make_bucket_url(emulators: EmulatorPool, tmp_path: Path) -> Any:
+    """``make_bucket_url(backend)``: the URL of a fresh, empty bucket on that backend."""
+
+    def make(backend: str) -> str:
+        if backend == "memory":
+            return f"memory://{uuid.uuid4().hex}/pre"
+        if backend == "file":
+            root = tmp_path / f"bucket-{uuid.uuid4().hex[:8]}"
+            root.mkdir()
+            return f"file://{root}?fsync=false"
+        return emulators.new_bucket_url(backend)
+
+    return make
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def bucket_url(backend: str, make_bucket_url: Any) -> str:
+    return str(make_bucket_url(backend))
+
+
+@pytest.fixture
+async def bucket(bucket_url: str) -> AsyncIterator[cloudstores.Bucket]:
+    async with cloudstores.open_bucket(bucket_url) as opened:
+        yield opened
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for name, emulator in _started.items():
+            report.sections.append((f"{name} emulator log (tail)", emulator.log_tail()))
