@@ -1,35 +1,41 @@
-"""moto server (S3) in this process, on a real HTTP port."""
+"""moto server (S3) in its own process, on a real HTTP port.
+
+A separate process rather than moto's in-process ThreadedMotoServer: the emulator then
+does not compete with the test's client for this interpreter's GIL.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
-from tests.emulators import Emulator, free_port, wait_until_answers
+from tests.emulators import Emulator, free_port, stop_process, wait_until_answers
 
 REGION = "us-east-1"
 
 
 def start(log_dir: Path) -> Emulator:
-    from moto.server import ThreadedMotoServer
-
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", REGION)):
+        os.environ.setdefault(name, value)
     log_path = log_dir / "moto.log"
-    handler = logging.FileHandler(log_path)
-    for name in ("werkzeug", "moto"):
-        logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        logger.propagate = False
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
     endpoint = f"http://127.0.0.1:{port}"
-    wait_until_answers(endpoint + "/moto-api/")
-    return Emulator(name="moto", endpoint=endpoint, log_path=log_path, stop=server.stop)
+    try:
+        wait_until_answers(endpoint + "/moto-api/", proc=proc)
+    except Exception:
+        stop_process(proc)
+        raise
+    return Emulator(name="moto", endpoint=endpoint, log_path=log_path,
+                    stop=lambda: stop_process(proc))
 
 
 def new_bucket_url(emulator: Emulator, *, object_lock: bool = False) -> str:

@@ -1,0 +1,86 @@
+"""Azurite (Azure Blob Storage emulator, npm ``azurite``) in a child process."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from tests.emulators import Emulator, free_port, stop_process, wait_until_answers
+
+ACCOUNT = "devstoreaccount1"
+# The well-known, public key of Azurite's development account (not a secret).
+ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _binary() -> str:
+    local = REPO_ROOT / "node_modules" / ".bin" / "azurite-blob"
+    if local.exists():
+        return str(local)
+    found = shutil.which("azurite-blob")
+    if found:
+        return found
+    raise RuntimeError(
+        f"azurite-blob not found: run `npm ci` in {REPO_ROOT} (package.json pins azurite)"
+    )
+
+
+def connection_string(endpoint: str) -> str:
+    """The dev account's connection string for an Azurite blob endpoint."""
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+        f"BlobEndpoint={endpoint}/{ACCOUNT};"
+    )
+
+
+def start(log_dir: Path) -> Emulator:
+    """Start ``azurite-blob`` in memory on a free 127.0.0.1 port; log to ``azurite.log``."""
+    binary = _binary()
+    port = free_port()
+    log_path = log_dir / "azurite.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the process
+    cmd = [
+        binary,
+        "--blobHost", "127.0.0.1",
+        "--blobPort", str(port),
+        "--inMemoryPersistence",
+        "--skipApiVersionCheck",
+        "--loose",
+    ]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+
+    def stop() -> None:
+        try:
+            stop_process(proc)
+        finally:
+            log.close()
+
+    try:
+        wait_until_answers(f"{endpoint}/{ACCOUNT}?comp=list", proc=proc)
+    except BaseException:
+        stop()
+        raise
+    return Emulator(
+        name="azurite",
+        endpoint=endpoint,
+        log_path=log_path,
+        stop=stop,
+        extra={"connection_string": connection_string(endpoint)},
+    )
+
+
+def new_bucket_url(emulator: Emulator) -> str:
+    """Create a fresh container and return its ``az://`` URL (prefix ``/pre``)."""
+    from azure.storage.blob import BlobServiceClient
+
+    name = f"t-{uuid.uuid4().hex[:20]}"
+    conn = emulator.extra.get("connection_string") or connection_string(emulator.endpoint)
+    with BlobServiceClient.from_connection_string(conn) as service:
+        service.create_container(name)
+    return f"az://{name}/pre?connection_string={quote(conn, safe='')}"
