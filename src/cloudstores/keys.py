@@ -11,6 +11,7 @@ import re
 from cloudstores.errors import InvalidIdError, InvalidKeyError
 
 __all__ = [
+    "DEFAULT_WORKSPACE",
     "MAX_ID_LENGTH",
     "MAX_KEY_BYTES",
     "MAX_WORKSPACE_LENGTH",
@@ -19,11 +20,15 @@ __all__ = [
     "validate_key",
     "validate_prefix",
     "validate_workspace",
+    "workspace_prefix",
 ]
 
 MAX_KEY_BYTES = 1024
 MAX_ID_LENGTH = 256
 MAX_WORKSPACE_LENGTH = 63
+DEFAULT_WORKSPACE = "default"
+"""The workspace used when none is named: one ordinary, documented namespace (like
+py-code-mode's unscoped store), never a view of all workspaces."""
 
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -94,3 +99,8 @@ def validate_workspace(value: object) -> str:
 def join_key(*parts: str) -> str:
     """Join key parts with '/', ignoring empty parts."""
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
+
+
+def workspace_prefix(workspace: str) -> str:
+    """``ws/{workspace}/``: the prefix every key of that workspace lies under."""
+    return f"ws/{validate_workspace(workspace)}/"

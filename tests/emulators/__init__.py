@@ -32,7 +32,7 @@ class Emulator:
     stop: Callable[[], None]
     extra: dict[str, str] = field(default_factory=dict)
 
-    def log_tail(self, lines: int = 40) -> str:
+    def log_tail(self, lines: int = 15) -> str:
         try:
             text = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
