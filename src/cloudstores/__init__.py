@@ -4,15 +4,24 @@ The public face::
 
     import cloudstores
 
+    async with cloudstores.open_stores("s3://bucket/prefix?region=eu-west-1",
+                                       workspace="client-a") as stores:
+        await stores.artifacts.store(cloudstores.Artifact(id="a1", run_id="r1", content={}))
+        await stores.audit.append("security", {"event": "login", "user": "u1"})
+
     async with cloudstores.open_bucket("file:///tmp/demo") as bucket:
         version = await bucket.put("a/b.json", b"{}")                    # create-only
         await bucket.put("a/b.json", b"[]", mode=cloudstores.IfMatch(version))
 
 Importing this package loads no cloud SDK: each driver imports its SDK when a bucket
-of its scheme is opened.
+of its scheme is opened. The store layer (pydantic models, signing) loads on first use
+of one of its names.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from cloudstores import errors
 from cloudstores.bucket import (
@@ -24,18 +33,85 @@ from cloudstores.bucket import (
     Version,
     open_bucket,
 )
+from cloudstores.keys import DEFAULT_WORKSPACE
 from cloudstores.retry import RetryConfig
 
+if TYPE_CHECKING:
+    from cloudstores.models import (
+        Artifact,
+        ExecutionRecord,
+        Lineage,
+        ReindexReport,
+        RunSummary,
+        WorkflowSnapshot,
+    )
+    from cloudstores.stores.artifacts import ArtifactOptions, ArtifactStore
+    from cloudstores.stores.audit import (
+        AuditEntry,
+        AuditOptions,
+        AuditStore,
+        Checkpoint,
+        Ed25519Signer,
+        Ed25519Verifier,
+        Signer,
+        Verifier,
+        VerifyReport,
+    )
+    from cloudstores.stores.executions import ExecutionStore
+    from cloudstores.stores.workspace import Stores, open_stores
+
+_LAZY = {
+    "cloudstores.models": ["Artifact", "ExecutionRecord", "Lineage", "ReindexReport",
+                           "RunSummary", "WorkflowSnapshot"],
+    "cloudstores.stores.artifacts": ["ArtifactOptions", "ArtifactStore"],
+    "cloudstores.stores.executions": ["ExecutionStore"],
+    "cloudstores.stores.audit": ["AuditEntry", "AuditOptions", "AuditStore", "Checkpoint",
+                                 "Ed25519Signer", "Ed25519Verifier", "Signer", "Verifier",
+                                 "VerifyReport"],
+    "cloudstores.stores.workspace": ["Stores", "open_stores"],
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
 __all__ = [
+    "DEFAULT_WORKSPACE",
+    "Artifact",
+    "ArtifactOptions",
+    "ArtifactStore",
+    "AuditEntry",
+    "AuditOptions",
+    "AuditStore",
     "Bucket",
+    "Checkpoint",
+    "Ed25519Signer",
+    "Ed25519Verifier",
+    "ExecutionRecord",
+    "ExecutionStore",
     "IfMatch",
+    "Lineage",
     "ObjectInfo",
     "PutMode",
+    "ReindexReport",
     "RetryConfig",
+    "RunSummary",
+    "Signer",
     "StoredObject",
+    "Stores",
+    "Verifier",
+    "VerifyReport",
     "Version",
+    "WorkflowSnapshot",
     "errors",
     "open_bucket",
+    "open_stores",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cloudstores' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
