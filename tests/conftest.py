@@ -7,6 +7,7 @@ the end. Their logs live in the session's tmp dir; a failing test prints their t
 from __future__ import annotations
 
 import importlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,13 @@ import cloudstores
 from tests.emulators import Emulator
 
 BACKENDS = ["memory", "file", "s3", "azure", "gcs"]
+# Real clouds are opt-in: set e.g. CLOUDSTORES_REAL_S3_URL=s3://bucket/some/prefix?region=..
+# (an empty prefix of a bucket you own; every test writes under a fresh sub-prefix) and
+# the whole suite runs there too, as backend "real-s3". Without the variable nothing is
+# added, so nothing is skipped.
+REAL = {f"real-{cloud}": url for cloud in ("s3", "azure", "gcs")
+        if (url := os.environ.get(f"CLOUDSTORES_REAL_{cloud.upper()}_URL"))}
+BACKENDS += sorted(REAL)
 CLOUDS = {"s3": "tests.emulators.moto_s3", "azure": "tests.emulators.azurite",
           "gcs": "tests.emulators.fake_gcs"}
 
@@ -58,6 +66,10 @@ def make_bucket_url(emulators: EmulatorPool, tmp_path: Path) -> Any:
     def make(backend: str) -> str:
         if backend == "memory":
             return f"memory://{uuid.uuid4().hex}/pre"
+        if backend in REAL:  # opt-in real cloud: a fresh sub-prefix per test
+            base, _, query = REAL[backend].partition("?")
+            fresh = f"{base.rstrip('/')}/cloudstores-test-{uuid.uuid4().hex[:12]}"
+            return f"{fresh}?{query}" if query else fresh
         if backend == "file":
             root = tmp_path / f"bucket-{uuid.uuid4().hex[:8]}"
             root.mkdir()
