@@ -70,7 +70,11 @@ class Module:
         return out
 
     def resources(self, rtype: str) -> dict[str, dict[str, Any]]:
-        return {k.split(".", 1)[1]: v for k, v in self._labelled("resource").items() if k.split(".", 1)[0] == rtype}
+        return {
+            k.split(".", 1)[1]: v
+            for k, v in self._labelled("resource").items()
+            if k.split(".", 1)[0] == rtype
+        }
 
     def resource(self, rtype: str, name: str = "this") -> dict[str, Any]:
         found = self.resources(rtype)
@@ -175,7 +179,9 @@ def test_provider_versions_are_pinned(module: Module) -> None:
     assert len(providers) == 1
     (spec,) = providers.values()
     assert spec["source"].startswith("hashicorp/")
-    assert "<" in spec["version"] and ">=" in spec["version"], "provider needs a lower and an upper bound"
+    assert "<" in spec["version"] and ">=" in spec["version"], (
+        "provider needs a lower and an upper bound"
+    )
 
 
 def test_example_root_module_uses_the_module(module: Module) -> None:
@@ -211,11 +217,15 @@ def test_prefix_and_workspace_validated(module: Module) -> None:
         assert not prefix_rx.fullmatch(bad), bad
     assert any('strcontains(var.prefix, "..")' in c for c in _validations(variables["prefix"]))
     (ws_rx,) = _regexes(" ".join(_validations(variables["workspace"])), "var.workspace")
-    assert ws_rx.fullmatch("team-a.prod_1") and not ws_rx.fullmatch("a/b") and not ws_rx.fullmatch("")
+    assert (
+        ws_rx.fullmatch("team-a.prod_1") and not ws_rx.fullmatch("a/b") and not ws_rx.fullmatch("")
+    )
 
 
 def test_no_hardcoded_public_access(module: Module) -> None:
-    assert "allUsers" not in module.text.replace("allUsers and allAuthenticatedUsers are not allowed", "")
+    assert "allUsers" not in module.text.replace(
+        "allUsers and allAuthenticatedUsers are not allowed", ""
+    )
     assert '"public-read' not in module.text
     assert "force_destroy = true" not in module.text.replace(" ", "").replace("=", " = ")
 
@@ -239,7 +249,12 @@ def test_s3_object_lock_and_versioning(aws: Module) -> None:
 
 def test_s3_public_access_blocked_and_acls_disabled(aws: Module) -> None:
     pab = aws.resource("aws_s3_bucket_public_access_block")
-    for key in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+    for key in (
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ):
         assert pab[key] is True, key
     ownership = aws.resource("aws_s3_bucket_ownership_controls")
     assert _one(ownership["rule"])["object_ownership"] == "BucketOwnerEnforced"
@@ -265,7 +280,11 @@ def _bucket_policy(aws: Module) -> list[dict[str, Any]]:
 
 def test_s3_bucket_policy_denies_non_tls(aws: Module) -> None:
     statements = _bucket_policy(aws)
-    tls = [s for s in statements if s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"]
+    tls = [
+        s
+        for s in statements
+        if s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
     assert len(tls) == 1
     (stmt,) = tls
     assert stmt["Effect"] == "Deny" and stmt["Principal"] == "*" and stmt["Action"] == "s3:*"
@@ -279,13 +298,17 @@ def test_s3_bucket_policy_requires_if_none_match_on_immutable_prefixes(aws: Modu
     cond = [s for s in statements if "Null" in s["Condition"]]
     assert len(cond) == 1
     (stmt,) = cond
-    assert stmt["Effect"] == "Deny" and stmt["Principal"] == "*" and stmt["Action"] == "s3:PutObject"
+    assert (
+        stmt["Effect"] == "Deny" and stmt["Principal"] == "*" and stmt["Action"] == "s3:PutObject"
+    )
     assert stmt["Condition"]["Null"] == {"s3:if-none-match": "true"}
     # CreateMultipartUpload / UploadPart cannot carry the header: exempted.
     assert stmt["Condition"]["Bool"] == {"s3:ObjectCreationOperation": "true"}
     assert stmt["Resource"] == "${local.immutable_object_arns}"
     arns = aws.locals()["immutable_object_arns"]
-    assert arns == [f"${{local.bucket_arn}}/${{local.key_root}}ws/*/{p}/*" for p in IMMUTABLE_PREFIXES]
+    assert arns == [
+        f"${{local.bucket_arn}}/${{local.key_root}}ws/*/{p}/*" for p in IMMUTABLE_PREFIXES
+    ]
 
 
 def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -293,7 +316,9 @@ def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _allowed_actions(doc: dict[str, Any]) -> set[str]:
-    return {a for s in _statements(doc) if s.get("effect", "Allow") == "Allow" for a in s["actions"]}
+    return {
+        a for s in _statements(doc) if s.get("effect", "Allow") == "Allow" for a in s["actions"]
+    }
 
 
 def test_s3_writer_policy_cannot_delete_or_bypass(aws: Module) -> None:
@@ -311,10 +336,19 @@ def test_s3_writer_policy_cannot_delete_or_bypass(aws: Module) -> None:
         assert "Delete" not in action and "Bypass" not in action and "*" not in action
     denies = [s for s in _statements(writer) if s.get("effect") == "Deny"]
     denied = {a for s in denies for a in s["actions"]}
-    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention", "s3:PutObjectRetention"):
+    for action in (
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:BypassGovernanceRetention",
+        "s3:PutObjectRetention",
+    ):
         assert action in denied
     # Create-only for the writer everywhere, not only on the four prefixes.
-    conditional = [s for s in denies if any(c["variable"] == "s3:if-none-match" for c in s.get("condition", []))]
+    conditional = [
+        s
+        for s in denies
+        if any(c["variable"] == "s3:if-none-match" for c in s.get("condition", []))
+    ]
     assert conditional and conditional[0]["actions"] == ["s3:PutObject"]
 
 
@@ -323,7 +357,7 @@ def test_s3_reader_and_auditor_are_read_only(aws: Module) -> None:
         doc = aws.data("aws_iam_policy_document", name)
         assert all(s.get("effect") == "Allow" for s in _statements(doc))
         for action in _allowed_actions(doc):
-            service, verb = action.split(":")
+            _service, verb = action.split(":")
             assert verb.startswith(("Get", "List", "Decrypt", "DescribeKey")), f"{name}: {action}"
 
 
@@ -337,7 +371,11 @@ def test_s3_policies_scoped_to_prefix_or_workspace(aws: Module) -> None:
             if stmt.get("effect") == "Deny":
                 continue
             for resource in stmt["resources"]:
-                assert resource in ("${local.scoped_object_arn}", "${local.bucket_arn}", "${local.kms_key_arn}"), resource
+                assert resource in (
+                    "${local.scoped_object_arn}",
+                    "${local.bucket_arn}",
+                    "${local.kms_key_arn}",
+                ), resource
     for name in ("writer", "reader", "auditor"):
         assert name + "_policy_json" in aws.outputs()
 
@@ -349,12 +387,17 @@ def test_s3_lifecycle_aborts_multipart_uploads(aws: Module) -> None:
     assert _one(rule["abort_incomplete_multipart_upload"])["days_after_initiation"]
     dynamic = {k for d in rule["dynamic"] for k in d}
     assert {"transition", "expiration", "noncurrent_version_expiration"} <= dynamic
-    assert any("var.expiration_days >= var.retention_days" in c for c in _validations(aws.variables()["expiration_days"]))
+    assert any(
+        "var.expiration_days >= var.retention_days" in c
+        for c in _validations(aws.variables()["expiration_days"])
+    )
 
 
 def test_s3_bucket_name_rules(aws: Module) -> None:
     conditions = " ".join(_validations(aws.variables()["bucket_name"]))
-    (rx,) = [r for r in _regexes(conditions, "var.bucket_name") if r.pattern.startswith("^[a-z0-9]")]
+    (rx,) = [
+        r for r in _regexes(conditions, "var.bucket_name") if r.pattern.startswith("^[a-z0-9]")
+    ]
     for good in ("abc", "my-bucket.logs", "a" * 63):
         assert rx.fullmatch(good), good
     for bad in ("ab", "Upper", "-start", "end-", "a" * 64, "under_score"):
@@ -416,18 +459,27 @@ def test_azure_writer_role_has_no_delete(azure: Module) -> None:
     role = azure.resource("azurerm_role_definition", "writer")
     perms = _one(role["permissions"])
     blob_actions = azure.locals()["blob_actions"]
-    data_actions = [a.replace("${local.blob_actions.", "").rstrip("}") for a in perms["data_actions"]]
+    data_actions = [
+        a.replace("${local.blob_actions.", "").rstrip("}") for a in perms["data_actions"]
+    ]
     assert sorted(data_actions) == ["add", "read", "write"]
     for action in data_actions:
         assert "delete" not in blob_actions[action].lower()
         assert "runAsSuperUser" not in blob_actions[action]
     not_data = " ".join(perms["not_data_actions"])
     assert "local.blob_actions.delete" in not_data
-    assert "deleteBlobVersion" in not_data and "permanentDelete" in not_data and "runAsSuperUser" in not_data
+    assert (
+        "deleteBlobVersion" in not_data
+        and "permanentDelete" in not_data
+        and "runAsSuperUser" in not_data
+    )
     for action in perms.get("actions", []):
         assert "*" not in action and "delete" not in action.lower()
     writer = azure.resource("azurerm_role_assignment", "writer")
-    assert writer["role_definition_id"] == "${azurerm_role_definition.writer.role_definition_resource_id}"
+    assert (
+        writer["role_definition_id"]
+        == "${azurerm_role_definition.writer.role_definition_resource_id}"
+    )
     assert "Contributor" not in azure.text.replace("Storage Blob Data Contributor is too broad", "")
 
 
@@ -446,11 +498,19 @@ def test_azure_reader_and_workspace_conditions(azure: Module) -> None:
 
 def test_azure_names_validated(azure: Module) -> None:
     variables = azure.variables()
-    (acct,) = _regexes(" ".join(_validations(variables["storage_account_name"])), "var.storage_account_name")
-    assert acct.fullmatch("cloudstores01") and not acct.fullmatch("Cloud") and not acct.fullmatch("a-b")
+    (acct,) = _regexes(
+        " ".join(_validations(variables["storage_account_name"])), "var.storage_account_name"
+    )
+    assert (
+        acct.fullmatch("cloudstores01")
+        and not acct.fullmatch("Cloud")
+        and not acct.fullmatch("a-b")
+    )
     assert not acct.fullmatch("ab") and not acct.fullmatch("a" * 25)
     (cont,) = _regexes(" ".join(_validations(variables["container_name"])), "var.container_name")
-    assert cont.fullmatch("cloud-stores") and not cont.fullmatch("a--b") and not cont.fullmatch("-ab")
+    assert (
+        cont.fullmatch("cloud-stores") and not cont.fullmatch("a--b") and not cont.fullmatch("-ab")
+    )
     assert "length(var.container_name) >= 3" in " ".join(_validations(variables["container_name"]))
 
 
@@ -493,13 +553,21 @@ def test_gcs_writer_has_no_delete(gcp: Module) -> None:
     assert sorted(roles) == ["roles/storage.objectCreator", "roles/storage.objectViewer"]
     assert gcp.locals()["reader_roles"] == ["roles/storage.objectViewer"]
     code = "\n".join(line for line in gcp.text.splitlines() if not line.lstrip().startswith("#"))
-    for forbidden in ("roles/storage.objectAdmin", "roles/storage.objectUser", "roles/storage.admin", "storage.objects.delete"):
+    for forbidden in (
+        "roles/storage.objectAdmin",
+        "roles/storage.objectUser",
+        "roles/storage.admin",
+        "storage.objects.delete",
+    ):
         assert forbidden not in code
 
 
 def test_gcs_iam_conditions_limit_to_workspace(gcp: Module) -> None:
     expr = gcp.text
-    assert 'resource.name.startsWith(\\"projects/_/buckets/${var.bucket_name}/objects/${local.scope_root}\\")' in expr
+    assert (
+        'resource.name.startsWith(\\"projects/_/buckets/${var.bucket_name}/objects/${local.scope_root}\\")'
+        in expr
+    )
     assert "storage.googleapis.com/objectListPrefix" in expr
     for name in ("writer", "reader"):
         binding = gcp.resource("google_storage_bucket_iam_member", name)
@@ -515,11 +583,16 @@ def test_gcs_names_validated(gcp: Module) -> None:
     assert '"goog"' in conditions and '"google"' in conditions
     members = " ".join(_validations(gcp.variables()["writer_members"]))
     (member_rx,) = re.findall(r'regex\("([^"]+)", m\)', members)
-    assert not re.fullmatch(member_rx, "allUsers") and re.fullmatch(member_rx, "serviceAccount:a@b.iam.gserviceaccount.com")
+    assert not re.fullmatch(member_rx, "allUsers") and re.fullmatch(
+        member_rx, "serviceAccount:a@b.iam.gserviceaccount.com"
+    )
 
 
 def test_gcs_url(gcp: Module) -> None:
-    assert gcp.locals()["cloudstores_url"] == "gs://${google_storage_bucket.this.name}${local.url_path}"
+    assert (
+        gcp.locals()["cloudstores_url"]
+        == "gs://${google_storage_bucket.this.name}${local.url_path}"
+    )
 
 
 # ----------------------------------------------------------------- custom checkov policies
@@ -543,5 +616,7 @@ def test_every_checkov_skip_has_a_reason() -> None:
             if "checkov:skip" in line:
                 skips.append(line.strip())
                 match = re.match(r"#checkov:skip=([A-Z0-9_]+):(.+)", line.strip())
-                assert match and len(match.group(2)) > 30, f"skip without a real reason in {tf}: {line}"
+                assert match and len(match.group(2)) > 30, (
+                    f"skip without a real reason in {tf}: {line}"
+                )
     assert skips, "expected the documented skips"
