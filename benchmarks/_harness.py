@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import statistics
 import sys
 import tempfile
 import time
@@ -59,11 +58,6 @@ async def rate(op: Callable[[int], Awaitable[object]], count: int, concurrency: 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return count / (time.perf_counter() - started)
-
-
-async def best_of(rounds: int, measure: Callable[[int], Awaitable[float]]) -> float:
-    """The median of ``rounds`` measurements (``measure(round)``), to damp a noisy machine."""
-    return statistics.median([await measure(r) for r in range(rounds)])
 
 
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 
-from _harness import best_of, emulator, print_table, raw_client, rate
+from _harness import emulator, print_table, rate, raw_client
 
 import cloudstores
 
@@ -21,44 +22,38 @@ BODY = b"x" * 1024
 CONCURRENCY = 16
 
 
+async def phase(cloud: str, url: str, who: str, count: int) -> tuple[float, float]:
+    """PUT then GET ``count`` 1 KiB objects in a fresh bucket; return both rates."""
+    if who == "raw":
+        client = raw_client(cloud, url)
+        await client.open()
+        put, get, close = client.put, client.get, client.close
+    else:
+        bucket = cloudstores.open_bucket(url)
+        await bucket.open()
+        put, get, close = bucket.put, bucket.get, bucket.close
+    try:
+        await rate(lambda i: put(f"warm/{i}", BODY), 32, CONCURRENCY)
+        put_rate = await rate(lambda i: put(f"k/{i:06d}", BODY), count, CONCURRENCY)
+        get_rate = await rate(lambda i: get(f"k/{i:06d}"), count, CONCURRENCY)
+    finally:
+        await close()
+    return put_rate, get_rate
+
+
 async def measure_cloud(cloud: str, count: int, rounds: int) -> list[list[str]]:
+    """Alternate raw and cloudstores phases, each in a fresh bucket (emulators slow down
+    as a bucket fills, so order and fill must not favour either side)."""
+    results: dict[str, list[tuple[float, float]]] = {"raw": [], "ours": []}
     with emulator(cloud) as new_url:
-        url = new_url()
-        raw = raw_client(cloud, url)
-        await raw.open()
-        try:
-            async with cloudstores.open_bucket(url) as bucket:
-                # warm both connection pools
-                await rate(lambda i: raw.put(f"warm/raw/{i}", BODY), 64, CONCURRENCY)
-                await rate(lambda i: bucket.put(f"warm/ours/{i}", BODY), 64, CONCURRENCY)
-                put_raw: list[float] = []
-                put_ours: list[float] = []
-
-                async def puts(r: int) -> float:
-                    put_raw.append(await rate(lambda i: raw.put(f"raw/{r}/{i}", BODY),
-                                              count, CONCURRENCY))
-                    put_ours.append(await rate(lambda i: bucket.put(f"ours/{r}/{i}", BODY),
-                                               count, CONCURRENCY))
-                    return 0.0
-
-                await best_of(rounds, puts)
-                get_raw: list[float] = []
-                get_ours: list[float] = []
-
-                async def gets(r: int) -> float:
-                    get_raw.append(await rate(lambda i: raw.get(f"raw/{r}/{i}"),
-                                              count, CONCURRENCY))
-                    get_ours.append(await rate(lambda i: bucket.get(f"ours/{r}/{i}"),
-                                               count, CONCURRENCY))
-                    return 0.0
-
-                await best_of(rounds, gets)
-        finally:
-            await raw.close()
+        for r in range(rounds):
+            for who in (("raw", "ours") if r % 2 == 0 else ("ours", "raw")):
+                results[who].append(await phase(cloud, new_url(), who, count))
     rows = []
-    for op, ours, theirs in (("PUT", put_ours, put_raw), ("GET", get_ours, get_raw)):
-        o, t = sorted(ours)[len(ours) // 2], sorted(theirs)[len(theirs) // 2]
-        rows.append([f"{cloud} {op} 1 KiB", f"{o:,.0f}", f"{t:,.0f}", f"{o / t:.2f}"])
+    for column, op in ((0, "PUT"), (1, "GET")):
+        ours = statistics.median(x[column] for x in results["ours"])
+        raw = statistics.median(x[column] for x in results["raw"])
+        rows.append([f"{cloud} {op} 1 KiB", f"{ours:,.0f}", f"{raw:,.0f}", f"{ours / raw:.2f}"])
     return rows
 
 
