@@ -1,0 +1,35 @@
+"""The audit store: immutable, hash-chained, multi-writer, verifiable audit streams.
+
+See ``docs/audit.md`` for the data model, key layout, checkpoints and semantics.
+"""
+
+from __future__ import annotations
+
+from cloudstores.stores.audit.models import (
+    MAX_BATCH_LIMIT,
+    AuditEntry,
+    AuditOptions,
+    Checkpoint,
+    CheckpointRef,
+    StreamHead,
+    VerifyProblem,
+    VerifyReport,
+)
+from cloudstores.stores.audit.signing import Ed25519Signer, Ed25519Verifier, Signer, Verifier
+from cloudstores.stores.audit.store import AuditStore
+
+__all__ = [
+    "MAX_BATCH_LIMIT",
+    "AuditEntry",
+    "AuditOptions",
+    "AuditStore",
+    "Checkpoint",
+    "CheckpointRef",
+    "Ed25519Signer",
+    "Ed25519Verifier",
+    "Signer",
+    "StreamHead",
+    "Verifier",
+    "VerifyProblem",
+    "VerifyReport",
+]

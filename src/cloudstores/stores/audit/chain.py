@@ -1,0 +1,263 @@
+"""Canonical bytes and hashes of audit entries, entry objects and checkpoints.
+
+An entry is hashed as ``sha256(0x00 || canonical JSON)`` (the RFC 6962 leaf hash) of::
+
+    {"event": {...}, "prev": "<hex>", "seq": n, "stream": "s", "ts": "...Z", "v": 1, "ws": "w"}
+
+Canonical JSON is orjson with sorted keys and no whitespace (``cloudstores.codec``).
+The stored entry is the same object plus ``"hash"``. An entry object (one key of the
+stream) is ``{"entries": [entry, ...], "v": 1}`` with consecutive sequence numbers.
+
+A checkpoint's signed message is ``b"cloudstores-audit-checkpoint/v1\\n"`` followed by
+the canonical JSON of every field but ``signature``; its own hash (what the next
+checkpoint's ``prev`` names) is ``sha256(0x02 || canonical JSON of the stored object)``,
+0x02 keeping it apart from leaf (0x00) and node (0x01) hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from cloudstores import codec
+from cloudstores.errors import IntegrityError, SerializationError
+from cloudstores.stores.audit.models import AuditEntry, Checkpoint, CheckpointRef
+
+__all__ = [
+    "CHECKPOINT_CONTEXT",
+    "FORMAT_VERSION",
+    "GENESIS",
+    "build_entry",
+    "checkpoint_body",
+    "checkpoint_message",
+    "encode_checkpoint",
+    "encode_event",
+    "encode_object",
+    "entry_from_dict",
+    "format_ts",
+    "parse_checkpoint",
+    "parse_object",
+    "recompute_hash",
+]
+
+FORMAT_VERSION = 1
+GENESIS = "0" * 64
+"""``prev`` of entry 0."""
+CHECKPOINT_CONTEXT = b"cloudstores-audit-checkpoint/v1\n"
+_SORTED = orjson.OPT_SORT_KEYS
+_ENTRY_FIELDS = frozenset({"event", "hash", "prev", "seq", "stream", "ts", "v", "ws"})
+_HEX = frozenset("0123456789abcdef")
+
+
+def format_ts(moment: datetime) -> str:
+    """UTC, microseconds, ``Z``: ``2024-05-01T12:00:00.000000Z`` (fixed width, sorts)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_ts(text: str, *, key: str | None) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise IntegrityError(f"bad timestamp {text!r}", key=key) from exc
+
+
+def encode_event(event: Any, max_bytes: int) -> bytes:
+    """Canonical bytes of an event; raises before any request if it cannot be stored.
+
+    SerializationError: not a JSON object (dict with str keys), NaN/Infinity, bytes,
+    or a value JSON cannot hold. PayloadTooLargeError: over ``max_bytes``.
+    """
+    if not isinstance(event, dict):
+        raise SerializationError(
+            f"an audit event must be a JSON object (dict), not {type(event).__name__}"
+        )
+    data = codec.dumps(event)
+    codec.check_size(data, max_bytes, what="audit event")
+    return data
+
+
+def build_entry(
+    *, workspace: str, stream: str, seq: int, ts: str, event: bytes, prev: str
+) -> tuple[bytes, str]:
+    """The stored bytes of one entry and its hash. ``event`` is canonical JSON bytes."""
+    body = {
+        "event": orjson.Fragment(event),
+        "prev": prev,
+        "seq": seq,
+        "stream": stream,
+        "ts": ts,
+        "v": FORMAT_VERSION,
+        "ws": workspace,
+    }
+    digest = codec.leaf_hash(orjson.dumps(body, option=_SORTED))
+    body["hash"] = digest
+    return orjson.dumps(body, option=_SORTED), digest
+
+
+def encode_object(entries: list[bytes]) -> bytes:
+    """One entry object from stored entry bytes (already canonical, in seq order)."""
+    return b'{"entries":[' + b",".join(entries) + b'],"v":1}'
+
+
+def recompute_hash(entry: dict[str, Any]) -> str:
+    """The hash an entry should carry, from its content (its ``hash`` field ignored)."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return codec.leaf_hash(orjson.dumps(body, option=_SORTED))
+
+
+def _is_hex64(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
+def parse_object(data: bytes, *, key: str | None = None) -> list[dict[str, Any]]:
+    """The entries of a stored entry object; IntegrityError if it is not one."""
+    doc = codec.loads(data, key=key)
+    if not isinstance(doc, dict) or doc.get("v") != FORMAT_VERSION:
+        raise IntegrityError("not an audit entry object (v1)", key=key)
+    entries = doc.get("entries")
+    if not isinstance(entries, list) or not entries or set(doc) != {"entries", "v"}:
+        raise IntegrityError("audit object has no entries", key=key)
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != _ENTRY_FIELDS:
+            raise IntegrityError("audit entry has missing or extra fields", key=key)
+        seq = entry["seq"]
+        if (
+            not isinstance(seq, int)
+            or isinstance(seq, bool)
+            or seq < 0
+            or not isinstance(entry["event"], dict)
+            or not isinstance(entry["stream"], str)
+            or not isinstance(entry["ws"], str)
+            or not isinstance(entry["ts"], str)
+            or entry["v"] != FORMAT_VERSION
+            or not _is_hex64(entry["prev"])
+            or not _is_hex64(entry["hash"])
+        ):
+            raise IntegrityError("audit entry has a field of the wrong type", key=key)
+    return entries
+
+
+def entry_from_dict(entry: dict[str, Any], *, key: str | None = None) -> AuditEntry:
+    return AuditEntry(
+        workspace=entry["ws"],
+        stream=entry["stream"],
+        seq=entry["seq"],
+        ts=_parse_ts(entry["ts"], key=key),
+        event=entry["event"],
+        prev=entry["prev"],
+        hash=entry["hash"],
+    )
+
+
+# ---------------------------------------------------------------------- checkpoints
+def checkpoint_body(
+    *,
+    workspace: str,
+    stream: str,
+    size: int,
+    head: str,
+    time: str,
+    prev: CheckpointRef | None,
+    leaves_start: int,
+    leaves: list[str],
+    algorithm: str,
+    key_id: str | None,
+) -> dict[str, Any]:
+    """Every signed field of a checkpoint."""
+    return {
+        "algorithm": algorithm,
+        "head": head,
+        "key_id": key_id,
+        "leaves": leaves,
+        "leaves_start": leaves_start,
+        "prev": None if prev is None else {"hash": prev.hash, "size": prev.size},
+        "size": size,
+        "stream": stream,
+        "time": time,
+        "v": FORMAT_VERSION,
+        "ws": workspace,
+    }
+
+
+def checkpoint_message(body: dict[str, Any]) -> bytes:
+    """The bytes a signer signs: a context line, then the canonical body."""
+    return CHECKPOINT_CONTEXT + orjson.dumps(body, option=_SORTED)
+
+
+def _checkpoint_hash(stored: dict[str, Any]) -> str:
+    return hashlib.sha256(b"\x02" + orjson.dumps(stored, option=_SORTED)).hexdigest()
+
+
+def encode_checkpoint(body: dict[str, Any], signature: bytes | None) -> tuple[bytes, str]:
+    """Stored bytes of a checkpoint and its hash."""
+    stored = dict(body)
+    stored["signature"] = None if signature is None else base64.b64encode(signature).decode()
+    return orjson.dumps(stored, option=_SORTED), _checkpoint_hash(stored)
+
+
+_CHECKPOINT_FIELDS = frozenset(
+    {"algorithm", "head", "key_id", "leaves", "leaves_start", "prev", "signature", "size",
+     "stream", "time", "v", "ws"}
+)
+
+
+def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint, bytes]:
+    """A stored checkpoint and the message its signature covers; IntegrityError if bad."""
+    doc = codec.loads(data, key=key)
+    if not isinstance(doc, dict) or set(doc) != _CHECKPOINT_FIELDS or doc["v"] != FORMAT_VERSION:
+        raise IntegrityError("not an audit checkpoint (v1)", key=key)
+    prev = doc["prev"]
+    leaves = doc["leaves"]
+    ok = (
+        isinstance(doc["size"], int)
+        and not isinstance(doc["size"], bool)
+        and doc["size"] >= 1
+        and _is_hex64(doc["head"])
+        and isinstance(doc["time"], str)
+        and isinstance(doc["stream"], str)
+        and isinstance(doc["ws"], str)
+        and isinstance(doc["algorithm"], str)
+        and (doc["key_id"] is None or isinstance(doc["key_id"], str))
+        and (doc["signature"] is None or isinstance(doc["signature"], str))
+        and isinstance(doc["leaves_start"], int)
+        and isinstance(leaves, list)
+        and all(_is_hex64(leaf) for leaf in leaves)
+        and (
+            prev is None
+            or (
+                isinstance(prev, dict)
+                and set(prev) == {"hash", "size"}
+                and isinstance(prev["size"], int)
+                and _is_hex64(prev["hash"])
+            )
+        )
+    )
+    if not ok:
+        raise IntegrityError("audit checkpoint has a field of the wrong type", key=key)
+    try:
+        signature_ok = doc["signature"] is None or bool(base64.b64decode(doc["signature"],
+                                                                         validate=True))
+    except ValueError:
+        signature_ok = False
+    if not signature_ok:
+        raise IntegrityError("audit checkpoint signature is not base64", key=key)
+    body = {k: v for k, v in doc.items() if k != "signature"}
+    checkpoint = Checkpoint(
+        workspace=doc["ws"],
+        stream=doc["stream"],
+        size=doc["size"],
+        head=doc["head"],
+        time=_parse_ts(doc["time"], key=key),
+        prev=None if prev is None else CheckpointRef(size=prev["size"], hash=prev["hash"]),
+        leaves_start=doc["leaves_start"],
+        leaves=tuple(leaves),
+        algorithm=doc["algorithm"],
+        key_id=doc["key_id"],
+        signature=doc["signature"],
+        hash=_checkpoint_hash(doc),
+    )
+    return checkpoint, checkpoint_message(body)

@@ -1,0 +1,147 @@
+"""Writing checkpoints: find the newest one, gather the leaves, sign, create-only PUT.
+
+Policy (see ``AuditOptions``): the writer whose object crosses a multiple of
+``checkpoint_every`` entries seals the stream at that object's end (exactly one writer's
+object crosses each boundary, so writers do not race for it); a writer with entries
+still unsealed ``checkpoint_interval`` seconds after its append seals them; ``close``
+seals what the writer appended. Before writing, the newest checkpoint is looked up
+(one LIST from the last one known): if it already covers the size, nothing is written.
+Each checkpoint names the newest one its writer knew as ``prev``. Two writers can still
+checkpoint at once from the same ``prev`` (a fork); ``verify`` accepts that, since each
+checkpoint is checked on its own against the recomputed chain, and each ``prev`` must
+name an existing, smaller, unchanged checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from cloudstores.errors import AlreadyExistsError, IntegrityError, NotFoundError
+from cloudstores.stores.audit import chain
+from cloudstores.stores.audit.layout import StreamKeys
+from cloudstores.stores.audit.models import Checkpoint, CheckpointRef
+from cloudstores.stores.audit.reader import fetch_ordered, list_objects
+from cloudstores.stores.audit.state import StoreContext, StreamState
+
+__all__ = ["Checkpointer"]
+
+log = logging.getLogger("cloudstores.audit")
+
+
+class Checkpointer:
+    """Checkpoints of one stream, for one store instance."""
+
+    def __init__(self, ctx: StoreContext, state: StreamState) -> None:
+        self.ctx = ctx
+        self.state = state
+
+    async def newest_size(self) -> int:
+        """Size of the newest checkpoint key (0 if none): one LIST from the last known."""
+        keys = self.state.keys
+        known = self.state.listed_checkpoint
+        after = keys.checkpoint(known) if known else None
+        newest = known or 0
+        async for info in self.ctx.bucket.list(keys.cp_prefix, start_after=after):
+            newest = max(newest, StreamKeys.number(info.key, keys.cp_prefix))
+        self.state.listed_checkpoint = newest
+        return newest
+
+    async def load(self, size: int) -> Checkpoint:
+        """GET and parse the checkpoint at ``size``."""
+        key = self.state.keys.checkpoint(size)
+        obj = await self.ctx.bucket.get(key)
+        checkpoint, _ = chain.parse_checkpoint(obj.data, key=key)
+        if checkpoint.size != size:
+            raise IntegrityError(f"checkpoint at {size} says size {checkpoint.size}", key=key)
+        return checkpoint
+
+    async def newest(self) -> Checkpoint | None:
+        """The newest checkpoint, refreshed with one LIST (and a GET if it is new to us)."""
+        size = await self.newest_size()
+        current = self.state.checkpoint
+        if size and (current is None or current.size < size):
+            self.state.note_checkpoint(await self.load(size))
+        return self.state.checkpoint
+
+    async def _leaves(self, lo: int, hi: int) -> list[str]:
+        """Hashes of entries ``[lo, hi)``: from memory, the rest read and checked."""
+        known = self.state.hashes
+        if any(seq not in known for seq in range(lo, hi)):
+            bucket = self.ctx.bucket
+            items = list_objects(bucket, self.state.keys, lo, hi)
+
+            async def get(item: tuple[int, str]) -> bytes:
+                return (await bucket.get(item[1])).data
+
+            async for (first, key), data in fetch_ordered(
+                items, get, self.ctx.options.read_concurrency
+            ):
+                if isinstance(data, BaseException):
+                    raise data
+                entries = chain.parse_object(data, key=key)
+                for entry in entries:
+                    before = known.get(entry["seq"] - 1)
+                    if chain.recompute_hash(entry) != entry["hash"] or (
+                        before is not None and before != entry["prev"]
+                    ):
+                        raise IntegrityError(f"entry {entry['seq']} does not chain", key=key)
+                    known[entry["seq"]] = entry["hash"]
+                self.state.spans.add(first, len(entries))
+        leaves = []
+        for seq in range(lo, hi):
+            digest = known.get(seq)
+            if digest is None:
+                raise IntegrityError(f"entry {seq} is missing below checkpoint {hi}",
+                                     key=self.state.keys.entry(seq))
+            leaves.append(digest)
+        return leaves
+
+    async def write(self, size: int, head: str) -> Checkpoint | None:
+        """Seal the stream at ``size`` (``head``: hash of entry ``size - 1``).
+
+        Returns the checkpoint written, or None when a newer one already covers ``size``.
+        """
+        prev = await self.newest()
+        if prev is not None and prev.size >= size:
+            return None
+        options = self.ctx.options
+        start = prev.size if prev is not None else 0
+        if size - start <= options.max_checkpoint_leaves:
+            leaves = await self._leaves(start, size)
+            if leaves and leaves[-1] != head:
+                raise IntegrityError(f"entry {size - 1} changed under the writer",
+                                     key=self.state.keys.entry(size - 1))
+        else:
+            start, leaves = size, []
+        signer = self.ctx.signer
+        body = chain.checkpoint_body(
+            workspace=self.ctx.workspace,
+            stream=self.state.keys.stream,
+            size=size,
+            head=head,
+            time=chain.format_ts(datetime.now(UTC)),
+            prev=None if prev is None else CheckpointRef(size=prev.size, hash=prev.hash),
+            leaves_start=start,
+            leaves=leaves,
+            algorithm=signer.algorithm if signer is not None else "none",
+            key_id=signer.key_id if signer is not None else None,
+        )
+        signature = None
+        if signer is not None:
+            signature = await signer.sign(chain.checkpoint_message(body))
+        data, _ = chain.encode_checkpoint(body, signature)
+        key = self.state.keys.checkpoint(size)
+        try:
+            await self.ctx.bucket.put(key, data, mode="create", content_type="application/json")
+        except AlreadyExistsError:
+            # Another writer sealed the same size first: theirs stands.
+            try:
+                self.state.note_checkpoint(await self.load(size))
+            except (NotFoundError, IntegrityError) as exc:
+                log.warning("checkpoint %s exists but cannot be read: %s", key, exc)
+            return None
+        checkpoint, _ = chain.parse_checkpoint(data, key=key)
+        self.state.trust(checkpoint)
+        self.state.prune(below=size, keep=options.max_checkpoint_leaves)
+        return checkpoint

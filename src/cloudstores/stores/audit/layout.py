@@ -1,0 +1,60 @@
+"""Where the audit store keeps its objects (all under ``keys.workspace_prefix``)::
+
+    ws/{workspace}/audit/{stream}/e/{seq:020d}.json    entry object: entries seq.. (a batch
+                                                       is keyed by its FIRST seq)
+    ws/{workspace}/audit/{stream}/cp/{size:020d}.json  checkpoint sealing entries 0..size-1
+    ws/{workspace}/audit/~streams/{stream}             stream registry marker (empty body)
+
+``~`` cannot occur in a stream name (``[A-Za-z0-9._-]``), so the registry never
+collides with a stream's own prefix.
+"""
+
+from __future__ import annotations
+
+from cloudstores.errors import IntegrityError
+from cloudstores.keys import validate_id, workspace_prefix
+
+__all__ = ["StreamKeys", "audit_prefix", "registry_prefix", "validate_stream"]
+
+_DIGITS = 20
+
+
+def validate_stream(stream: object) -> str:
+    """A stream name: ``[A-Za-z0-9._-]``, 1..256 characters, no ``..`` (InvalidIdError)."""
+    return validate_id(stream, what="stream")
+
+
+def audit_prefix(workspace: str) -> str:
+    return f"{workspace_prefix(workspace)}audit/"
+
+
+def registry_prefix(workspace: str) -> str:
+    return f"{audit_prefix(workspace)}~streams/"
+
+
+class StreamKeys:
+    """The keys of one stream."""
+
+    __slots__ = ("cp_prefix", "e_prefix", "registry", "stream")
+
+    def __init__(self, workspace: str, stream: str) -> None:
+        self.stream = stream
+        base = f"{audit_prefix(workspace)}{stream}/"
+        self.e_prefix = base + "e/"
+        self.cp_prefix = base + "cp/"
+        self.registry = registry_prefix(workspace) + stream
+
+    def entry(self, seq: int) -> str:
+        return f"{self.e_prefix}{seq:0{_DIGITS}d}.json"
+
+    def checkpoint(self, size: int) -> str:
+        return f"{self.cp_prefix}{size:0{_DIGITS}d}.json"
+
+    @staticmethod
+    def number(key: str, prefix: str) -> int:
+        """The number in ``{prefix}{n:020d}.json``; IntegrityError for any other key."""
+        tail = key[len(prefix):] if key.startswith(prefix) else ""
+        digits = tail[:-5] if tail.endswith(".json") else ""
+        if len(digits) != _DIGITS or not digits.isdigit() or not digits.isascii():
+            raise IntegrityError(f"unexpected key in an audit stream: {key!r}", key=key)
+        return int(digits)

@@ -1,0 +1,123 @@
+"""Finding and fetching entry objects: bounded listings, ordered concurrent GETs.
+
+Readers never list a whole stream to find one entry. The object holding ``seq`` is
+keyed by its first sequence number, which is ``seq`` itself for every single append
+and for the first entry of a batch: ``get`` tries that key first (one GET). Inside a
+batch, the start is at most ``MAX_BATCH_LIMIT - 1`` below, so one LIST page beginning
+there finds it; and the spans this process has written or read are remembered
+(``SpanCache``), so a writer's own entries are always one GET.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+from cloudstores.bucket.base import Bucket
+from cloudstores.errors import InvalidInputError, StoreError
+from cloudstores.stores.audit.layout import StreamKeys
+from cloudstores.stores.audit.models import MAX_BATCH_LIMIT
+
+__all__ = ["SpanCache", "check_seq", "fetch_ordered", "list_objects"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class SpanCache:
+    """Starts and lengths of entry objects seen by this process, for one stream."""
+
+    __slots__ = ("_counts", "_limit", "_starts")
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._starts: list[int] = []
+        self._counts: dict[int, int] = {}
+        self._limit = limit
+
+    def add(self, start: int, count: int) -> None:
+        if start in self._counts:
+            return
+        if not self._starts or start > self._starts[-1]:
+            self._starts.append(start)
+        else:
+            bisect.insort(self._starts, start)
+        self._counts[start] = count
+        if len(self._starts) > self._limit:
+            drop = self._starts[: self._limit // 2]
+            del self._starts[: self._limit // 2]
+            for old in drop:
+                del self._counts[old]
+
+    def find(self, seq: int) -> int | None:
+        """The start of the known object holding ``seq``, if any."""
+        i = bisect.bisect_right(self._starts, seq) - 1
+        if i < 0:
+            return None
+        start = self._starts[i]
+        return start if seq < start + self._counts[start] else None
+
+
+async def list_objects(
+    bucket: Bucket, keys: StreamKeys, start: int = 0, end: int | None = None
+) -> AsyncIterator[tuple[int, str]]:
+    """Yield ``(first_seq, key)`` of the objects that may hold entries in ``[start, end)``.
+
+    Starts the LIST at most ``MAX_BATCH_LIMIT`` keys before ``start`` and skips objects
+    that end (where the next one begins) at or before ``start``. A key that is not an
+    entry key raises IntegrityError.
+    """
+    after = keys.entry(start - MAX_BATCH_LIMIT) if start >= MAX_BATCH_LIMIT else None
+    held: tuple[int, str] | None = None
+    async for info in bucket.list(keys.e_prefix, start_after=after):
+        first = StreamKeys.number(info.key, keys.e_prefix)
+        if held is not None and first > start:
+            yield held
+        held = (first, info.key)
+        if end is not None and first >= end:
+            return
+    if held is not None:
+        yield held
+
+
+async def fetch_ordered(
+    items: AsyncIterator[T],
+    fetch: Callable[[T], Awaitable[R]],
+    concurrency: int,
+) -> AsyncGenerator[tuple[T, R | StoreError], None]:
+    """Run ``fetch`` on each item with up to ``concurrency`` in flight; yield in order.
+
+    A StoreError from ``fetch`` is yielded in place of the result (the caller decides);
+    anything else propagates. Pending fetches are cancelled if the consumer stops early.
+    """
+
+    async def guarded(item: T) -> R | StoreError:
+        try:
+            return await fetch(item)
+        except StoreError as exc:
+            return exc
+
+    window: deque[tuple[T, asyncio.Task[R | StoreError]]] = deque()
+    try:
+        async for item in items:
+            window.append((item, asyncio.ensure_future(guarded(item))))
+            if len(window) >= concurrency:
+                head, task = window.popleft()
+                yield head, await task
+        while window:
+            head, task = window.popleft()
+            yield head, await task
+    finally:
+        for _, task in window:
+            task.cancel()
+        if window:
+            await asyncio.gather(*(task for _, task in window), return_exceptions=True)
+
+
+def check_seq(seq: object, *, what: str = "sequence number") -> int:
+    """``seq`` if it is an int >= 0, else InvalidInputError (before any request)."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise InvalidInputError(f"{what} must be an int >= 0, not {seq!r}")
+    return seq

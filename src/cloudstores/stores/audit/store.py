@@ -1,0 +1,296 @@
+"""``AuditStore``: immutable, hash-chained, multi-writer audit streams in a bucket.
+
+::
+
+    async with cloudstores.open_bucket(url) as bucket:
+        async with AuditStore(bucket, workspace="acme", signer=Ed25519Signer.from_file(p)) as audit:
+            entry = await audit.append("payments", {"action": "refund", "amount": 12})
+            report = await audit.verify("payments")
+
+The store never opens or closes the bucket; ``close`` flushes queued appends, stops
+the checkpoint timers and seals what this store appended (``checkpoint_on_close``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import aclosing
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from cloudstores.bucket.base import Bucket
+from cloudstores.errors import IntegrityError, InvalidInputError, NotFoundError
+from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
+from cloudstores.stores.audit import chain
+from cloudstores.stores.audit.layout import StreamKeys, registry_prefix, validate_stream
+from cloudstores.stores.audit.models import (
+    MAX_BATCH_LIMIT,
+    AuditEntry,
+    AuditOptions,
+    Checkpoint,
+    StreamHead,
+    VerifyReport,
+)
+from cloudstores.stores.audit.reader import check_seq, fetch_ordered, list_objects
+from cloudstores.stores.audit.signing import Signer, Verifier
+from cloudstores.stores.audit.state import StoreContext, StreamState
+from cloudstores.stores.audit.verify import verify_stream
+from cloudstores.stores.audit.writer import StreamWriter
+
+__all__ = ["AuditStore"]
+
+
+class AuditStore:
+    """Audit streams of one workspace in one bucket.
+
+    Args:
+        bucket: an opened bucket (its owner opens and closes it).
+        workspace: the namespace of every key (``[A-Za-z0-9._-]``, 1..63).
+        signer: signs checkpoints (e.g. :class:`Ed25519Signer`); None: keyless mode,
+            checkpoints are hash-chained but unsigned.
+        verifier: checks checkpoint signatures in ``verify``; defaults to the signer's.
+        options: see :class:`AuditOptions`.
+
+    Every method validates its arguments before the first request. Safe for many
+    tasks at once; several stores (processes, machines) may append to one stream.
+    """
+
+    def __init__(
+        self,
+        bucket: Bucket,
+        *,
+        workspace: str = DEFAULT_WORKSPACE,
+        signer: Signer | None = None,
+        verifier: Verifier | None = None,
+        options: AuditOptions | None = None,
+    ) -> None:
+        if not isinstance(bucket, Bucket):
+            raise InvalidInputError(f"bucket must be a Bucket, not {type(bucket).__name__}")
+        if options is not None and not isinstance(options, AuditOptions):
+            raise InvalidInputError("options must be an AuditOptions")
+        self.workspace = validate_workspace(workspace)
+        self.bucket = bucket
+        self.options = options or AuditOptions()
+        self.signer = signer
+        self.verifier = verifier if verifier is not None else (
+            signer.verifier() if signer is not None else None
+        )
+        self._ctx = StoreContext(bucket, self.workspace, self.options, signer)
+        self._states: dict[str, StreamState] = {}
+        self._writers: dict[str, StreamWriter] = {}
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Flush queued appends, stop timers, seal this store's entries (if configured)."""
+        self._closed = True
+        writers = list(self._writers.values())
+        await asyncio.gather(*(w.close(seal=True) for w in writers))
+
+    async def flush(self) -> None:
+        """Wait for queued appends and for checkpoints being written."""
+        for writer in list(self._writers.values()):
+            await writer.flush()
+            await writer.wait_checkpoints()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InvalidInputError("this AuditStore is closed: appends are refused")
+
+    def _state(self, stream: str) -> StreamState:
+        state = self._states.get(stream)
+        if state is None:
+            state = self._states[stream] = StreamState(StreamKeys(self.workspace, stream))
+        return state
+
+    def _writer(self, stream: str) -> StreamWriter:
+        writer = self._writers.get(stream)
+        if writer is None:
+            writer = self._writers[stream] = StreamWriter(self._ctx, self._state(stream))
+        return writer
+
+    # ------------------------------------------------------------------ writing
+    def _encode(self, event: Any) -> tuple[bytes, str]:
+        data = chain.encode_event(event, self.options.max_event_bytes)
+        return data, chain.format_ts(datetime.now(UTC))
+
+    async def append(self, stream: str, event: Mapping[str, Any]) -> AuditEntry:
+        """Append one event (a JSON object); return its entry once it is durable.
+
+        Raises InvalidIdError (bad stream name), SerializationError (not a JSON object,
+        NaN/Infinity, bytes, unserializable values) or PayloadTooLargeError (over
+        ``max_event_bytes``) before any request.
+        """
+        validate_stream(stream)
+        encoded = self._encode(event)
+        self._check_open()
+        return (await self._writer(stream).append([encoded]))[0]
+
+    async def append_many(
+        self, stream: str, events: Iterable[Mapping[str, Any]]
+    ) -> list[AuditEntry]:
+        """Append several events with consecutive sequence numbers, in order.
+
+        Every event is checked before anything is written. Up to ``max_batch`` events
+        and ``max_batch_bytes`` they land in one object, atomically; a larger call is
+        split into several objects (each atomic; another writer may slip in between).
+        """
+        validate_stream(stream)
+        if isinstance(events, Mapping):
+            raise InvalidInputError("append_many takes an iterable of events, not one event")
+        encoded = [self._encode(event) for event in events]
+        self._check_open()
+        if not encoded:
+            return []
+        return await self._writer(stream).append(encoded)
+
+    async def checkpoint(self, stream: str) -> Checkpoint | None:
+        """Seal the stream at its current tail now; the newest checkpoint (None if empty)."""
+        validate_stream(stream)
+        return await self._writer(stream).checkpoint()
+
+    # ------------------------------------------------------------------ reading
+    async def get(self, stream: str, seq: int) -> AuditEntry:
+        """The entry ``seq``: one GET when ``seq`` starts an object or its object is known
+        to this store; else one bounded LIST page first. NotFoundError if absent."""
+        validate_stream(stream)
+        check_seq(seq)
+        state = self._state(stream)
+        keys = state.keys
+        start = state.spans.find(seq)
+        if start is None:
+            start = seq
+        try:
+            entries = await self._get_object(state, start)
+        except NotFoundError:
+            if start != seq:
+                raise
+            start = await self._find_start(state, seq)
+            entries = await self._get_object(state, start)
+        index = seq - start
+        if index >= len(entries):
+            raise NotFoundError(f"stream {stream!r} has no entry {seq}", key=keys.entry(seq))
+        return chain.entry_from_dict(entries[index], key=keys.entry(start))
+
+    async def _get_object(self, state: StreamState, start: int) -> list[dict[str, Any]]:
+        key = state.keys.entry(start)
+        entries = chain.parse_object((await self.bucket.get(key)).data, key=key)
+        if entries[0]["seq"] != start:
+            raise IntegrityError(f"object at {start} holds entry {entries[0]['seq']}", key=key)
+        state.spans.add(start, len(entries))
+        return entries
+
+    async def _find_start(self, state: StreamState, seq: int) -> int:
+        start: int | None = None
+        async for first, _ in list_objects(self.bucket, state.keys, seq, seq + 1):
+            if first <= seq:
+                start = first
+        if start is None or seq - start >= MAX_BATCH_LIMIT:
+            raise NotFoundError(f"stream {state.keys.stream!r} has no entry {seq}",
+                                key=state.keys.entry(seq))
+        return start
+
+    async def read(
+        self, stream: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[AuditEntry]:
+        """Yield entries ``start <= seq < end`` (``end`` None: to the tail) in order.
+
+        Objects are fetched ``read_concurrency`` at a time. Each entry's hash, its link
+        to the one before and contiguity are checked as it goes: a damaged stream raises
+        IntegrityError at the first bad entry (``verify`` reports every problem).
+        """
+        validate_stream(stream)
+        check_seq(start, what="start")
+        if end is not None:
+            check_seq(end, what="end")
+            if end <= start:
+                return
+        state = self._state(stream)
+        keys = state.keys
+
+        async def get(item: tuple[int, str]) -> bytes:
+            return (await self.bucket.get(item[1])).data
+
+        expected: int | None = None
+        prev: str | None = None
+        items = list_objects(self.bucket, keys, start, end)
+        fetched = fetch_ordered(items, get, self.options.read_concurrency)
+        async with aclosing(fetched):
+            async for (first, key), data in fetched:
+                if isinstance(data, BaseException):
+                    raise data
+                entries = chain.parse_object(data, key=key)
+                state.spans.add(first, len(entries))
+                for offset, entry in enumerate(entries):
+                    seq = first + offset
+                    if expected is not None and seq != expected:
+                        raise IntegrityError(f"stream {stream!r} has no entry {expected}",
+                                             key=keys.entry(expected))
+                    expected = seq + 1
+                    if (entry["seq"] != seq or chain.recompute_hash(entry) != entry["hash"]
+                            or (prev is not None and entry["prev"] != prev)):
+                        raise IntegrityError(f"entry {seq} of stream {stream!r} fails its "
+                                             f"chain check (run verify)", key=key)
+                    prev = entry["hash"]
+                    if seq < start:
+                        continue
+                    if end is not None and seq >= end:
+                        return
+                    yield chain.entry_from_dict(entry, key=key)
+
+    async def head(self, stream: str) -> StreamHead:
+        """The stream's size and the hash of its last entry (probed, not just cached)."""
+        validate_stream(stream)
+        return await self._writer(stream).head()
+
+    async def streams(self) -> AsyncIterator[str]:
+        """Names of the streams of this workspace, sorted (one LIST page per 1,000)."""
+        prefix = registry_prefix(self.workspace)
+        async for info in self.bucket.list(prefix):
+            name = info.key[len(prefix):]
+            try:
+                yield validate_stream(name)
+            except InvalidInputError:
+                continue
+
+    # ------------------------------------------------------------------ verifying
+    async def verify(
+        self,
+        stream: str,
+        *,
+        trusted: Checkpoint | None = None,
+        max_problems: int = 100,
+    ) -> VerifyReport:
+        """Check the whole stream; see :mod:`cloudstores.stores.audit.verify`.
+
+        Args:
+            trusted: a checkpoint obtained earlier (e.g. kept outside the bucket); the
+                stream must still hold it unchanged, else a ``rollback`` problem.
+            max_problems: stop recording problems after this many.
+        """
+        validate_stream(stream)
+        if trusted is not None and not isinstance(trusted, Checkpoint):
+            raise InvalidInputError("trusted must be a Checkpoint")
+        if not isinstance(max_problems, int) or max_problems < 1:
+            raise InvalidInputError("max_problems must be an int >= 1")
+        writer = self._writers.get(stream)
+        if writer is not None:
+            await writer.flush()
+        return await verify_stream(self._ctx, self._state(stream), self.verifier,
+                                   trusted=trusted, max_problems=max_problems)
+
+    def __repr__(self) -> str:
+        return f"<AuditStore {self.bucket.url} workspace={self.workspace}>"

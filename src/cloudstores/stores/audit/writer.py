@@ -1,0 +1,373 @@
+"""Appending to one stream: tail cache, probe-forward, race handling, group commit.
+
+**Tail.** Each writer caches the next free sequence number and the hash of the entry
+before it. A warm append is one create-only PUT at that number. The PUT is also the
+probe: if the key is taken, another writer won the race, so this one GETs that object
+(it needs its last hash to chain on), moves past it and tries again. After two lost
+races in a row it stops walking and LISTs the keys from there instead, then GETs the
+last object. A cold writer LISTs the checkpoint keys, then the entry keys from the
+newest checkpoint on (never the whole stream when checkpoints exist), and GETs the last.
+This is correct because entry objects tile the sequence space: an object is only ever
+written right after a known one ends, so a free key past a known object is the tail.
+
+**Batches.** One object holds the consecutive entries of one commit and is keyed by its
+first sequence number; the numbers it holds are reserved by it (no other object may
+start inside its range, which ``verify`` checks). The trade-off against one object per
+entry: a batch is one PUT for many events (the throughput of group commit), but
+``get(n)`` for an ``n`` inside a batch cannot be derived from the key alone. It is one
+GET whenever ``n`` starts an object (every lone append, which is what a quiet writer
+produces) or this process has seen the object; otherwise one LIST page finds the start,
+since a batch holds at most ``MAX_BATCH_LIMIT`` entries. The alternative that keeps
+"one GET for any n" (a stub object per reserved number) would cost one PUT per event
+again and defeat group commit.
+
+**Group commit.** Appends queue per stream; one commit is in flight per stream and
+writer (a batch must chain on the previous one, and a batch written on top of one that
+then lost its race would break the chain). When the queue is idle an append is sent at
+once (``max_wait`` = 0 by default: a lone append is one PUT, no added latency); while a
+PUT is in flight, arrivals pile up and go together in the next object, up to
+``max_batch`` entries and ``max_batch_bytes``. Each event keeps its own sequence number.
+
+**Failure.** When a PUT fails with anything but AlreadyExists (after the bucket's own
+retries and put-id reconciliation), the appends of that batch get the error and the
+tail becomes unknown (the write may have landed); the next commit finds it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from cloudstores.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    StoreError,
+)
+from cloudstores.stores.audit import chain
+from cloudstores.stores.audit.checkpoints import Checkpointer
+from cloudstores.stores.audit.models import AuditEntry, Checkpoint, StreamHead
+from cloudstores.stores.audit.reader import list_objects
+from cloudstores.stores.audit.state import StoreContext, StreamState
+
+__all__ = ["StreamWriter"]
+
+log = logging.getLogger("cloudstores.audit")
+
+MAX_RACES = 10_000
+"""Lost races one commit may take before giving up with ConflictError."""
+_ENTRY_OVERHEAD = 400
+"""Bytes an entry adds around its event (seq, ts, hashes, names), for batch sizing."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One append call (or one chunk of an ``append_many``) waiting in the queue."""
+
+    events: list[tuple[bytes, str]]
+    size: int
+    future: asyncio.Future[list[AuditEntry]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class StreamWriter:
+    """Appends of one store instance to one stream."""
+
+    def __init__(self, ctx: StoreContext, state: StreamState) -> None:
+        self.ctx = ctx
+        self.state = state
+        self.keys = state.keys
+        self.checkpointer = Checkpointer(ctx, state)
+        self._queue: deque[_Pending] = deque()
+        self._committer: asyncio.Task[None] | None = None
+        self._next: int | None = None
+        self._head = chain.GENESIS
+        self._registered = False
+        self._own_end = 0
+        """End of the last object this writer wrote (what ``close`` must seal)."""
+        self._cp_lock = asyncio.Lock()
+        self._cp_tasks: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.Task[None] | None = None
+        self.last_checkpoint_error: BaseException | None = None
+
+    # ------------------------------------------------------------------ appending
+    async def append(self, events: list[tuple[bytes, str]]) -> list[AuditEntry]:
+        """Queue encoded events ``(canonical bytes, ts)``; return once they are durable."""
+        options = self.ctx.options
+        chunks: list[_Pending] = []
+        current: list[tuple[bytes, str]] = []
+        size = 0
+        for event in events:
+            cost = len(event[0]) + _ENTRY_OVERHEAD
+            if current and (len(current) >= options.max_batch
+                            or size + cost > options.max_batch_bytes):
+                chunks.append(_Pending(current, size))
+                current, size = [], 0
+            current.append(event)
+            size += cost
+        if current:
+            chunks.append(_Pending(current, size))
+        self._queue.extend(chunks)
+        if self._committer is None:
+            self._committer = asyncio.ensure_future(self._run())
+        results: list[AuditEntry] = []
+        for chunk in chunks:
+            results.extend(await asyncio.shield(chunk.future))
+        return results
+
+    async def _run(self) -> None:
+        options = self.ctx.options
+        try:
+            while self._queue:
+                if options.max_wait > 0 and self._queued() < options.max_batch:
+                    await asyncio.sleep(options.max_wait)
+                batch = self._take()
+                try:
+                    entries = await self._commit([e for p in batch for e in p.events])
+                except BaseException as exc:
+                    for pending in batch:
+                        if not pending.future.done():
+                            pending.future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                at = 0
+                for pending in batch:
+                    n = len(pending.events)
+                    if not pending.future.done():
+                        pending.future.set_result(entries[at:at + n])
+                    at += n
+        finally:
+            self._committer = None
+            if self._queue:  # a BaseException stopped us; do not strand the rest
+                for pending in self._queue:
+                    if not pending.future.done():
+                        pending.future.set_exception(ConflictError("audit writer stopped"))
+                self._queue.clear()
+
+    def _queued(self) -> int:
+        return sum(len(p.events) for p in self._queue)
+
+    def _take(self) -> list[_Pending]:
+        options = self.ctx.options
+        batch = [self._queue.popleft()]
+        count, size = len(batch[0].events), batch[0].size
+        while self._queue:
+            nxt = self._queue[0]
+            if (count + len(nxt.events) > options.max_batch
+                    or size + nxt.size > options.max_batch_bytes):
+                break
+            batch.append(self._queue.popleft())
+            count += len(nxt.events)
+            size += nxt.size
+        return batch
+
+    async def _commit(self, events: list[tuple[bytes, str]]) -> list[AuditEntry]:
+        """Write ``events`` as one object at the tail, winning the race eventually."""
+        ctx = self.ctx
+        losses = 0
+        for _ in range(MAX_RACES):
+            if self._next is None:
+                await self._find_tail()
+            seq0 = self._next
+            assert seq0 is not None
+            if seq0 == 0 and not self._registered:
+                await self._register()
+            prev = prev0 = self._head
+            stored: list[bytes] = []
+            hashes: list[str] = []
+            for i, (event, ts) in enumerate(events):
+                data, prev = chain.build_entry(
+                    workspace=ctx.workspace, stream=self.keys.stream, seq=seq0 + i,
+                    ts=ts, event=event, prev=prev,
+                )
+                stored.append(data)
+                hashes.append(prev)
+            try:
+                await ctx.bucket.put(
+                    self.keys.entry(seq0), chain.encode_object(stored),
+                    mode="create", content_type="application/json",
+                )
+            except AlreadyExistsError:
+                losses += 1
+                try:
+                    if losses >= 3:
+                        await self._skip_to_last(seq0)
+                    else:
+                        await self._adopt(seq0)
+                except NotFoundError:
+                    self._next = None  # the object vanished: find the tail afresh
+                continue
+            except BaseException:
+                self._next = None  # it may have landed: find the tail afresh
+                raise
+            count = len(events)
+            self._next, self._head = seq0 + count, prev
+            self._own_end = seq0 + count
+            self.state.spans.add(seq0, count)
+            if ctx.options.checkpoint_every is not None or ctx.options.checkpoint_interval:
+                self.state.remember(list(zip(range(seq0, seq0 + count), hashes, strict=True)))
+                self._prune()
+            self._after_commit(seq0, count)
+            return self._entries(seq0, events, prev0, hashes)
+        raise ConflictError(f"gave up appending to stream {self.keys.stream!r} after "
+                            f"{MAX_RACES} lost races", key=self.keys.e_prefix)
+
+    def _entries(self, seq0: int, events: list[tuple[bytes, str]], prev: str,
+                 hashes: list[str]) -> list[AuditEntry]:
+        out: list[AuditEntry] = []
+        for i, (event, ts) in enumerate(events):
+            out.append(AuditEntry(
+                workspace=self.ctx.workspace,
+                stream=self.keys.stream,
+                seq=seq0 + i,
+                ts=datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+                event=orjson.loads(event),
+                prev=prev,
+                hash=hashes[i],
+            ))
+            prev = hashes[i]
+        return out
+
+    def _prune(self) -> None:
+        sealed = self.state.checkpoint.size if self.state.checkpoint is not None else 0
+        self.state.prune(below=sealed, keep=self.ctx.options.max_checkpoint_leaves)
+
+    async def _register(self) -> None:
+        """Create the stream's registry marker (before entry 0; losing is fine)."""
+        with contextlib.suppress(AlreadyExistsError):
+            await self.ctx.bucket.put(self.keys.registry, b"", mode="create")
+        self._registered = True
+
+    # ------------------------------------------------------------------ the tail
+    async def _adopt(self, first: int) -> None:
+        """GET the object at ``first`` and move the tail past it."""
+        key = self.keys.entry(first)
+        obj = await self.ctx.bucket.get(key)
+        entries = chain.parse_object(obj.data, key=key)
+        if [e["seq"] for e in entries] != list(range(first, first + len(entries))):
+            raise IntegrityError(f"object at {first} holds entries from {entries[0]['seq']}",
+                                 key=key)
+        self.state.spans.add(first, len(entries))
+        if self.ctx.options.checkpoint_every is not None or self.ctx.options.checkpoint_interval:
+            self.state.remember(entries)
+            self._prune()
+        self._next = first + len(entries)
+        self._head = entries[-1]["hash"]
+
+    async def _skip_to_last(self, start: int) -> None:
+        """One LIST from ``start`` (whose key exists) to the last object; adopt that."""
+        last = start
+        after = self.keys.entry(start)
+        async for info in self.ctx.bucket.list(self.keys.e_prefix, start_after=after):
+            last = self.keys.number(info.key, self.keys.e_prefix)
+        await self._adopt(last)
+
+    async def _find_tail(self) -> None:
+        """Cold start: LIST checkpoints, LIST entries from the newest one, GET the last."""
+        newest = await self.checkpointer.newest_size()
+        last: int | None = None
+        async for first, _ in list_objects(self.ctx.bucket, self.keys, max(newest - 1, 0)):
+            last = first
+        if last is None and newest:
+            log.warning("stream %s has checkpoint %d but no entry near it",
+                        self.keys.stream, newest)
+            async for first, _ in list_objects(self.ctx.bucket, self.keys, 0):
+                last = first
+        if last is None:
+            self._next, self._head = 0, chain.GENESIS
+            return
+        await self._adopt(last)
+
+    async def head(self) -> StreamHead:
+        """The current tail: from the cache, probed forward (one GET when up to date)."""
+        if self._next is None:
+            await self._find_tail()
+        while True:
+            assert self._next is not None
+            try:
+                await self._adopt(self._next)
+            except NotFoundError:
+                break
+        return StreamHead(stream=self.keys.stream, size=self._next, hash=self._head)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _after_commit(self, seq0: int, count: int) -> None:
+        options = self.ctx.options
+        every = options.checkpoint_every
+        end = seq0 + count
+        if every is not None and end // every > seq0 // every:
+            self._spawn(self._checkpoint_at(end, self._head))
+        elif options.checkpoint_interval and self._timer is None:
+            self._timer = asyncio.ensure_future(self._timer_run(options.checkpoint_interval))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._cp_tasks.add(task)
+        task.add_done_callback(self._cp_tasks.discard)
+
+    async def _timer_run(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._timer = None
+        await self.seal()
+
+    def _unsealed(self) -> bool:
+        sealed = self.state.checkpoint.size if self.state.checkpoint is not None else 0
+        return self._own_end > sealed
+
+    async def seal(self) -> None:
+        """Checkpoint what this writer appended, if no checkpoint covers it yet."""
+        if self._own_end and self._unsealed() and self._next is not None:
+            await self._checkpoint_at(self._next, self._head)
+
+    async def _checkpoint_at(self, size: int, head: str) -> None:
+        async with self._cp_lock:
+            try:
+                await self.checkpointer.write(size, head)
+            except StoreError as exc:
+                self.last_checkpoint_error = exc
+                log.warning("checkpoint of stream %s at %d failed: %s",
+                            self.keys.stream, size, exc)
+
+    async def checkpoint(self) -> Checkpoint | None:
+        """Seal the stream at its current tail now; the newest checkpoint after that."""
+        await self.flush()
+        head = await self.head()
+        if head.size == 0:
+            return None
+        async with self._cp_lock:
+            written = await self.checkpointer.write(head.size, head.hash)
+        return written or self.state.checkpoint
+
+    # ------------------------------------------------------------------ lifecycle
+    async def flush(self) -> None:
+        """Wait until every queued append is committed (or failed)."""
+        while self._committer is not None:
+            await asyncio.shield(self._committer)
+
+    async def close(self, *, seal: bool) -> None:
+        await self.flush()
+        if self._timer is not None:
+            self._timer.cancel()
+            await asyncio.gather(self._timer, return_exceptions=True)
+            self._timer = None
+        if seal and self.ctx.options.checkpoint_on_close:
+            await self.wait_checkpoints()
+            await self.seal()
+        await self.wait_checkpoints()
+
+    async def wait_checkpoints(self) -> None:
+        while self._cp_tasks:
+            await asyncio.gather(*list(self._cp_tasks), return_exceptions=True)
