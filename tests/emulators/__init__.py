@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Emulator", "free_port", "stop_process", "wait_until_answers"]
+__all__ = ["Emulator", "free_port", "launch", "stop_process", "wait_until_answers"]
 
 
 @dataclass
@@ -88,3 +88,29 @@ def stop_process(proc: subprocess.Popen[bytes], *, grace: float = 3.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         proc.wait(10)
+
+
+def launch(
+    name: str,
+    cmd: list[str],
+    *,
+    endpoint: str,
+    probe: str,
+    log_path: Path,
+    extra: dict[str, str] | None = None,
+) -> Emulator:
+    """Start ``cmd`` with its output in ``log_path``; return once ``probe`` answers.
+
+    The child keeps its own copy of the log descriptor, so ours is closed at once. If
+    the emulator never answers (or dies first), it is stopped before the error rises.
+    """
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        wait_until_answers(probe, proc=proc)
+    except BaseException:
+        stop_process(proc)
+        raise
+    return Emulator(name=name, endpoint=endpoint, log_path=log_path,
+                    stop=lambda: stop_process(proc), extra=extra or {})

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from tests.emulators import Emulator, free_port, stop_process, wait_until_answers
+from tests.emulators import Emulator, free_port, launch
 
 ACCOUNT = "devstoreaccount1"
 # The well-known, public key of Azurite's development account (not a secret).
@@ -43,7 +42,6 @@ def start(log_dir: Path) -> Emulator:
     binary = _binary()
     port = free_port()
     log_path = log_dir / "azurite.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the process
     cmd = [
         binary,
         "--blobHost", "127.0.0.1",
@@ -52,27 +50,9 @@ def start(log_dir: Path) -> Emulator:
         "--skipApiVersionCheck",
         "--loose",
     ]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
-
-    def stop() -> None:
-        try:
-            stop_process(proc)
-        finally:
-            log.close()
-
-    try:
-        wait_until_answers(f"{endpoint}/{ACCOUNT}?comp=list", proc=proc)
-    except BaseException:
-        stop()
-        raise
-    return Emulator(
-        name="azurite",
-        endpoint=endpoint,
-        log_path=log_path,
-        stop=stop,
-        extra={"connection_string": connection_string(endpoint)},
-    )
+    return launch("azurite", cmd, endpoint=endpoint, probe=f"{endpoint}/{ACCOUNT}?comp=list",
+                  log_path=log_path, extra={"connection_string": connection_string(endpoint)})
 
 
 def new_bucket_url(emulator: Emulator) -> str:

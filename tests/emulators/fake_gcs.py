@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 import urllib.request
 import uuid
 from pathlib import Path
 
-from tests.emulators import Emulator, free_port, stop_process, wait_until_answers
+from tests.emulators import Emulator, free_port, launch
 
 PROJECT = "test"
 
@@ -51,35 +50,18 @@ def start(log_dir: Path) -> Emulator:
     host = f"127.0.0.1:{port}"
     endpoint = f"http://{host}"
     log_path = log_dir / "fake-gcs.log"
-    log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "-backend", "memory",
-            "-scheme", "http",
-            "-host", "127.0.0.1",
-            "-port", str(port),
-            "-public-host", host,
-            "-external-url", endpoint,
-            "-log-level", "warn",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-
-    def stop() -> None:
-        try:
-            stop_process(proc)
-        finally:
-            log.close()
-
-    try:
-        wait_until_answers(endpoint + "/storage/v1/b", proc=proc)
-    except BaseException:
-        stop()
-        raise
-    return Emulator(name="fake-gcs", endpoint=endpoint, log_path=log_path, stop=stop)
+    cmd = [
+        str(binary),
+        "-backend", "memory",
+        "-scheme", "http",
+        "-host", "127.0.0.1",
+        "-port", str(port),
+        "-public-host", host,
+        "-external-url", endpoint,
+        "-log-level", "warn",
+    ]
+    return launch("fake-gcs", cmd, endpoint=endpoint, probe=endpoint + "/storage/v1/b",
+                  log_path=log_path)
 
 
 def new_bucket_url(emulator: Emulator) -> str:

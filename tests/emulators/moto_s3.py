@@ -7,12 +7,11 @@ does not compete with the test's client for this interpreter's GIL.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-from tests.emulators import Emulator, free_port, stop_process, wait_until_answers
+from tests.emulators import Emulator, free_port, launch
 
 REGION = "us-east-1"
 
@@ -23,19 +22,10 @@ def start(log_dir: Path) -> Emulator:
         os.environ.setdefault(name, value)
     log_path = log_dir / "moto.log"
     port = free_port()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answers(endpoint + "/moto-api/", proc=proc)
-    except Exception:
-        stop_process(proc)
-        raise
-    return Emulator(name="moto", endpoint=endpoint, log_path=log_path,
-                    stop=lambda: stop_process(proc))
+    cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    return launch("moto", cmd, endpoint=endpoint, probe=endpoint + "/moto-api/",
+                  log_path=log_path)
 
 
 def new_bucket_url(emulator: Emulator, *, object_lock: bool = False) -> str:
