@@ -105,6 +105,12 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
                 keys = [info.key async for info in raw_bucket.list("binex/artifacts/run-00007/")]
                 await asyncio.gather(*(raw.get(k) for k in keys))
 
+            async def raw_scan_by_run() -> None:
+                """No run-keyed layout: LIST every artifact key, keep the run's, GET them."""
+                keys = [info.key async for info in raw_bucket.list("binex/artifacts/")
+                        if "/run-00007/" in info.key]
+                await asyncio.gather(*(raw.get(k) for k in keys))
+
             async def cold_list_by_run() -> None:
                 assert len(await ArtifactStore(bucket, workspace="bench")
                            .list_by_run("run-00007")) == PER_RUN
@@ -114,6 +120,7 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
 
             async with raw_bucket:
                 raw_rate = await timed(raw_list_by_run)
+                scan_rate = await timed(raw_scan_by_run, repeat=3)
             cold_rate = await timed(cold_list_by_run)
             warm_rate = await timed(warm_list_by_run)
         await raw.close()
@@ -123,6 +130,9 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
         rows.append([f"{cloud} list_by_run, {listed:,} stored, cold reader",
                      f"{cold_rate:,.1f}/s", f"{raw_rate:,.1f}/s", f"{cold_rate / raw_rate:.2f}",
                      "cold: snapshot + new segments"])
+        rows.append([f"{cloud} list_by_run, {listed:,} stored, cold reader",
+                     f"{cold_rate:,.1f}/s", f"{scan_rate:,.2f}/s", f"{cold_rate / scan_rate:.1f}",
+                     "raw: LIST all artifact keys + GETs"])
     return rows
 
 
