@@ -23,7 +23,7 @@ EMULATOR_MODULES = {"s3": "tests.emulators.moto_s3", "azure": "tests.emulators.a
                     "gcs": "tests.emulators.fake_gcs"}
 RAW_CLASSES = {"s3": ("benchmarks.raw.s3", "RawS3"), "azure": ("benchmarks.raw.azure", "RawAzure"),
                "gcs": ("benchmarks.raw.gcs", "RawGCS")}
-console = Console()
+console = Console(width=150)
 
 
 @contextmanager
