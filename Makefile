@@ -35,7 +35,7 @@ terraform-check:
 	bash scripts/terraform_checks.sh
 
 pytest: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider --durations=15
 
 bench: install
 	$(BIN)/python benchmarks/bucket_overhead.py
