@@ -63,15 +63,17 @@ async def gather_limited(items: Iterable[T], fn: Callable[[T], Awaitable[R]],
     return list(await asyncio.gather(*(one(item) for item in items)))
 
 
-async def probe_forward(start: int, fetch: Callable[[int], Awaitable[R | None]]) -> list[R]:
+async def probe_forward(start: int, fetch: Callable[[int], Awaitable[R | None]], *,
+                        window: int = 1, max_window: int = 64) -> list[R]:
     """Fetch ``start, start+1, ...`` until the first None; return what was found, in order.
 
     Numbered objects that are written without gaps (index segments, run versions) are
-    found this way without a LIST: one request when nothing is there, and a window
-    that doubles while objects keep coming.
+    found this way without a LIST: ``window`` requests at once (one, by default: a warm
+    reader that expects nothing new pays one GET, one that knows the latest pays two),
+    then as many as were found so far (windows 1, 1, 2, 4, ...: the total doubles), up
+    to ``max_window``, while objects keep coming.
     """
     found: list[R] = []
-    window = 1
     while True:
         numbers = range(start + len(found), start + len(found) + window)
         results = await asyncio.gather(*(fetch(n) for n in numbers))
@@ -79,3 +81,4 @@ async def probe_forward(start: int, fetch: Callable[[int], Awaitable[R | None]])
             if result is None:
                 return found
             found.append(result)
+        window = min(max(window, len(found)), max_window)
