@@ -17,9 +17,9 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from cloudstores._resource import AsyncResource
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -49,7 +49,7 @@ MAX_OBJECT_BYTES = 5 * 1024**3
 _METADATA_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
-class Bucket(ABC):
+class Bucket(AsyncResource, ABC):
     """An async bucket of immutable-by-default objects, under one key prefix.
 
     Open it with :func:`cloudstores.open_bucket` and use it as an async context
@@ -84,23 +84,11 @@ class Bucket(ABC):
         raise NotImplementedError(f"{cls.__name__} cannot be opened by URL")
 
     # ------------------------------------------------------------------ lifecycle
-    async def open(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+    async def open(self) -> None:
         """Create clients and connection pools. Called by ``async with``."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+    async def close(self) -> None:
         """Release clients and connection pools. Called by ``async with``."""
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def url(self) -> str:

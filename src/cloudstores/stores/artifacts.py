@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from cloudstores import codec
+from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
@@ -48,7 +49,7 @@ class ArtifactOptions:
     fetch_concurrency: int = 32
 
 
-class ArtifactStore:
+class ArtifactStore(AsyncResource):
     """Immutable artifacts of one workspace. It does not own (open or close) the bucket."""
 
     def __init__(self, bucket: Bucket, *, workspace: str = DEFAULT_WORKSPACE,

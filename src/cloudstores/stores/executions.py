@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from cloudstores import codec
+from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import (
     AlreadyExistsError,
@@ -58,7 +59,7 @@ M = TypeVar("M", bound=BaseModel)
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 
-class ExecutionStore:
+class ExecutionStore(AsyncResource):
     """Runs, step records and workflow snapshots of one workspace.
 
     It does not own (open or close) the bucket.

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from cloudstores._resource import AsyncResource
 from cloudstores.bucket import Bucket, open_bucket
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
 from cloudstores.retry import RetryConfig
@@ -16,7 +16,7 @@ from cloudstores.stores.executions import ExecutionStore
 __all__ = ["Stores", "open_stores"]
 
 
-class Stores:
+class Stores(AsyncResource):
     """The three stores of one workspace, sharing one bucket. An async context manager."""
 
     def __init__(
@@ -38,13 +38,9 @@ class Stores:
         self.audit = AuditStore(bucket, workspace=workspace, signer=audit_signer,
                                 verifier=audit_verifier, options=audit_options)
 
-    async def __aenter__(self) -> Self:
+    async def open(self) -> None:
+        """Open the bucket (``async with`` does it)."""
         await self.bucket.open()
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.close()
 
     async def close(self) -> None:
         """Finish pending index and audit writes; close the bucket if ``open_stores`` opened it."""

@@ -17,9 +17,9 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
@@ -42,7 +42,7 @@ from cloudstores.stores.audit.writer import StreamWriter
 __all__ = ["AuditStore"]
 
 
-class AuditStore:
+class AuditStore(AsyncResource):
     """Audit streams of one workspace in one bucket.
 
     Args:
@@ -83,17 +83,6 @@ class AuditStore:
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     async def close(self) -> None:
         """Flush queued appends, stop timers, seal this store's entries (if configured)."""
         self._closed = True
