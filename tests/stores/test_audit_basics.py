@@ -157,3 +157,13 @@ async def test_keyless_and_signed_checkpoints(bucket: cloudstores.Bucket) -> Non
         # a verifier that trusts a key finds the keyless stream's checkpoints unsigned
         bad = await auditor.verify("k")
         assert not bad.ok and {p.kind for p in bad.problems} == {"bad_signature"}
+
+
+async def test_verify_reports_progress(bucket: cloudstores.Bucket) -> None:
+    async with AuditStore(bucket, options=QUIET) as audit:
+        for i in range(5):
+            await audit.append("p", {"i": i})
+        await audit.append_many("p", [{"i": i} for i in range(5, 9)])
+        seen: list[int] = []
+        report = await audit.verify("p", on_progress=seen.append)
+    assert report.ok and seen == [1, 2, 3, 4, 5, 9]  # entries checked, after each object

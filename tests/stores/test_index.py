@@ -56,8 +56,9 @@ async def test_crash_between_data_and_index_then_reindex(bucket: cloudstores.Buc
     reader = ArtifactStore(bucket, workspace="w")
     assert (await reader.get("a2")).content == {"v": 2}  # the data object is whole
     assert [a.id for a in await reader.list_by_run("r")] == ["a1"]  # the index missed it
-    report = await reader.reindex()
-    assert report.added == ("a2",) and report.scanned == 2
+    seen: list[int] = []
+    report = await reader.reindex(on_progress=seen.append)
+    assert report.added == ("a2",) and report.scanned == 2 and seen == [1, 2]
     assert [a.id for a in await reader.list_by_run("r")] == ["a1", "a2"]
     assert (await reader.reindex()).added == ()
     # the caller retries the store that failed: idempotent, and still listed once
@@ -80,8 +81,10 @@ async def test_executions_reindex(bucket: cloudstores.Bucket) -> None:
     assert (await reader.get_run("r")).status == "done"  # probing finds the new version
     assert [r.status for r in await reader.list_runs()] == ["running"]
     assert await reader.list_records("r") == []
-    report = await reader.reindex()
+    seen: list[int] = []
+    report = await reader.reindex(on_progress=seen.append)
     assert sorted(report.added) == ["r:r:1", "s:r:s1"]
+    assert seen == list(range(1, report.scanned + 1))
     assert [r.status for r in await reader.list_runs()] == ["done"]
     assert [r.id for r in await reader.list_records("r")] == ["s1"]
 

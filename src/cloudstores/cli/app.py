@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cloudstores.cli.render import artifacts_table, runs_table, verify_table
 from cloudstores.errors import StoreError
@@ -62,9 +63,8 @@ def verify(url: str, stream: str, workspace: Workspace = DEFAULT_WORKSPACE,
     async def run() -> bool:
         verifier = Ed25519Verifier.from_file(public_key) if public_key else None
         async with open_stores(url, workspace=workspace, audit_verifier=verifier) as stores:
-            with Progress(transient=True, console=console) as progress:
-                progress.add_task(f"verifying {stream}", total=None)
-                report = await stores.audit.verify(stream)
+            with _counting(f"verifying {stream}", "entries") as count:
+                report = await stores.audit.verify(stream, on_progress=count)
         console.print(verify_table(report))
         return report.ok
 
@@ -79,13 +79,22 @@ def reindex(url: str, workspace: Workspace = DEFAULT_WORKSPACE) -> None:
     async def run() -> None:
         async with open_stores(url, workspace=workspace) as stores:
             for store in (stores.artifacts, stores.executions):
-                with Progress(transient=True, console=console) as progress:
-                    progress.add_task(f"scanning {type(store).__name__}", total=None)
-                    report = await store.reindex()
+                with _counting(f"scanning {type(store).__name__}", "objects") as count:
+                    report = await store.reindex(on_progress=count)
                 console.print(f"{report.store}: scanned {report.scanned}, "
                               f"added {len(report.added)}")
 
     _run(run())
+
+
+@contextmanager
+def _counting(what: str, unit: str) -> Iterator[Callable[[int], None]]:
+    """A transient spinner with a running count (the total is not known ahead)."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"),
+               TextColumn("{task.completed:,.0f} " + unit), TimeElapsedColumn())
+    with Progress(*columns, transient=True, console=console) as progress:
+        task = progress.add_task(what, total=None)
+        yield lambda done: progress.update(task, completed=done)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

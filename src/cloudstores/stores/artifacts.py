@@ -27,7 +27,13 @@ from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputE
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import Artifact, ReindexReport, as_utc
 from cloudstores.stores.index import Entry, ManifestIndex
-from cloudstores.stores.objects import expect_dict, gather_limited, get_json, put_json
+from cloudstores.stores.objects import (
+    Progress,
+    expect_dict,
+    gather_limited,
+    get_json,
+    put_json,
+)
 
 __all__ = ["ArtifactOptions", "ArtifactStore"]
 
@@ -197,14 +203,19 @@ class ArtifactStore(AsyncResource):
         return order
 
     # ------------------------------------------------------------------ repair
-    async def reindex(self) -> ReindexReport:
-        """Add index entries for artifacts the index misses (LISTs ``artifacts/``)."""
+    async def reindex(self, *, on_progress: Progress | None = None) -> ReindexReport:
+        """Add index entries for artifacts the index misses (LISTs ``artifacts/``).
+
+        ``on_progress`` is called with the number of objects scanned so far.
+        """
         known = {e["id"] for e in await self.index.entries()}
         prefix = f"{self._root}artifacts/"
         scanned = 0
         missing: builtins.list[str] = []
         async for info in self.bucket.list(prefix):
             scanned += 1
+            if on_progress is not None:
+                on_progress(scanned)
             artifact_id = info.key[len(prefix):].removesuffix(".json")
             if artifact_id not in known:
                 missing.append(artifact_id)

@@ -45,6 +45,7 @@ from cloudstores.models import (
 )
 from cloudstores.stores.index import Entry, ManifestIndex
 from cloudstores.stores.objects import (
+    Progress,
     expect_dict,
     gather_limited,
     get_json,
@@ -314,14 +315,19 @@ class ExecutionStore(AsyncResource):
     async def _read(self, key: str, model: type[M]) -> M:
         return _model(await get_json(self.bucket, key), model, key)
 
-    async def reindex(self) -> ReindexReport:
-        """Add index entries for run versions and records the index misses."""
+    async def reindex(self, *, on_progress: Progress | None = None) -> ReindexReport:
+        """Add index entries for run versions and records the index misses.
+
+        ``on_progress`` is called with the number of objects scanned so far.
+        """
         known = {e["k"] for e in await self.index.entries()}
         prefix = f"{self._root}runs/"
         scanned = 0
         missing: builtins.list[str] = []
         async for info in self.bucket.list(prefix):
             scanned += 1
+            if on_progress is not None:
+                on_progress(scanned)
             parts = info.key[len(prefix):].removesuffix(".json").split("/")
             if len(parts) == 3 and parts[1] == "v":
                 k = f"r:{parts[0]}:{int(parts[2])}"

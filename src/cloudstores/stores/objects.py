@@ -13,6 +13,7 @@ from cloudstores.errors import IntegrityError, NotFoundError
 
 __all__ = [
     "JSON",
+    "Progress",
     "expect_dict",
     "gather_limited",
     "get_json",
@@ -24,6 +25,8 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 JSON = "application/json"
+Progress = Callable[[int], None]
+"""A callback for long work (``verify``, ``reindex``): called with the count done so far."""
 
 
 async def put_json(bucket: Bucket, key: str, body: bytes) -> Version:

@@ -38,6 +38,7 @@ from cloudstores.stores.audit.signing import Signer, Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.audit.verify import verify_stream
 from cloudstores.stores.audit.writer import StreamWriter
+from cloudstores.stores.objects import Progress
 
 __all__ = ["AuditStore"]
 
@@ -262,6 +263,7 @@ class AuditStore(AsyncResource):
         *,
         trusted: Checkpoint | None = None,
         max_problems: int = 100,
+        on_progress: Progress | None = None,
     ) -> VerifyReport:
         """Check the whole stream; see :mod:`cloudstores.stores.audit.verify`.
 
@@ -269,6 +271,8 @@ class AuditStore(AsyncResource):
             trusted: a checkpoint obtained earlier (e.g. kept outside the bucket); the
                 stream must still hold it unchanged, else a ``rollback`` problem.
             max_problems: stop recording problems after this many.
+            on_progress: called with the number of entries checked so far, after each
+                object (for a progress display on a long stream).
         """
         validate_stream(stream)
         if trusted is not None and not isinstance(trusted, Checkpoint):
@@ -279,7 +283,8 @@ class AuditStore(AsyncResource):
         if writer is not None:
             await writer.flush()
         return await verify_stream(self._ctx, self._state(stream), self.verifier,
-                                   trusted=trusted, max_problems=max_problems)
+                                   trusted=trusted, max_problems=max_problems,
+                                   on_progress=on_progress)
 
     def __repr__(self) -> str:
         return f"<AuditStore {self.bucket.url} workspace={self.workspace}>"

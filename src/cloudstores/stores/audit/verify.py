@@ -38,6 +38,7 @@ from cloudstores.stores.audit.models import (
 from cloudstores.stores.audit.reader import fetch_ordered
 from cloudstores.stores.audit.signing import Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
+from cloudstores.stores.objects import Progress
 
 __all__ = ["verify_stream"]
 
@@ -101,6 +102,7 @@ async def verify_stream(
     *,
     trusted: Checkpoint | None = None,
     max_problems: int = 100,
+    on_progress: Progress | None = None,
 ) -> VerifyReport:
     started = time.monotonic()
     keys = state.keys
@@ -167,6 +169,8 @@ async def verify_stream(
                 prev = entry["hash"]
                 hashes.extend(bytes.fromhex(entry["hash"]))
             expected += 1
+        if on_progress is not None:
+            on_progress(expected)
     size = expected
 
     def stored(seq: int) -> str:
