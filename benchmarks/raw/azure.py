@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from azure.storage.blob import BlobType
+from azure.storage.blob import BlobType, ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from cloudstores.bucket.azure import (
@@ -64,10 +64,12 @@ class RawAzure:
     def _name(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes, *, metadata: dict[str, str] | None = None) -> None:
         assert self._client is not None, "call open() first"
         await self._client.get_blob_client(self._name(key)).upload_blob(
-            data, blob_type=BlobType.BLOCKBLOB, length=len(data), overwrite=False
+            data, blob_type=BlobType.BLOCKBLOB, length=len(data), overwrite=False,
+            metadata=metadata,
+            content_settings=ContentSettings(content_type="application/octet-stream"),
         )
 
     async def get(self, key: str) -> bytes:

@@ -72,12 +72,14 @@ class RawGCS:
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes, *, metadata: dict[str, str] | None = None) -> None:
         """Create-only write: one multipart upload with ifGenerationMatch=0."""
 
         def upload() -> None:
             blob = self._bucket.blob(self._key(key))
             blob.content_type = "application/octet-stream"
+            if metadata:
+                blob.metadata = metadata
             response = blob._do_multipart_upload(
                 self._client, BytesIO(data), "application/octet-stream", len(data),
                 predefined_acl=None, if_generation_match=0, if_generation_not_match=None,

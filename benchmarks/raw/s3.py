@@ -33,9 +33,10 @@ class RawS3:
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    async def put(self, key: str, data: bytes) -> None:
+    async def put(self, key: str, data: bytes, *, metadata: dict[str, str] | None = None) -> None:
+        extra = {"Metadata": metadata} if metadata else {}
         await self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
-                                      ContentType="application/json", IfNoneMatch="*")
+                                      ContentType="application/json", IfNoneMatch="*", **extra)
 
     async def get(self, key: str) -> bytes:
         response = await self._client.get_object(Bucket=self.bucket, Key=self._key(key))
