@@ -41,7 +41,7 @@ async def test_every_n_entries_and_on_close(bucket: cloudstores.Bucket) -> None:
 
 
 async def test_every_t_seconds(bucket: cloudstores.Bucket) -> None:
-    options = AuditOptions(checkpoint_every=None, checkpoint_interval=0.2,
+    options = AuditOptions(checkpoint_every=None, checkpoint_interval=0.5,
                            checkpoint_on_close=False)
     async with AuditStore(bucket, signer=SIGNER, options=options) as audit:
         for i in range(3):
