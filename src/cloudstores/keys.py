@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from cloudstores.errors import InvalidIdError, InvalidKeyError
+from cloudstores.errors import IntegrityError, InvalidIdError, InvalidKeyError
 
 __all__ = [
     "DEFAULT_WORKSPACE",
@@ -16,6 +16,8 @@ __all__ = [
     "MAX_KEY_BYTES",
     "MAX_WORKSPACE_LENGTH",
     "join_key",
+    "key_number",
+    "numbered_key",
     "validate_id",
     "validate_key",
     "validate_prefix",
@@ -104,3 +106,20 @@ def join_key(*parts: str) -> str:
 def workspace_prefix(workspace: str) -> str:
     """``ws/{workspace}/``: the prefix every key of that workspace lies under."""
     return f"ws/{validate_workspace(workspace)}/"
+
+
+_NUMBER_DIGITS = 20
+
+
+def numbered_key(prefix: str, n: int) -> str:
+    """``{prefix}{n:020d}.json``: numbered objects whose keys list in numeric order."""
+    return f"{prefix}{n:0{_NUMBER_DIGITS}d}.json"
+
+
+def key_number(key: str, prefix: str) -> int:
+    """The ``n`` of ``numbered_key(prefix, n)``; IntegrityError for any other key."""
+    tail = key[len(prefix):] if key.startswith(prefix) else ""
+    digits = tail[:-5] if tail.endswith(".json") else ""
+    if len(digits) != _NUMBER_DIGITS or not digits.isdigit() or not digits.isascii():
+        raise IntegrityError(f"unexpected key among numbered objects: {key!r}", key=key)
+    return int(digits)

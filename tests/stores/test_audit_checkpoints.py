@@ -6,6 +6,7 @@ import asyncio
 
 import cloudstores
 from cloudstores.bucket.types import StoredObject
+from cloudstores.keys import key_number
 from cloudstores.stores.audit import AuditOptions, AuditStore, Ed25519Signer
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.testing import FaultyBucket
@@ -15,7 +16,7 @@ SIGNER = Ed25519Signer.from_bytes(bytes(range(5, 37)))
 
 async def _sizes(bucket: cloudstores.Bucket, stream: str) -> list[int]:
     keys = StreamKeys("default", stream)
-    return [keys.number(i.key, keys.cp_prefix) async for i in bucket.list(keys.cp_prefix)]
+    return [key_number(i.key, keys.cp_prefix) async for i in bucket.list(keys.cp_prefix)]
 
 
 async def test_every_n_entries_and_on_close(bucket: cloudstores.Bucket) -> None:

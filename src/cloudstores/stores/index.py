@@ -30,6 +30,7 @@ from typing import Any
 from cloudstores import codec
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import AlreadyExistsError, IntegrityError
+from cloudstores.keys import key_number, numbered_key
 from cloudstores.stores.objects import expect_dict, get_json_or_none, probe_forward, put_json
 
 __all__ = ["ManifestIndex"]
@@ -63,10 +64,10 @@ class ManifestIndex:
 
     # ------------------------------------------------------------------ keys
     def _segment_key(self, seq: int) -> str:
-        return f"{self.prefix}{seq:020d}.json"
+        return numbered_key(self.prefix, seq)
 
     def _snapshot_key(self, seq: int) -> str:
-        return f"{self.prefix}snap/{seq:020d}.json"
+        return numbered_key(self.prefix + "snap/", seq)
 
     # ------------------------------------------------------------------ reading
     async def entries(self) -> list[Entry]:
@@ -98,7 +99,7 @@ class ManifestIndex:
         latest: str | None = None
         async for info in self.bucket.list(self.prefix + "snap/"):
             latest = info.key
-        upto = -1 if latest is None else _snapshot_number(latest)
+        upto = -1 if latest is None else key_number(latest, self.prefix + "snap/")
         snapshot, segments = await asyncio.gather(
             self._snapshot(latest, upto),
             probe_forward(upto + 1, self._segment, window=COLD_WINDOW),
@@ -193,13 +194,6 @@ class ManifestIndex:
                 await self._flusher
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-
-
-def _snapshot_number(key: str) -> int:
-    digits = key.rsplit("/", 1)[-1].removesuffix(".json")
-    if len(digits) != 20 or not digits.isdigit():
-        raise IntegrityError(f"unexpected key in the index snapshots: {key!r}", key=key)
-    return int(digits)
 
 
 def _entries_of(body: Any, key: str) -> list[Entry]:

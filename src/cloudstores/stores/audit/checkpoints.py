@@ -18,8 +18,8 @@ import logging
 from datetime import UTC, datetime
 
 from cloudstores.errors import AlreadyExistsError, IntegrityError, NotFoundError
+from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
-from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import Checkpoint, CheckpointRef
 from cloudstores.stores.audit.reader import fetch_ordered, list_objects
 from cloudstores.stores.audit.state import StoreContext, StreamState
@@ -43,7 +43,7 @@ class Checkpointer:
         after = keys.checkpoint(known) if known else None
         newest = known or 0
         async for info in self.ctx.bucket.list(keys.cp_prefix, start_after=after):
-            newest = max(newest, StreamKeys.number(info.key, keys.cp_prefix))
+            newest = max(newest, key_number(info.key, keys.cp_prefix))
         self.state.listed_checkpoint = newest
         return newest
 

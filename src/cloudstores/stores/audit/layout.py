@@ -11,13 +11,9 @@ collides with a stream's own prefix.
 
 from __future__ import annotations
 
-from cloudstores.errors import IntegrityError
-from cloudstores.keys import validate_id, workspace_prefix
+from cloudstores.keys import numbered_key, validate_id, workspace_prefix
 
 __all__ = ["StreamKeys", "audit_prefix", "registry_prefix", "validate_stream"]
-
-_DIGITS = 20
-
 
 def validate_stream(stream: object) -> str:
     """A stream name: ``[A-Za-z0-9._-]``, 1..256 characters, no ``..`` (InvalidIdError)."""
@@ -45,16 +41,7 @@ class StreamKeys:
         self.registry = registry_prefix(workspace) + stream
 
     def entry(self, seq: int) -> str:
-        return f"{self.e_prefix}{seq:0{_DIGITS}d}.json"
+        return numbered_key(self.e_prefix, seq)
 
     def checkpoint(self, size: int) -> str:
-        return f"{self.cp_prefix}{size:0{_DIGITS}d}.json"
-
-    @staticmethod
-    def number(key: str, prefix: str) -> int:
-        """The number in ``{prefix}{n:020d}.json``; IntegrityError for any other key."""
-        tail = key[len(prefix):] if key.startswith(prefix) else ""
-        digits = tail[:-5] if tail.endswith(".json") else ""
-        if len(digits) != _DIGITS or not digits.isdigit() or not digits.isascii():
-            raise IntegrityError(f"unexpected key in an audit stream: {key!r}", key=key)
-        return int(digits)
+        return numbered_key(self.cp_prefix, size)

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import InvalidInputError, StoreError
+from cloudstores.keys import key_number
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import MAX_BATCH_LIMIT
 
@@ -72,7 +73,7 @@ async def list_objects(
     after = keys.entry(start - MAX_BATCH_LIMIT) if start >= MAX_BATCH_LIMIT else None
     held: tuple[int, str] | None = None
     async for info in bucket.list(keys.e_prefix, start_after=after):
-        first = StreamKeys.number(info.key, keys.e_prefix)
+        first = key_number(info.key, keys.e_prefix)
         if held is not None and first > start:
             yield held
         held = (first, info.key)

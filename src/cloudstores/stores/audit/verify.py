@@ -27,6 +27,7 @@ import time
 from collections.abc import AsyncIterator
 
 from cloudstores.errors import IntegrityError, NotFoundError, StoreError
+from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import (
@@ -63,7 +64,7 @@ class _Problems:
 async def _keys(ctx: StoreContext, prefix: str) -> AsyncIterator[tuple[int | None, str]]:
     async for info in ctx.bucket.list(prefix):
         try:
-            yield StreamKeys.number(info.key, prefix), info.key
+            yield key_number(info.key, prefix), info.key
         except IntegrityError:
             yield None, info.key
 

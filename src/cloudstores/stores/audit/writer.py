@@ -53,6 +53,7 @@ from cloudstores.errors import (
     NotFoundError,
     StoreError,
 )
+from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.checkpoints import Checkpointer
 from cloudstores.stores.audit.models import AuditEntry, Checkpoint, StreamHead
@@ -270,7 +271,7 @@ class StreamWriter:
         last = start
         after = self.keys.entry(start)
         async for info in self.ctx.bucket.list(self.keys.e_prefix, start_after=after):
-            last = self.keys.number(info.key, self.keys.e_prefix)
+            last = key_number(info.key, self.keys.e_prefix)
         await self._adopt(last)
 
     async def _find_tail(self) -> None:
