@@ -21,7 +21,7 @@ from cloudstores.errors import AlreadyExistsError, IntegrityError, NotFoundError
 from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.models import Checkpoint, CheckpointRef
-from cloudstores.stores.audit.reader import fetch_ordered, list_objects
+from cloudstores.stores.audit.reader import fetch_objects, list_objects
 from cloudstores.stores.audit.state import StoreContext, StreamState
 
 __all__ = ["Checkpointer"]
@@ -70,12 +70,8 @@ class Checkpointer:
         if any(seq not in known for seq in range(lo, hi)):
             bucket = self.ctx.bucket
             items = list_objects(bucket, self.state.keys, lo, hi)
-
-            async def get(item: tuple[int, str]) -> bytes:
-                return (await bucket.get(item[1])).data
-
-            async for (first, key), data in fetch_ordered(
-                items, get, self.ctx.options.read_concurrency
+            async for (first, key), data in fetch_objects(
+                bucket, items, self.ctx.options.read_concurrency
             ):
                 if isinstance(data, BaseException):
                     raise data

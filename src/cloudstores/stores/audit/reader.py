@@ -14,15 +14,17 @@ import asyncio
 import bisect
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cloudstores.bucket.base import Bucket
-from cloudstores.errors import InvalidInputError, StoreError
+from cloudstores.errors import IntegrityError, InvalidInputError, StoreError
 from cloudstores.keys import key_number
+from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import MAX_BATCH_LIMIT
 
-__all__ = ["SpanCache", "check_seq", "fetch_ordered", "list_objects"]
+__all__ = ["SpanCache", "check_seq", "fetch_objects", "fetch_ordered", "list_objects",
+           "read_object"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -115,6 +117,31 @@ async def fetch_ordered(
             task.cancel()
         if window:
             await asyncio.gather(*(task for _, task in window), return_exceptions=True)
+
+
+def fetch_objects(
+    bucket: Bucket, items: AsyncIterator[tuple[T, str]], concurrency: int
+) -> AsyncGenerator[tuple[tuple[T, str], bytes | StoreError], None]:
+    """GET the body of each listed ``(number, key)``; ``fetch_ordered`` semantics."""
+
+    async def get(item: tuple[T, str]) -> bytes:
+        return (await bucket.get(item[1])).data
+
+    return fetch_ordered(items, get, concurrency)
+
+
+async def read_object(
+    bucket: Bucket, keys: StreamKeys, spans: SpanCache, first: int
+) -> list[dict[str, Any]]:
+    """GET and parse the entry object at ``first``; its entries must be ``first, first+1..``
+    (IntegrityError otherwise). The span is remembered."""
+    key = keys.entry(first)
+    entries = chain.parse_object((await bucket.get(key)).data, key=key)
+    if [e["seq"] for e in entries] != list(range(first, first + len(entries))):
+        raise IntegrityError(f"object at {first} holds entries from {entries[0]['seq']}",
+                             key=key)
+    spans.add(first, len(entries))
+    return entries
 
 
 def check_seq(seq: object, *, what: str = "sequence number") -> int:

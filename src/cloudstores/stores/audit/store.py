@@ -33,7 +33,12 @@ from cloudstores.stores.audit.models import (
     StreamHead,
     VerifyReport,
 )
-from cloudstores.stores.audit.reader import check_seq, fetch_ordered, list_objects
+from cloudstores.stores.audit.reader import (
+    check_seq,
+    fetch_objects,
+    list_objects,
+    read_object,
+)
 from cloudstores.stores.audit.signing import Signer, Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.audit.verify import verify_stream
@@ -176,12 +181,7 @@ class AuditStore(AsyncResource):
         return chain.entry_from_dict(entries[index], key=keys.entry(start))
 
     async def _get_object(self, state: StreamState, start: int) -> list[dict[str, Any]]:
-        key = state.keys.entry(start)
-        entries = chain.parse_object((await self.bucket.get(key)).data, key=key)
-        if entries[0]["seq"] != start:
-            raise IntegrityError(f"object at {start} holds entry {entries[0]['seq']}", key=key)
-        state.spans.add(start, len(entries))
-        return entries
+        return await read_object(self.bucket, state.keys, state.spans, start)
 
     async def _find_start(self, state: StreamState, seq: int) -> int:
         start: int | None = None
@@ -211,13 +211,10 @@ class AuditStore(AsyncResource):
         state = self._state(stream)
         keys = state.keys
 
-        async def get(item: tuple[int, str]) -> bytes:
-            return (await self.bucket.get(item[1])).data
-
         expected: int | None = None
         prev: str | None = None
         items = list_objects(self.bucket, keys, start, end)
-        fetched = fetch_ordered(items, get, self.options.read_concurrency)
+        fetched = fetch_objects(self.bucket, items, self.options.read_concurrency)
         async with aclosing(fetched):
             async for (first, key), data in fetched:
                 if isinstance(data, BaseException):

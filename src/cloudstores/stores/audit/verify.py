@@ -36,7 +36,7 @@ from cloudstores.stores.audit.models import (
     VerifyProblem,
     VerifyReport,
 )
-from cloudstores.stores.audit.reader import fetch_ordered
+from cloudstores.stores.audit.reader import fetch_objects
 from cloudstores.stores.audit.signing import Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.objects import Progress
@@ -74,11 +74,7 @@ async def _load_checkpoints(
 ) -> dict[int, tuple[Checkpoint, bytes] | None]:
     """Every checkpoint by the size in its key; None for one that cannot be used."""
     found: dict[int, tuple[Checkpoint, bytes] | None] = {}
-
-    async def get(item: tuple[int | None, str]) -> bytes:
-        return (await ctx.bucket.get(item[1])).data
-
-    async for (size, key), data in fetch_ordered(_keys(ctx, keys.cp_prefix), get,
+    async for (size, key), data in fetch_objects(ctx.bucket, _keys(ctx, keys.cp_prefix),
                                                  ctx.options.read_concurrency):
         if size is None:
             problems.add("unexpected", 0, f"stray key {key!r} among checkpoints", key=key)
@@ -116,11 +112,7 @@ async def verify_stream(
     prev: str | None = chain.GENESIS
     objects = 0
     quiet_gap = False  # after an unreadable object its range is unknown: no "missing"
-
-    async def get(item: tuple[int | None, str]) -> bytes:
-        return (await ctx.bucket.get(item[1])).data
-
-    async for (first, key), data in fetch_ordered(_keys(ctx, keys.e_prefix), get,
+    async for (first, key), data in fetch_objects(ctx.bucket, _keys(ctx, keys.e_prefix),
                                                   ctx.options.read_concurrency):
         if first is None:
             problems.add("unexpected", expected, f"stray key {key!r} among entries", key=key)

@@ -49,7 +49,6 @@ import orjson
 from cloudstores.errors import (
     AlreadyExistsError,
     ConflictError,
-    IntegrityError,
     NotFoundError,
     StoreError,
 )
@@ -57,7 +56,7 @@ from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.checkpoints import Checkpointer
 from cloudstores.stores.audit.models import AuditEntry, Checkpoint, StreamHead
-from cloudstores.stores.audit.reader import list_objects
+from cloudstores.stores.audit.reader import list_objects, read_object
 from cloudstores.stores.audit.state import StoreContext, StreamState
 
 __all__ = ["StreamWriter"]
@@ -253,13 +252,7 @@ class StreamWriter:
     # ------------------------------------------------------------------ the tail
     async def _adopt(self, first: int) -> None:
         """GET the object at ``first`` and move the tail past it."""
-        key = self.keys.entry(first)
-        obj = await self.ctx.bucket.get(key)
-        entries = chain.parse_object(obj.data, key=key)
-        if [e["seq"] for e in entries] != list(range(first, first + len(entries))):
-            raise IntegrityError(f"object at {first} holds entries from {entries[0]['seq']}",
-                                 key=key)
-        self.state.spans.add(first, len(entries))
+        entries = await read_object(self.ctx.bucket, self.keys, self.state.spans, first)
         if self.ctx.options.checkpoint_every is not None or self.ctx.options.checkpoint_interval:
             self.state.remember(entries)
             self._prune()
