@@ -39,6 +39,7 @@ __all__ = [
     "encode_object",
     "entry_from_dict",
     "format_ts",
+    "parse_ts",
     "parse_checkpoint",
     "parse_object",
     "recompute_hash",
@@ -51,16 +52,18 @@ CHECKPOINT_CONTEXT = b"cloudstores-audit-checkpoint/v1\n"
 _SORTED = orjson.OPT_SORT_KEYS
 _ENTRY_FIELDS = frozenset({"event", "hash", "prev", "seq", "stream", "ts", "v", "ws"})
 _HEX = frozenset("0123456789abcdef")
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def format_ts(moment: datetime) -> str:
     """UTC, microseconds, ``Z``: ``2024-05-01T12:00:00.000000Z`` (fixed width, sorts)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime(_TS_FORMAT)
 
 
-def _parse_ts(text: str, *, key: str | None) -> datetime:
+def parse_ts(text: str, *, key: str | None = None) -> datetime:
+    """The UTC datetime of a ``format_ts`` string; IntegrityError if it is not one."""
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
     except ValueError as exc:
         raise IntegrityError(f"bad timestamp {text!r}", key=key) from exc
 
@@ -146,7 +149,7 @@ def entry_from_dict(entry: dict[str, Any], *, key: str | None = None) -> AuditEn
         workspace=entry["ws"],
         stream=entry["stream"],
         seq=entry["seq"],
-        ts=_parse_ts(entry["ts"], key=key),
+        ts=parse_ts(entry["ts"], key=key),
         event=entry["event"],
         prev=entry["prev"],
         hash=entry["hash"],
@@ -251,7 +254,7 @@ def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint
         stream=doc["stream"],
         size=doc["size"],
         head=doc["head"],
-        time=_parse_ts(doc["time"], key=key),
+        time=parse_ts(doc["time"], key=key),
         prev=None if prev is None else CheckpointRef(size=prev["size"], hash=prev["hash"]),
         leaves_start=doc["leaves_start"],
         leaves=tuple(leaves),

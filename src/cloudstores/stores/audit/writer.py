@@ -41,7 +41,6 @@ import logging
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -99,6 +98,12 @@ class StreamWriter:
         self._cp_tasks: set[asyncio.Task[None]] = set()
         self._timer: asyncio.Task[None] | None = None
         self.last_checkpoint_error: BaseException | None = None
+
+    @property
+    def _tracks_hashes(self) -> bool:
+        """Whether checkpoints can be written, so entry hashes are kept for their leaves."""
+        options = self.ctx.options
+        return options.checkpoint_every is not None or bool(options.checkpoint_interval)
 
     # ------------------------------------------------------------------ appending
     async def append(self, events: list[tuple[bytes, str]]) -> list[AuditEntry]:
@@ -215,7 +220,7 @@ class StreamWriter:
             self._next, self._head = seq0 + count, prev
             self._own_end = seq0 + count
             self.state.spans.add(seq0, count)
-            if ctx.options.checkpoint_every is not None or ctx.options.checkpoint_interval:
+            if self._tracks_hashes:
                 self.state.remember(list(zip(range(seq0, seq0 + count), hashes, strict=True)))
                 self._prune()
             self._after_commit(seq0, count)
@@ -231,7 +236,7 @@ class StreamWriter:
                 workspace=self.ctx.workspace,
                 stream=self.keys.stream,
                 seq=seq0 + i,
-                ts=datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+                ts=chain.parse_ts(ts),
                 event=orjson.loads(event),
                 prev=prev,
                 hash=hashes[i],
@@ -253,7 +258,7 @@ class StreamWriter:
     async def _adopt(self, first: int) -> None:
         """GET the object at ``first`` and move the tail past it."""
         entries = await read_object(self.ctx.bucket, self.keys, self.state.spans, first)
-        if self.ctx.options.checkpoint_every is not None or self.ctx.options.checkpoint_interval:
+        if self._tracks_hashes:
             self.state.remember(entries)
             self._prune()
         self._next = first + len(entries)
