@@ -12,8 +12,8 @@ in one process are group-committed: while one segment is in flight, new entries 
 and go out together in the next one (a lone writer never waits for a timer).
 
 Readers load incrementally: a cold reader LISTs ``snap/`` (a handful of objects), then
-GETs the newest snapshot and the segments after it at once, probing forward with a
-window that doubles while segments keep coming; a warm reader only probes for new
+GETs the newest snapshot and the segments after it at once, probing forward in
+windows that grow while segments keep coming; a warm reader only probes for new
 segments (one GET when nothing is new). Nothing ever LISTs the data prefix except ``reindex``.
 
 Every entry has a unique key ``"k"``; an entry seen twice (a retried store after a
@@ -37,7 +37,7 @@ __all__ = ["ManifestIndex"]
 
 Entry = dict[str, Any]
 COLD_WINDOW = 8
-"""Segments a cold reader asks for at once, beside the snapshot GET (then 16, 32...).
+"""Segments a cold reader asks for at once, beside the snapshot GET (then 8, 16, 32...).
 
 A trade-off measured both ways: on a real cloud a request costs tens of milliseconds of
 latency, so asking for the segments after a snapshot in two or three parallel rounds
@@ -104,9 +104,7 @@ class ManifestIndex:
             self._snapshot(latest, upto),
             probe_forward(upto + 1, self._segment, window=COLD_WINDOW),
         )
-        for entry in snapshot:
-            self._entries.setdefault(entry["k"], entry)
-        self._next_seq = upto + 1
+        self._apply(upto, snapshot)
         for offset, entries in enumerate(segments):
             self._apply(upto + 1 + offset, entries)
 
