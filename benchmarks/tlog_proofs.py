@@ -35,7 +35,9 @@ if str(REPO / "src") not in sys.path:
 from cloudstores.tlog import merkle, tiles  # noqa: E402
 
 
-def _cost(size: int, coords: list[merkle.Coord], known: dict[merkle.Coord, bytes]) -> tuple[int, int]:
+def _cost(
+    size: int, coords: list[merkle.Coord], known: dict[merkle.Coord, bytes]
+) -> tuple[int, int]:
     needed = tiles.tiles_needed(size, coords, known)
     return len(needed), sum(t.width * merkle.HASH_SIZE for t in needed)
 

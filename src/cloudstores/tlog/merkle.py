@@ -108,7 +108,7 @@ def root_from_hashes(hashes: Sequence[bytes]) -> bytes:
 
 def range_hash(begin: int, end: int, hash_at: HashAt) -> bytes:
     """MTH(D[begin:end]) for a range RFC 6962 produces, from perfect subtree hashes."""
-    return root_from_hashes([hash_at(level, index) for level, index in perfect_subtrees(begin, end)])
+    return root_from_hashes([hash_at(lv, ix) for lv, ix in perfect_subtrees(begin, end)])
 
 
 def tree_root(leaf_hashes: Sequence[bytes]) -> bytes:

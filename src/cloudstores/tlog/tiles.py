@@ -119,7 +119,7 @@ def parse_tile_path(path: str) -> TileCoord:
     index = int(match.group(2).replace("x", "").replace("/", ""))
     width = int(match.group(3)) if match.group(3) else TILE_WIDTH
     coord = TileCoord(level, index, width)
-    if level > MAX_TILE_LEVEL or width >= TILE_WIDTH and match.group(3) or coord.path != path:
+    if level > MAX_TILE_LEVEL or (width >= TILE_WIDTH and match.group(3)) or coord.path != path:
         raise InvalidInputError(f"not a canonical tile path: {path!r}")
     return coord
 
