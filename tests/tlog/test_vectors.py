@@ -136,8 +136,9 @@ async def test_python_verdicts_match_expectations() -> None:
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 async def test_node_verifier_agrees_on_every_case() -> None:
     assert NODE is not None
-    run = subprocess.run(  # noqa: ASYNC221 (a test: blocking is fine)[NODE, "verifiers/js/verify.mjs", "tests/tlog/vectors"], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(  # noqa: ASYNC221 (a test: blocking here is fine)
+        [NODE, "verifiers/js/verify.mjs", "tests/tlog/vectors"], cwd=REPO,
+        capture_output=True, text=True, timeout=120)
     node = {r["id"]: (r["verdict"], r["expect"])
             for r in map(json.loads, run.stdout.splitlines())}
     python = await python_verdicts()
