@@ -11,6 +11,8 @@ import struct
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cloudstores.errors import SerializationError
 from cloudstores.tlog import jcs
@@ -55,7 +57,8 @@ def test_number_table(bits: str, text: str) -> None:
     [(1.0, "1"), (-0.0, "0"), (1e21, "1e+21"), (1e20, "100000000000000000000"), (1e-7, "1e-7"),
      (1e-6, "0.000001"), (0.1, "0.1"), (123.456, "123.456"), (5e-324, "5e-324"), (-1.5, "-1.5"),
      (float(2**53), "9007199254740992"), (1.5e300, "1.5e+300"), (0, "0"), (-7, "-7"), (2**53 - 1,
-     "9007199254740991")],
+     "9007199254740991"), (2**53, "9007199254740992"), (10**21, "1e+21"),
+     (10**20, "100000000000000000000"), (25737372292823290, "25737372292823290")],
 )
 def test_numbers(value: float, text: str) -> None:
     assert jcs.dumps(value) == text.encode()
@@ -108,7 +111,7 @@ def test_nesting_and_whitespace() -> None:
 @pytest.mark.parametrize(
     "value",
     [math.nan, math.inf, -math.inf, {1: "x"}, {None: 1}, b"bytes", {1, 2}, object(),
-     2**53, -(2**53), "\ud800", {"\udc00": 1}, None],
+     2**53 + 1, -(2**53) - 1, 10**400, "\ud800", {"\udc00": 1}, None],
 )
 def test_refused(value: object) -> None:
     if value is None:
@@ -143,3 +146,21 @@ def test_agrees_with_ecmascript_on_random_doubles() -> None:
     mismatches = [(v, e) for v, e in zip(values, expected, strict=True)
                   if jcs.format_number(v) != e]
     assert mismatches == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),  # larger ints: see test_numbers
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_JSON)
+def test_canonical_bytes_parse_back_and_are_a_fixed_point(value: object) -> None:
+    encoded = jcs.dumps(value)
+    # JCS numbers are doubles: read them back as doubles, they are the same values
+    assert json.loads(encoded, parse_int=float) == value
+    # and a reader that makes ints of integral numbers still gets the same bytes back
+    assert jcs.dumps(json.loads(encoded)) == encoded

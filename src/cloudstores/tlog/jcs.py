@@ -11,9 +11,12 @@ keys), list/tuple, str, int, float, bool and None:
   (RFC 8785 section 3.2.2.3): ``1.0 -> 1``, ``-0.0 -> 0``, ``1e21 -> 1e+21``,
   ``1e-7 -> 1e-7``, ``0.000001 -> 0.000001``.
 
-Refused with SerializationError: NaN and infinities, non-str keys, lone surrogates,
-integers outside the I-JSON range +-(2**53 - 1) (a double cannot hold them exactly, so
-another verifier would hash a different number), other types, nesting over 256 levels.
+Integers are numbers too: beyond +-(2**53 - 1) an integer that is exactly a double, or
+whose digits are already the JCS text of a double, is written as that double
+(``10**21 -> 1e+21``, what a JavaScript verifier reads back); any other (``2**53 + 1``)
+is refused, since another verifier would parse and hash a different number. Also
+refused with SerializationError: NaN and infinities, non-str keys, lone surrogates,
+other types, nesting over 256 levels.
 """
 
 from __future__ import annotations
@@ -90,11 +93,22 @@ def _encode(value: Any, out: list[str], depth: int) -> None:
     elif isinstance(value, str):
         out.append(_string(value))
     elif isinstance(value, int):
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise SerializationError(
-                f"integer {value} is outside +-(2**53-1); JCS numbers are IEEE doubles"
-            )
-        out.append(str(int(value)))
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            out.append(str(int(value)))
+        else:
+            # Beyond 2**53 an integer keeps its meaning for another verifier only if it
+            # is exactly a double, or its digits are already that double's JCS text
+            # (what parsing JCS output such as 25737372292823290 gives back).
+            try:
+                double = float(value)
+            except OverflowError as exc:
+                raise SerializationError(f"integer {value} is beyond any double") from exc
+            text = format_number(double)
+            if double != value and text != str(value):
+                raise SerializationError(
+                    f"integer {value} is not an IEEE double; JCS cannot carry it exactly"
+                )
+            out.append(text)
     elif isinstance(value, float):
         out.append(format_number(value))
     elif isinstance(value, dict):
