@@ -6,7 +6,8 @@
   the tiles to write when a tree grows;
 - :mod:`~cloudstores.tlog.note`, :mod:`~cloudstores.tlog.checkpoint`,
   :mod:`~cloudstores.tlog.cosignature`: C2SP signed-note, tlog-checkpoint and
-  tlog-cosignature v1 (Ed25519).
+  tlog-cosignature v1 (Ed25519);
+- :mod:`~cloudstores.tlog.witness`: the checks of C2SP tlog-witness add-checkpoint.
 
 The byte-level format is specified in ``docs/audit-format.md``; ``verifiers/js`` is an
 independent implementation checked against the vectors in ``tests/tlog/vectors``.

@@ -15,7 +15,9 @@ __all__ = [
     "MalformedNoteError",
     "ProofError",
     "SignatureError",
+    "OldSizeMismatchError",
     "TileError",
+    "WitnessRefusedError",
 ]
 
 
@@ -41,3 +43,24 @@ class MalformedNoteError(IntegrityError):
 
 class SignatureError(IntegrityError):
     """No trusted signature verifies, or a trusted key's signature fails."""
+
+
+class WitnessRefusedError(IntegrityError):
+    """A witness refuses to cosign; ``status`` is the c2sp tlog-witness HTTP status."""
+
+    status = 422
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class OldSizeMismatchError(WitnessRefusedError):
+    """The request's old size is not the witness's latest cosigned size (409)."""
+
+    status = 409
+
+    def __init__(self, message: str, *, latest_size: int) -> None:
+        super().__init__(message)
+        self.latest_size = latest_size
