@@ -17,6 +17,7 @@ from cloudstores.tlog import jcs, merkle, tiles
 from cloudstores.tlog.checkpoint import open_checkpoint
 from cloudstores.tlog.cosignature import CosignatureVerifier, check_witnesses
 from cloudstores.tlog.note import Ed25519NoteVerifier, open_note
+from cloudstores.tlog.proof import verify_tlog_proof
 from tests.tlog.vectors_gen import VECTORS, generate, leaf_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,6 +81,16 @@ def _checkpoint_ok(doc: dict[str, Any], case: dict[str, Any]) -> bool:
         want["origin"], want["size"], want["root"])
 
 
+def _tlog_proof_ok(doc: dict[str, Any], case: dict[str, Any]) -> bool:
+    policy = doc["policy"]
+    verify_tlog_proof(
+        case["proof"].encode(), _h(case["leaf_hash"]),
+        [Ed25519NoteVerifier.from_vkey(v) for v in policy["log_vkeys"]], origin=policy["origin"],
+        witnesses=[CosignatureVerifier.from_vkey(v) for v in policy["witness_vkeys"]],
+        required_witnesses=case["min_witnesses"])
+    return True
+
+
 async def python_verdicts() -> dict[str, tuple[bool, bool]]:
     """id -> (verdict, expect), with the same ids as verify.mjs prints."""
     out: dict[str, tuple[bool, bool]] = {}
@@ -120,6 +131,8 @@ async def python_verdicts() -> dict[str, tuple[bool, bool]]:
     n = docs["notes.json"]
     for i, c in enumerate(n["checkpoints"]):
         out[f"notes.json/checkpoints/{i}"] = (_ok(lambda c=c: _checkpoint_ok(n, c)), c["expect"])
+    for i, c in enumerate(n["tlog_proofs"]):
+        out[f"notes.json/tlog_proofs/{i}"] = (_ok(lambda c=c: _tlog_proof_ok(n, c)), c["expect"])
     for i, c in enumerate(n["plain_notes"]):
         out[f"notes.json/plain_notes/{i}"] = (_ok(lambda c=c: open_note(
             c["note"].encode(), [Ed25519NoteVerifier.from_vkey(c["vkey"])])), c["expect"])

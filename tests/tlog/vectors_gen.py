@@ -20,6 +20,7 @@ from cloudstores.tlog import jcs, merkle, tiles
 from cloudstores.tlog.checkpoint import Checkpoint, sign_checkpoint
 from cloudstores.tlog.cosignature import CosignatureSigner, cosign
 from cloudstores.tlog.note import Ed25519NoteSigner, parse_note
+from cloudstores.tlog.proof import format_tlog_proof
 
 VECTORS = Path(__file__).parent / "vectors"
 ORIGIN = "example.com/cloudstores/audit/demo"
@@ -225,7 +226,39 @@ async def _note_cases() -> dict[str, Any]:
                 "Yu72IneyaQM=\n",
         "expect": True,
     }
+    tree_levels = [hashes]
+    while len(tree_levels[-1]) > 1:
+        prev = tree_levels[-1]
+        tree_levels.append([merkle.node_hash(prev[i], prev[i + 1])
+                            for i in range(0, len(prev) - 1, 2)])
+
+    def path(i: int) -> list[bytes]:
+        return merkle.inclusion_proof(i, 11, lambda lv, ix: tree_levels[lv][ix])
+
+    def proof_case(name: str, data: bytes, leaf: bytes, expect: bool,
+                   min_witnesses: int = 0) -> dict[str, Any]:
+        return {"name": name, "proof": data.decode("utf-8", "replace"), "leaf_hash": leaf.hex(),
+                "min_witnesses": min_witnesses, "expect": expect}
+
+    good = format_tlog_proof(6, path(6), cosigned)
+    swapped = format_tlog_proof(6, [*path(6)[:-1], path(5)[-1]][::-1], cosigned)
+    tlog_proofs = [
+        proof_case("tlog-proof, 2 witnesses required", good, hashes[6], True, 2),
+        proof_case("tlog-proof with extra data", format_tlog_proof(0, path(0), signed,
+                   b"opaque context"), hashes[0], True),
+        proof_case("tlog-proof of the last leaf", format_tlog_proof(10, path(10), signed),
+                   hashes[10], True),
+        proof_case("tampered: another leaf", good, hashes[7], False),
+        proof_case("tampered: index changed", good.replace(b"index 6", b"index 7"), hashes[6],
+                   False),
+        proof_case("tampered: index beyond the tree", good.replace(b"index 6", b"index 11"),
+                   hashes[6], False),
+        proof_case("tampered: proof hashes reordered", swapped, hashes[6], False),
+        proof_case("tampered: three witnesses required", good, hashes[6], False, 3),
+        proof_case("malformed: wrong header", good.replace(b"@v1", b"@v2"), hashes[6], False),
+    ]
     return {
+        "tlog_proofs": tlog_proofs,
         "description": "c2sp tlog-checkpoint notes signed per signed-note (Ed25519, type 0x01) "
                        "and cosigned per tlog-cosignature v1 (type 0x04); policy: the log key, "
                        "origin, and min_witnesses of the witness keys",

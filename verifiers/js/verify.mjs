@@ -263,6 +263,26 @@ export function verifyCheckpoint(bytes, policy, minWitnesses) {
   return cp;
 }
 
+// ---------------------------------------------------------------- C2SP tlog-proof@v1
+
+// Verify a tlog-proof for a leaf hash under a policy; returns the checkpoint or throws.
+export function verifyTlogProof(bytes, leaf, policy, minWitnesses) {
+  const sep = bytes.indexOf("\n\n");
+  if (sep < 0) throw new Error("no empty line");
+  const lines = bytes.subarray(0, sep).toString("ascii").split("\n");
+  if (lines[0] !== "c2sp.org/tlog-proof@v1") throw new Error("bad header");
+  let pos = 1;
+  if (lines[pos]?.startsWith("extra ")) { if (b64strict(lines[pos].slice(6)).length === 0) throw new Error("empty extra"); pos++; }
+  const m = /^index (0|[1-9][0-9]{0,18})$/.exec(lines[pos] ?? "");
+  if (!m) throw new Error("no index line");
+  const proof = lines.slice(pos + 1).map(b64strict);
+  if (proof.length > 63 || proof.some((p) => p.length !== 32)) throw new Error("bad proof");
+  const cp = verifyCheckpoint(bytes.subarray(sep + 2), policy, minWitnesses);
+  if (BigInt(m[1]) >= cp.size) throw new Error("index beyond the tree");
+  if (!verifyInclusion(BigInt(m[1]), cp.size, leaf, proof, cp.root)) throw new Error("inclusion");
+  return cp;
+}
+
 // ---------------------------------------------------------------- the vectors
 
 const verdict = (fn) => { try { return fn() === true; } catch { return false; } };
@@ -311,6 +331,10 @@ function runFile(name, doc) {
         return cp.origin === c.checkpoint.origin && cp.size === BigInt(c.checkpoint.size)
           && cp.root.toString("hex") === c.checkpoint.root;
       }
+      return true;
+    }), c.expect));
+    doc.tlog_proofs.forEach((c, i) => add(`tlog_proofs/${i}`, verdict(() => {
+      verifyTlogProof(Buffer.from(c.proof, "utf8"), hex(c.leaf_hash), doc.policy, c.min_witnesses);
       return true;
     }), c.expect));
     doc.plain_notes.forEach((c, i) => add(`plain_notes/${i}`, verdict(() =>

@@ -7,7 +7,8 @@
 - :mod:`~cloudstores.tlog.note`, :mod:`~cloudstores.tlog.checkpoint`,
   :mod:`~cloudstores.tlog.cosignature`: C2SP signed-note, tlog-checkpoint and
   tlog-cosignature v1 (Ed25519);
-- :mod:`~cloudstores.tlog.witness`: the checks of C2SP tlog-witness add-checkpoint.
+- :mod:`~cloudstores.tlog.witness`: the checks of C2SP tlog-witness add-checkpoint;
+- :mod:`~cloudstores.tlog.proof`: C2SP tlog-proof@v1, offline inclusion proofs.
 
 The byte-level format is specified in ``docs/audit-format.md``; ``verifiers/js`` is an
 independent implementation checked against the vectors in ``tests/tlog/vectors``.
