@@ -14,7 +14,8 @@ leaves). Two reader modes:
   partial tiles need not be read. For consistency, both checkpoints' edges are known.
 
 Inclusion: every leaf index in a sample (plus the first, last, and tile borders).
-Consistency: new size = the size, old size over a sample of [1, size).
+Consistency: new size = the size, old size over a sample of [1, size); "cons. pairs":
+random pairs old < new <= size (the tiles of the new size).
 Bytes are the tile bodies read (32 bytes per hash).
 """
 
@@ -68,6 +69,15 @@ def measure(size: int, samples: int, rng: random.Random) -> dict[str, tuple[int,
             counts.append(c)
             sizes.append(b)
         out[f"consistency {mode}"] = (max(counts), statistics.mean(counts), max(sizes))
+        counts, sizes = [], []
+        for _ in range(len(olds)):
+            new = rng.randint(2, size)
+            old = rng.randint(1, new - 1)
+            known = {**_edge(old), **_edge(new)} if mode == "+edge" else {}
+            c, b = _cost(new, merkle.consistency_coords(old, new), known)
+            counts.append(c)
+            sizes.append(b)
+        out[f"cons. pairs {mode}"] = (max(counts), statistics.mean(counts), max(sizes))
     return out
 
 
