@@ -39,6 +39,10 @@ class FaultyBucket(Bucket):
             a timeout (the ambiguous case conditional writes must reconcile).
         throttle: fraction answered with a throttling error before reaching the backend.
         reset: fraction whose connection is reset before reaching the backend.
+        resend: fraction of puts that land, lose their answer, and are re-sent by the
+            HTTP client by itself (as aiohttp does on a reused connection): the caller
+            sees the re-send's answer (a conflict, for a conditional put) as if it were
+            its first attempt.
         ops: which operations may fail (default all: put, get, head, list, delete).
         match: optional ``(op, full_key) -> bool``; only matching requests may fail.
         seed: seed of the generator.
@@ -55,13 +59,14 @@ class FaultyBucket(Bucket):
         after: float = 0.0,
         throttle: float = 0.0,
         reset: float = 0.0,
+        resend: float = 0.0,
         ops: Collection[str] = ALL_OPS,
         match: Callable[[str, str], bool] | None = None,
         seed: int = 0,
         retry: RetryConfig | None = None,
         max_in_flight: int | None = None,
     ) -> None:
-        if before + after + throttle + reset > 1.0:
+        if before + after + throttle + reset + resend > 1.0:
             raise ValueError("fault fractions add up to more than 1")
         super().__init__(name=inner.name, prefix=inner.prefix,
                          retry=retry or RetryConfig(initial_backoff=0.001, max_backoff=0.01),
@@ -69,6 +74,7 @@ class FaultyBucket(Bucket):
         self.scheme = inner.scheme
         self.inner = inner
         self.before, self.after, self.throttle, self.reset = before, after, throttle, reset
+        self.resend = resend
         self.ops = frozenset(ops)
         self.match = match
         self._rng = random.Random(seed)
@@ -101,6 +107,11 @@ class FaultyBucket(Bucket):
             self.injected["reset"] += 1
             raise BackendUnavailableError(f"injected connection reset on {where}", key=key)
         draw -= self.reset
+        if op == "put" and draw < self.resend:
+            self.injected["resend"] += 1
+            await call()  # lands; its answer is lost, and the client sends it again
+            return await call()
+        draw -= self.resend if op == "put" else 0.0
         result = await call()
         if draw < self.after:
             self.injected["after"] += 1

@@ -36,6 +36,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Self
 
+from cloudstores.bucket._aiohttp import disable_resend
 from cloudstores.bucket.base import Bucket, ListPage
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
@@ -113,6 +114,7 @@ def make_transport(
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,  # the SDK expects raw bodies
     )
+    disable_resend(session)  # every attempt must be one the Bucket sees
     transport = AioHttpTransport(
         session=session,
         session_owner=False,
@@ -331,14 +333,9 @@ class AzureBucket(Bucket):
             )
         else:
             options["overwrite"] = True
-        try:
-            with self._errors("put", key, mode):
-                response = await blob.upload_blob(data, **options)
-        except PreconditionFailedError:
-            # Azure answers 412 to If-Match on a missing blob too: tell the two apart.
-            self.requests["head"] += 1
-            await self._head(key)  # NotFoundError if it is gone
-            raise
+        # A 412 to If-Match may mean the blob is gone: the Bucket HEADs it to tell.
+        with self._errors("put", key, mode):
+            response = await blob.upload_blob(data, **options)
         return Version(etag=_quoted(response["etag"]))
 
     async def _get(self, key: str) -> StoredObject:

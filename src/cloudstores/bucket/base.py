@@ -119,10 +119,13 @@ class Bucket(AsyncResource, ABC):
             metadata: user metadata; keys match ``[a-z][a-z0-9_]*`` (portable across
                 S3's lower-casing and Azure's identifier rule), values are ASCII.
 
-        A conditional put carries a unique put-id in its metadata. When an attempt
-        fails ambiguously (timeout, reset, 5xx) and the retry then meets a conflict, the
-        object is read back: if it carries our put-id, the first attempt won and this
-        call returns success rather than a false conflict.
+        A conditional put carries a unique put-id in its metadata. Every conflict on a
+        conditional put is treated as possibly our own: an attempt may have failed
+        ambiguously (timeout, reset, 5xx), or the HTTP client may have re-sent the
+        request on a reused connection without telling us. So the object is read back:
+        if it carries our put-id, our write landed and this call returns its version
+        rather than a false conflict. An ``IfMatch`` conflict whose object is gone is
+        NotFoundError.
         """
         full = self._full_key(key)
         data = _check_body(data, key=full)
@@ -132,23 +135,16 @@ class Bucket(AsyncResource, ABC):
         put_id = uuid.uuid4().hex
         meta[PUT_ID_KEY] = put_id
         ctype = content_type or DEFAULT_CONTENT_TYPE
-        ambiguous = False
 
         async def attempt() -> Version:
-            nonlocal ambiguous
             try:
                 return await self._request(
                     "put", self._put(full, data, mode=mode, content_type=ctype, metadata=meta)
                 )
-            except TransientError:
-                ambiguous = True
-                raise
-            except ConflictError:
-                if ambiguous and mode != "overwrite":
-                    landed = await self._our_version(full, put_id)
-                    if landed is not None:
-                        return landed
-                raise
+            except ConflictError as conflict:
+                if mode == "overwrite":
+                    raise
+                return await self._reconcile(full, put_id, mode, conflict)
 
         return await self._with_retries(attempt, key=full)
 
@@ -270,13 +266,27 @@ class Bucket(AsyncResource, ABC):
                 await asyncio.sleep(backoff)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _our_version(self, key: str, put_id: str) -> Version | None:
-        """The object's version if it carries ``put_id`` (our earlier attempt landed)."""
+    async def _reconcile(
+        self, key: str, put_id: str, mode: PutMode, conflict: ConflictError
+    ) -> Version:
+        """Decide a conflict on a conditional put: ours (success), gone, or real.
+
+        Our own write may be what we conflict with: an earlier attempt that failed
+        ambiguously, or a re-send the HTTP client made by itself. A HEAD tells: the
+        object carries our put-id (return its version), is gone (IfMatch: NotFoundError),
+        or is another writer's (re-raise the conflict).
+        """
         try:
             info = await self._with_retries(lambda: self._request("head", self._head(key)), key=key)
         except NotFoundError:
-            return None
-        return info.version if info.metadata.get(PUT_ID_KEY) == put_id else None
+            if isinstance(mode, IfMatch):
+                raise NotFoundError(
+                    f"{key!r} does not exist in {self.url}", bucket=self.name, key=key
+                ) from conflict
+            raise conflict from None
+        if info.metadata.get(PUT_ID_KEY) == put_id:
+            return info.version
+        raise conflict
 
 
 async def _timed(call: Awaitable[T], limit: float | None, op: str) -> T:

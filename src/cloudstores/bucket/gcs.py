@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import http.client
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -237,7 +238,9 @@ class GCSBucket(Bucket):
             return PermissionDeniedError(f"Google credentials for gs://{self.name} were refused",
                                          **kw)
         if isinstance(exc, auth_exc.TransportError | requests.RequestException
-                      | urllib3.exceptions.HTTPError | ConnectionError):
+                      | urllib3.exceptions.HTTPError | http.client.HTTPException | OSError):
+            # Every connection-level failure is transient and ambiguous: the request may
+            # have been applied, so conditional puts reconcile by put-id.
             return BackendUnavailableError(f"{op} on {where}: connection failed "
                                            f"({type(exc).__name__})", **kw)
         if isinstance(exc, _sdk_exception("DataCorruption")):
@@ -364,15 +367,8 @@ class GCSBucket(Bucket):
             raise InvalidInputError(
                 f"IfMatch({mode.version}) has no GCS generation: that version came from "
                 "another backend", bucket=self.name, key=key)
-        try:
-            return await self._run(
-                partial(self._put_sync, key, data, mode, content_type, metadata))
-        except PreconditionFailedError:
-            # GCS answers 412, not 404, when the object of a CAS is gone: tell them apart
-            # (one extra metadata GET, on this failure path only).
-            self.requests["head"] += 1
-            await self._run(partial(self._head_sync, key))  # NotFoundError if it is gone
-            raise
+        # GCS answers 412, not 404, when the object of a CAS is gone: the Bucket HEADs it.
+        return await self._run(partial(self._put_sync, key, data, mode, content_type, metadata))
 
     async def _get(self, key: str) -> StoredObject:
         obj = await self._run(partial(self._get_sync, key))
@@ -399,8 +395,13 @@ def _widen_connection_pool(session: Any, size: int) -> None:
 
     if getattr(session, "is_mtls", False) or not hasattr(session, "mount"):
         return  # keep the mTLS adapter as configured by google-auth
+    from urllib3.util.retry import Retry
+
     size = max(size, 10)
-    adapter = HTTPAdapter(pool_connections=10, pool_maxsize=size)
+    # No retries below the Bucket: urllib3 must not re-send a request on a dropped
+    # connection (total=0), nor retry a read (read=False) or follow a redirect.
+    no_resend = Retry(total=0, connect=0, read=False, redirect=False, status=0)
+    adapter = HTTPAdapter(pool_connections=10, pool_maxsize=size, max_retries=no_resend)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
 

@@ -36,6 +36,21 @@ _CREDENTIAL_OPTIONS = {"aws_access_key_id", "aws_secret_access_key", "aws_sessio
                        "access_key", "secret_key", "secret"}
 
 
+def _no_resend_session_class() -> type[Any]:
+    """aiobotocore's aiohttp session, with aiohttp's own re-send of PUTs turned off."""
+    from aiobotocore.httpsession import AIOHTTPSession
+
+    from cloudstores.bucket._aiohttp import disable_resend
+
+    class NoResendSession(AIOHTTPSession):  # type: ignore[misc]
+        async def _get_session(self, proxy_url: Any) -> Any:
+            session = await super()._get_session(proxy_url)
+            disable_resend(session)
+            return session
+
+    return NoResendSession
+
+
 class S3Bucket(Bucket):
     """A bucket (and key prefix) in S3 or an S3-compatible service."""
 
@@ -95,6 +110,7 @@ class S3Bucket(Bucket):
                 "s3:// needs the s3 extra: pip install 'cloudstores[s3]'") from exc
         session = aioboto3.Session(profile_name=self.profile)
         config = AioConfig(
+            http_session_cls=_no_resend_session_class(),
             # One attempt per call: the bucket layer retries, and must see each failure
             # to know when a conditional write became ambiguous.
             retries={"total_max_attempts": 1, "mode": "standard"},
@@ -133,6 +149,7 @@ class S3Bucket(Bucket):
         from botocore.exceptions import (
             ClientError,
             ConnectTimeoutError,
+            HTTPClientError,
             NoCredentialsError,
             ReadTimeoutError,
         )
@@ -146,7 +163,9 @@ class S3Bucket(Bucket):
             return StoreTimeoutError(f"timed out on {where}", **kw)
         if isinstance(exc, NoCredentialsError):
             return PermissionDeniedError(f"no AWS credentials found for {where}", **kw)
-        if isinstance(exc, BotoConnectionError | OSError):
+        if isinstance(exc, BotoConnectionError | HTTPClientError | OSError):
+            # Includes ConnectionClosedError and ResponseStreamingError: the request may
+            # have been applied. Transient and ambiguous, so conditional puts reconcile.
             return BackendUnavailableError(f"connection to S3 failed for {where}: {exc}", **kw)
         if not isinstance(exc, ClientError):
             if type(exc).__module__.startswith("aiohttp"):
