@@ -585,3 +585,29 @@ def test_other_argument_types_are_checked(root: Path) -> None:
         FileBucket(root=42)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
         FileBucket(root="/tmp/a\0b")
+
+
+# ---------------------------------------------------------------------- descriptors
+async def test_no_descriptor_is_left_open(bucket: cloudstores.Bucket, root: Path,
+                                          outside: Path) -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    (root / "evil").symlink_to(outside, target_is_directory=True)
+    (root / "bad").write_bytes(b"garbage")
+    await bucket.put("warm", b"x")  # the pool's threads exist from here on
+    before = open_fds()
+    for i in range(20):
+        key = f"d/{'l' * 300}/{i}"
+        v = await bucket.put(key, b"x")
+        await bucket.put(key, b"y", mode=IfMatch(v))
+        await bucket.get(key)
+        for failing in (bucket.put(key, b"z"), bucket.get("evil/x"), bucket.put("evil/y", b""),
+                        bucket.get("bad"), bucket.get(f"{key}/under"), bucket.delete("nope"),
+                        bucket.put(f"{key}/under", b"")):
+            with pytest.raises(StoreError):
+                await failing
+        assert len([k async for k in bucket.list("d/")]) == i + 1
+        async for _ in bucket.list():
+            break  # an abandoned listing
+    assert open_fds() == before
