@@ -26,10 +26,12 @@ from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject,
 from cloudstores.errors import (
     ConfigurationError,
     ConflictError,
+    IntegrityError,
     InvalidInputError,
     InvalidKeyError,
     NotFoundError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     StoreError,
     StoreTimeoutError,
     TransientError,
@@ -337,6 +339,10 @@ class Bucket(AsyncResource):
                 raise NotFoundError(
                     f"{key!r} does not exist in {self.url}", bucket=self.name, key=key
                 ) from conflict
+            raise conflict from None
+        except (IntegrityError, PermissionDeniedError):
+            # Unreadable (damaged, or not ours to read): it cannot be shown to be ours,
+            # so the conflict stands.
             raise conflict from None
         if info.metadata.get(PUT_ID_KEY) == put_id:
             return info.version
