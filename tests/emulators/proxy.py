@@ -20,7 +20,7 @@ Faults:
   stays open.
 
 A rule counts the requests that match it (``method``, ``path_contains`` on the
-URL-decoded request target, ``body_contains`` on the raw body, ``reused``: only
+URL-decoded request target, a tuple: every part, ``body_contains`` on the raw body, ``reused``: only
 requests after the first on their connection) and fires on match number ``nth``, then
 on the next ``times - 1`` matches (``times`` default 1), or, with ``every=k``, on
 matches ``nth``, ``nth + k``, ``nth + 2k``, ... (``times`` default unlimited). The
@@ -59,7 +59,7 @@ class Rule:
 
     fault: Fault
     method: str | None = None
-    path_contains: str | None = None
+    path_contains: str | tuple[str, ...] | None = None  # a tuple: all must occur
     body_contains: bytes | None = None
     reused: bool | None = None
     nth: int = 1
@@ -72,7 +72,7 @@ class Rule:
 
     def matches(self, method: str, target: str, body: bytes, reused: bool) -> bool:
         return ((self.method is None or self.method == method)
-                and (self.path_contains is None or self.path_contains in target)
+                and all(part in target for part in _parts(self.path_contains))
                 and (self.body_contains is None or self.body_contains in body)
                 and (self.reused is None or self.reused == reused))
 
@@ -90,6 +90,12 @@ class Rule:
         if fire:
             self.fired += 1
         return fire
+
+
+def _parts(path_contains: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if path_contains is None:
+        return ()
+    return (path_contains,) if isinstance(path_contains, str) else path_contains
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,7 @@ class FaultProxy:
         fault: Fault,
         *,
         method: str | None = None,
-        path_contains: str | None = None,
+        path_contains: str | tuple[str, ...] | None = None,
         body_contains: bytes | None = None,
         reused: bool | None = None,
         nth: int = 1,
@@ -261,80 +267,118 @@ class FaultProxy:
         assert task is not None
         self._tasks.add(task)
         conn = next(self._conn_ids)
-        upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        link = _Upstream(self._up_host, self._up_port)
         try:
             number = 0
-            while True:
-                request = await _read_head(reader)
-                if request is None:
-                    return
+            while (request := await _read_head(reader)) is not None:
                 number += 1
-                head = request.head
-                if request.headers.get("expect", "").lower() == "100-continue":
-                    # Answer the interim response here and forward without Expect: the
-                    # server then sees one plain request.
-                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    await writer.drain()
-                    head = _without_header(head, "expect")
-                body, _ = await _read_body(reader, request.headers, is_request=True)
-                method, _, rest = request.start.partition(" ")
-                target = unquote(rest.rpartition(" ")[0])
-                rule = self._decide(method, target, body, reused=number > 1)
-                fault = rule.fault if rule is not None else None
-                if rule is not None and rule.fault == "status":
-                    self._record(Event(conn, number, method, target, fault, rule.status))
-                    writer.write(_status_response(rule.status, head_only=method == "HEAD"))
-                    await writer.drain()
-                    if _wants_close(request, is_request=True):
-                        return
-                    continue
-                if upstream is None or upstream[0].at_eof():
-                    if upstream is not None:
-                        upstream[1].close()
-                    upstream = await asyncio.open_connection(
-                        self._up_host, self._up_port, limit=HEAD_LIMIT)
-                upstream[1].write(head + body)
-                await upstream[1].drain()
-                response = await _read_head(upstream[0])
-                while response is not None and _status(response) in range(100, 200):
-                    response = await _read_head(upstream[0])  # interim answers
-                if response is None:
-                    self._record(Event(conn, number, method, target, "upstream_closed"))
-                    return
-                status = _status(response)
-                no_body = method == "HEAD" or status in (204, 304)
-                rbody, until_close = await _read_body(upstream[0], response.headers,
-                                                      is_request=False, no_body=no_body)
-                if rule is not None and rule.fault == "drop_response":
-                    self._record(Event(conn, number, method, target, fault))
-                    return
-                if rule is not None and rule.fault == "reset_mid_body":
-                    self._record(Event(conn, number, method, target, fault))
-                    writer.write(response.head + rbody[: len(rbody) // 2])
-                    await writer.drain()
-                    await asyncio.sleep(0.05)  # let the partial answer reach the client
-                    _reset(writer)
-                    return
-                if rule is not None and rule.fault == "delay":
-                    await asyncio.sleep(rule.seconds)
-                # Recorded before the client can see the answer, so a test that asserts
-                # on events right after its call never misses the last one.
-                self._record(Event(conn, number, method, target, fault, status))
-                writer.write(response.head + rbody)
-                await writer.drain()
-                if (until_close or _wants_close(request, is_request=True)
-                        or _wants_close(response, is_request=False)):
+                if not await self._exchange(conn, number, request, reader, writer, link):
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ValueError, OSError):
             return  # a client or server that went away, or garbage: drop the connection
         finally:
-            if upstream is not None:
-                upstream[1].close()
+            link.close()
             if not writer.is_closing():
                 writer.close()
-            if task is not None:
-                self._tasks.discard(task)
+            self._tasks.discard(task)
+
+    async def _exchange(self, conn: int, number: int, request: _Message,
+                        reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                        link: _Upstream) -> bool:
+        """Serve one request; False when the client connection must close after it."""
+        head = request.head
+        if request.headers.get("expect", "").lower() == "100-continue":
+            # Answer the interim response here and forward without Expect: the server
+            # then sees one plain request.
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
+            head = _without_header(head, "expect")
+        body, _ = await _read_body(reader, request.headers, is_request=True)
+        method, _, rest = request.start.partition(" ")
+        target = unquote(rest.rpartition(" ")[0])
+        rule = self._decide(method, target, body, reused=number > 1)
+        fault = rule.fault if rule is not None else None
+        client_close = _wants_close(request, is_request=True)
+
+        def record(status: int | None, what: str | None = fault) -> None:
+            # Before the client can see the answer: a test asserting on events right
+            # after its call never misses the last one.
+            self._record(Event(conn, number, method, target, what, status))
+
+        if rule is not None and rule.fault == "status":
+            record(rule.status)
+            writer.write(_status_response(rule.status, head_only=method == "HEAD"))
+            await writer.drain()
+            return not client_close
+        response, rbody, until_close = await link.exchange(head + body, method)
+        if response is None:
+            record(None, "upstream_closed")
+            return False
+        if rule is not None and rule.fault == "drop_response":
+            record(None)
+            return False
+        if rule is not None and rule.fault == "reset_mid_body":
+            record(None)
+            writer.write(response.head + rbody[: len(rbody) // 2])
+            await writer.drain()
+            await asyncio.sleep(0.05)  # let the partial answer reach the client
+            _reset(writer)
+            return False
+        if rule is not None and rule.fault == "delay":
+            await asyncio.sleep(rule.seconds)
+        out = response.head
+        if _wants_close(response, is_request=False) or until_close:
+            link.close()
+            if until_close or not response.start.startswith("HTTP/1.1"):
+                client_close = True
+            else:
+                # moto (werkzeug) closes after every answer; real clouds keep connections
+                # alive, and so does the proxy towards the client (the next request opens
+                # a new upstream connection), so clients reuse connections as in production.
+                out = _without_header(out, "connection")
+        record(_status(response))
+        writer.write(out + rbody)
+        await writer.drain()
+        return not client_close
+
+
+class _Upstream:
+    """The proxy's connection to the server for one client connection, opened on demand."""
+
+    IDLE = 2.0  # reconnect after this many idle seconds (servers close idle connections)
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._pair: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._used = 0.0
+
+    async def exchange(self, data: bytes, method: str) -> tuple[_Message | None, bytes, bool]:
+        """Send one request; the whole answer (head, body as framed, ran-to-EOF)."""
+        loop = asyncio.get_running_loop()
+        if (self._pair is None or self._pair[0].at_eof()
+                or loop.time() - self._used > self.IDLE):
+            self.close()
+            self._pair = await asyncio.open_connection(self.host, self.port, limit=HEAD_LIMIT)
+        reader, writer = self._pair
+        writer.write(data)
+        await writer.drain()
+        response = await _read_head(reader)
+        while response is not None and 100 <= _status(response) < 200:
+            response = await _read_head(reader)  # interim answers
+        if response is None:
+            self.close()
+            return None, b"", False
+        no_body = method == "HEAD" or _status(response) in (204, 304)
+        body, until_close = await _read_body(reader, response.headers, is_request=False,
+                                             no_body=no_body)
+        self._used = loop.time()
+        return response, body, until_close
+
+    def close(self) -> None:
+        if self._pair is not None:
+            self._pair[1].close()
+            self._pair = None
 
 
 # ---------------------------------------------------------------------- HTTP/1.1 framing

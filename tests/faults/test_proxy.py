@@ -6,6 +6,7 @@ import http.client
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -17,10 +18,10 @@ class _Store(BaseHTTPRequestHandler):
     """PUT stores a body, GET returns it (chunked for /chunked/...), HEAD its length."""
 
     protocol_version = "HTTP/1.1"
-    objects: dict[str, bytes] = {}
-    puts: list[str] = []
+    objects: ClassVar[dict[str, bytes]] = {}
+    puts: ClassVar[list[str]] = []
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_PUT(self) -> None:
