@@ -33,7 +33,7 @@ async def test_audit_append_with_lost_response_is_logged_once(
     stores: cloudstores.Stores, proxied: Proxied
 ) -> None:
     await stores.audit.append("s1", {"n": 0})
-    proxied.proxy.plan("drop_response", **proxied.target.writes(f"{WS}audit/s1/e/"))
+    proxied.proxy.plan("drop_response", **proxied.writes(f"{WS}audit/s1/e/"))
     entry = await stores.audit.append("s1", {"n": 1})
     await stores.audit.append("s1", {"n": 2})
     assert proxied.proxy.fired("drop_response") == 1
@@ -50,7 +50,7 @@ async def test_update_run_with_lost_response_is_one_version(
     stores: cloudstores.Stores, proxied: Proxied
 ) -> None:
     run = await stores.executions.create_run(RunSummary(run_id="r1", status="running"))
-    proxied.proxy.plan("drop_response", **proxied.target.writes(f"{WS}runs/r1/v/"))
+    proxied.proxy.plan("drop_response", **proxied.writes(f"{WS}runs/r1/v/"))
     updated = await stores.executions.update_run(run.model_copy(update={"status": "done"}))
     assert proxied.proxy.fired("drop_response") == 1
     history = await stores.executions.run_history("r1")
@@ -63,7 +63,7 @@ async def test_artifact_store_with_lost_response_is_stored_once(
     stores: cloudstores.Stores, proxied: Proxied
 ) -> None:
     await stores.artifacts.store(Artifact(id="warm", run_id="run-1", content={"x": 0}))
-    proxied.proxy.plan("drop_response", **proxied.target.writes(f"{WS}artifacts/a1"))
+    proxied.proxy.plan("drop_response", **proxied.writes(f"{WS}artifacts/a1"))
     artifact = Artifact(id="a1", run_id="run-1", content={"x": 1})
     stored = await stores.artifacts.store(artifact)
     assert proxied.proxy.fired("drop_response") == 1
