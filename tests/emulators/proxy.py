@@ -15,16 +15,22 @@ Faults:
   HAS landed), then close the client connection without sending it.
 * ``reset_mid_body``: forward, then send the answer's head and half its body, then
   reset the connection (RST).
-* ``delay``: forward, then hold the answer ``seconds`` before sending it.
+* ``delay``: forward, then hold the server's answer ``seconds`` before sending it.
 * ``status``: answer ``status`` (503, 429, ...) without forwarding; the connection
   stays open.
 
-A rule counts the requests that match it (``method``, ``path_contains`` on the
-URL-decoded request target, a tuple: every part, ``body_contains`` on the raw body, ``reused``: only
-requests after the first on their connection) and fires on match number ``nth``, then
-on the next ``times - 1`` matches (``times`` default 1), or, with ``every=k``, on
-matches ``nth``, ``nth + k``, ``nth + 2k``, ... (``times`` default unlimited). The
-first rule that fires decides. ``reset()`` forgets rules and counters.
+A rule counts the requests that match all its filters: ``method``; ``path_contains``,
+a substring (or a tuple of substrings) of the URL-decoded request target;
+``body_contains``, bytes of the raw body; ``reused``, True for requests after the first
+on their connection. It fires on match number ``nth`` and the next ``times - 1``
+matches (``times`` default 1), or, with ``every=k``, on matches ``nth``, ``nth + k``,
+``nth + 2k``, ... (``times`` default unlimited). The first rule that fires decides.
+``reset()`` forgets rules and events. ``events`` lists every request with the fault it
+got (``"upstream_closed"`` when the server closed without answering).
+
+moto (werkzeug) closes its connection after every answer; the proxy then strips the
+``Connection: close`` and keeps the client's connection open (the next request opens a
+new upstream connection), so clients reuse connections as they do against real clouds.
 
 The proxy runs its own event loop in a daemon thread, so it serves any test's loop
 and synchronous clients alike. Stdlib only.
@@ -325,6 +331,7 @@ class FaultProxy:
             await asyncio.sleep(0.05)  # let the partial answer reach the client
             _reset(writer)
             return False
+        record(_status(response))
         if rule is not None and rule.fault == "delay":
             await asyncio.sleep(rule.seconds)
         out = response.head
@@ -337,7 +344,6 @@ class FaultProxy:
                 # alive, and so does the proxy towards the client (the next request opens
                 # a new upstream connection), so clients reuse connections as in production.
                 out = _without_header(out, "connection")
-        record(_status(response))
         writer.write(out + rbody)
         await writer.drain()
         return not client_close

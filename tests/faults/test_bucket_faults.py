@@ -86,3 +86,18 @@ async def test_reset_mid_body_on_get_and_list_is_retried(
     listed = [i.key async for i in pbucket.list("reset/")]
     assert listed == ["reset/k0", "reset/k1", "reset/k2", "reset/k3", "reset/k4", "reset/obj"]
     assert proxy.fired("reset_mid_body") == 2
+
+
+async def test_answer_slower_than_the_timeout_is_reconciled(
+    direct: cloudstores.Bucket, proxied: Proxied
+) -> None:
+    retry = cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01,
+                                    request_timeout=1.0)
+    async with cloudstores.open_bucket(proxied.url, retry=retry) as slow:
+        await _warm(slow)
+        proxied.proxy.plan("delay", seconds=2.0, **proxied.writes("slow"))
+        version = await slow.put("slow", b"late")  # timed out, landed, retried: ours
+        assert slow.requests["put"] >= 2
+    assert proxied.proxy.fired("delay") == 1
+    stored = await direct.get("slow")
+    assert (stored.data, stored.version) == (b"late", version)

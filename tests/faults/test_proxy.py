@@ -95,6 +95,10 @@ def test_keep_alive_passthrough_of_every_framing(proxy: FaultProxy) -> None:
     assert _call(conn, "GET", "/chunked/b") == (200, b"chunky body")
     assert _call(conn, "HEAD", "/a") == (200, b"")
     assert _call(conn, "GET", "/nope") == (404, b"missing")
+    # Expect: 100-continue is answered by the proxy, the server sees a plain request
+    conn.request("PUT", "/x", body=b"expected", headers={"Expect": "100-continue"})
+    assert conn.getresponse().read() == b""
+    assert _Store.objects["/x"] == b"expected"
     # a chunked request body is forwarded as sent
     conn.putrequest("PUT", "/c")
     conn.putheader("Transfer-Encoding", "chunked")
@@ -104,7 +108,7 @@ def test_keep_alive_passthrough_of_every_framing(proxy: FaultProxy) -> None:
     conn.close()
     events = proxy.events
     assert {e.conn for e in events} == {1}  # one connection, kept alive throughout
-    assert [e.number for e in events] == list(range(1, 8))
+    assert [e.number for e in events] == list(range(1, 9))
     assert _call(_conn(proxy), "GET", "/a") == (200, b"hello")
     assert proxy.fired() == 0
 
