@@ -11,8 +11,11 @@ case, run through the proxy in test_conformance_proxied.py.
 
 from __future__ import annotations
 
+import pytest
+
 import cloudstores
 from cloudstores import IfMatch
+from cloudstores.errors import BackendUnavailableError
 from tests.faults.conftest import Proxied
 
 
@@ -55,6 +58,19 @@ async def test_response_lost_twice_is_retried_not_a_plain_error(
     assert proxied.proxy.fired("drop_response") == 2
     stored = await direct.get("twice")
     assert (stored.data, stored.version) == (b"body", version)
+
+
+async def test_lost_response_without_retries_is_a_transient_error(
+    direct: cloudstores.Bucket, proxied: Proxied
+) -> None:
+    once = cloudstores.RetryConfig(max_attempts=1)
+    async with cloudstores.open_bucket(proxied.url, retry=once) as bucket:
+        await _warm(bucket)
+        # twice: an HTTP client that re-sends by itself loses that answer too
+        proxied.proxy.plan("drop_response", times=2, **proxied.writes("gone"))
+        with pytest.raises(BackendUnavailableError):  # transient and ambiguous
+            await bucket.put("gone", b"landed")
+    assert (await direct.get("gone")).data == b"landed"
 
 
 async def test_status_bursts_on_get_and_list_are_retried(
