@@ -22,6 +22,7 @@ from cloudstores.models import MAX_FIELD_CHARS, Artifact, ExecutionRecord, RunSu
 from cloudstores.stores.artifacts import ArtifactOptions, ArtifactStore
 from cloudstores.stores.audit import AuditOptions, AuditStore
 from cloudstores.stores.executions import ExecutionStore
+from cloudstores.stores.objects import seal
 
 WS = "ws/team-a/"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -33,8 +34,13 @@ async def _json(bucket: cloudstores.Bucket, key: str) -> dict[str, object]:
     return value
 
 
-async def _overwrite(bucket: cloudstores.Bucket, key: str, value: object) -> None:
-    await bucket.put(key, codec.dumps(value), mode="overwrite")
+async def _overwrite(bucket: cloudstores.Bucket, key: str, value: dict[str, object], *,
+                     sealed: bool = True) -> None:
+    """Overwrite ``key`` with ``value``; ``sealed``: with a valid checksum, as an attacker
+    who knows the format would write it (so the check under test is not the checksum)."""
+    if sealed:
+        value = {k: v for k, v in value.items() if k != "$sha256"}
+    await bucket.put(key, seal(value) if sealed else codec.dumps(value), mode="overwrite")
 
 
 # ---------------------------------------------------------------------- artifacts
@@ -96,7 +102,8 @@ async def test_a_swapped_data_object_is_not_listed_under_the_wrong_run(
         artifacts: ArtifactStore, bucket: cloudstores.Bucket) -> None:
     await artifacts.store(Artifact(id="x", run_id="rB", content="mine"))
     planted = Artifact(id="x", run_id="rA", content="theirs").model_dump()
-    await _overwrite(bucket, f"{WS}artifacts/x.json", {**planted, "$format": 2})
+    await bucket.put(f"{WS}artifacts/x.json", seal({**planted, "$format": 2}),
+                     mode="overwrite")  # a well-formed record: its checksum recomputed
     assert await artifacts.list_by_run("rB") == []
     assert [a async for a in artifacts.list(run_id="rB")] == []
 
@@ -120,17 +127,31 @@ async def test_artifact_reindex_skips_and_reports_strays(artifacts: ArtifactStor
                                                           bucket: cloudstores.Bucket) -> None:
     await artifacts.store(Artifact(id="ok", run_id="r"))
     orphan = Artifact(id="orphan", run_id="r").model_dump()
-    await bucket.put(f"{WS}artifacts/orphan.json", codec.dumps({**orphan, "$format": 2}))
+    await bucket.put(f"{WS}artifacts/orphan.json", seal({**orphan, "$format": 2}))
     await bucket.put(f"{WS}artifacts/notes.txt", b"hello")
     await bucket.put(f"{WS}artifacts/broken.json", b"{not json")
     await bucket.put(f"{WS}artifacts/liar.json",
-                     codec.dumps({**Artifact(id="other", run_id="r").model_dump(),
-                                  "$format": 2}))
+                     seal({**Artifact(id="other", run_id="r").model_dump(), "$format": 2}))
     report = await artifacts.reindex()
     assert report.added == ("orphan",)
     assert sorted(s.key for s in report.skipped) == sorted(
         f"{WS}artifacts/{n}" for n in ("notes.txt", "broken.json", "liar.json"))
     assert report.scanned == 5
+
+
+async def test_a_flipped_byte_that_keeps_valid_json_is_detected(
+        artifacts: ArtifactStore, executions: ExecutionStore,
+        bucket: cloudstores.Bucket) -> None:
+    await artifacts.store(Artifact(id="a", run_id="r", content={"text": "hello"}))
+    await executions.create_run(RunSummary(run_id="r", status="running"))
+    for key, old, new in ((f"{WS}artifacts/a.json", b"hello", b"hellp"),
+                          (f"{WS}runs/r/v/0000000000.json", b"running", b"runninh")):
+        data = (await bucket.get(key)).data
+        await bucket.put(key, data.replace(old, new), mode="overwrite")
+    with pytest.raises(IntegrityError, match="checksum"):
+        await artifacts.get("a")
+    with pytest.raises(IntegrityError, match="checksum"):
+        await executions.get_run("r")
 
 
 # ---------------------------------------------------------------------- runs and steps
@@ -245,7 +266,7 @@ async def test_audit_get_checks_the_entry_hash(bucket: cloudstores.Bucket) -> No
     entries = doc["entries"]
     assert isinstance(entries, list)
     entries[0]["event"] = {"i": 99}
-    await _overwrite(bucket, key, doc)
+    await _overwrite(bucket, key, doc, sealed=False)
     fresh = AuditStore(bucket, workspace="team-a", options=options)
     with pytest.raises(IntegrityError) as caught:
         await fresh.get("s", 1)

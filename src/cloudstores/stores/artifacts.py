@@ -10,8 +10,9 @@ Keys under ``ws/{workspace}/``::
 read the index, never LIST ``artifacts/``. The data object is written before its index
 entry; ``reindex`` repairs an index that missed one (a crash between the two writes).
 
-Stored record (format 2): the artifact's fields plus ``"$format": 2``; when the content
-lives in a blob, ``"content": null`` and ``"$blob": "<sha256 hex>"``. Both are top-level
+Stored record (format 2): the artifact's fields plus ``"$format": 2`` and a checksum
+``"$sha256"`` (see ``objects.seal``); when the content lives in a blob,
+``"content": null`` and ``"$blob": "<sha256 hex>"``. Both are top-level
 fields the model never lets a caller set (``extra="forbid"``), so no user content can
 pose as a blob pointer. A record without ``$format`` was written by format 1, which put
 ``{"$cloudstores_blob": "<sha256 hex>"}`` in place of the content; such a record is
@@ -61,6 +62,8 @@ from cloudstores.stores.objects import (
     get_json,
     log,
     put_json,
+    seal,
+    unseal,
     validate_record,
 )
 
@@ -134,7 +137,7 @@ class ArtifactStore(AsyncResource):
             raise InvalidInputError(f"expected an Artifact, not {type(artifact).__name__}")
         record = artifact.model_dump()
         record[_FORMAT_FIELD] = FORMAT
-        body = codec.check_size(codec.dumps(record), self.options.max_bytes,
+        body = codec.check_size(seal(record), self.options.max_bytes,
                                 what=f"artifact {artifact.id!r}")
         key = self._key(artifact.id)
         content = codec.dumps(record["content"])
@@ -142,7 +145,7 @@ class ArtifactStore(AsyncResource):
             digest = codec.sha256_hex(content)
             record["content"] = None
             record[_BLOB_FIELD] = digest
-            body = codec.dumps(record)
+            body = seal(record)
             with contextlib.suppress(AlreadyExistsError):  # identical content already stored
                 await put_json(self.bucket, self._blob_key(digest), content)
         try:
@@ -392,6 +395,8 @@ def _is_digest(value: object) -> bool:
 def _blob_pointer(record: dict[str, Any], key: str) -> str | None:
     """Remove the format fields of a stored record; the blob digest it points at, if any."""
     if _FORMAT_FIELD in record:
+        if not unseal(record, key=key):
+            raise IntegrityError(f"stored artifact {key!r} has no checksum", key=key)
         if record.pop(_FORMAT_FIELD) != FORMAT:
             raise IntegrityError(f"stored artifact {key!r} has an unknown format", key=key)
         if _BLOB_FIELD not in record:

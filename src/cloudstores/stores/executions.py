@@ -14,6 +14,9 @@ the latest version is the last to land. Pass ``expected_version=`` to get optimi
 concurrency instead: the update then raises PreconditionFailedError if another version
 landed after the one you read.
 
+Each stored record carries a checksum (``$sha256``, see ``objects.seal``) that catches
+corruption; records written before it existed are read without one.
+
 Untrusted bucket: every record read is checked against its key (run id and version of
 a run version, run id and record id of a step, the hash of a workflow snapshot), and a
 mismatch is an IntegrityError naming the key. Version numbers are contiguous by
@@ -70,6 +73,7 @@ from cloudstores.stores.objects import (
     log,
     put_json,
     read_record,
+    seal,
 )
 
 __all__ = ["ExecutionStore"]
@@ -117,8 +121,7 @@ class ExecutionStore(AsyncResource):
         return f"{self._root}workflows/{digest}.json"
 
     def _encode(self, model: BaseModel, what: str) -> bytes:
-        return codec.check_size(codec.dumps(model.model_dump()),
-                                self.max_record_bytes, what=what)
+        return codec.check_size(seal(model.model_dump()), self.max_record_bytes, what=what)
 
     def _mismatch(self, key: str, reason: str) -> None:
         log.warning("run index of workspace %s: skipped %s: %s", self.workspace, key, reason)

@@ -40,6 +40,8 @@ __all__ = [
     "probe_forward",
     "put_json",
     "read_record",
+    "seal",
+    "unseal",
     "validate_record",
 ]
 
@@ -83,10 +85,42 @@ def expect_dict(value: Any, *, key: str) -> dict[str, Any]:
     return value
 
 
-def validate_record(body: Any, model: type[M], key: str) -> M:
-    """``body`` as ``model``; IntegrityError naming ``key`` if it is not one."""
+CHECKSUM = "$sha256"
+"""A stored record's checksum field: sha256 hex of the canonical JSON of the record
+without it. It catches corruption (a flipped byte, a truncated or mixed-up object), not
+forgery: whoever can write the object can recompute it (the audit log's signed
+checkpoints are what resists forgery). Records written before it existed have none and
+are read unchecked."""
+
+
+def seal(record: dict[str, Any]) -> bytes:
+    """Canonical bytes of ``record`` with its checksum field added."""
+    return codec.dumps({**record, CHECKSUM: codec.sha256_hex(codec.dumps(record))})
+
+
+def unseal(record: dict[str, Any], *, key: str) -> bool:
+    """Check and remove the checksum of a stored record (in place); False if it has
+    none (an older record), IntegrityError naming ``key`` if it does not match."""
+    if CHECKSUM not in record:
+        return False
+    claimed = record.pop(CHECKSUM)
     try:
-        return model.model_validate(expect_dict(body, key=key))
+        actual = codec.sha256_hex(codec.dumps(record))
+    except InvalidInputError as exc:  # e.g. an integer beyond 64 bits
+        raise IntegrityError(f"stored object {key!r} cannot be re-encoded: {exc}",
+                             key=key) from exc
+    if claimed != actual:
+        raise IntegrityError(f"stored object {key!r} does not match its checksum", key=key)
+    return True
+
+
+def validate_record(body: Any, model: type[M], key: str) -> M:
+    """``body`` as ``model`` (its checksum checked first, if it has one); IntegrityError
+    naming ``key`` if it is not one."""
+    record = expect_dict(body, key=key)
+    unseal(record, key=key)
+    try:
+        return model.model_validate(record)
     except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
         raise IntegrityError(f"stored record {key!r} is malformed: {exc}", key=key) from exc
 
