@@ -289,9 +289,9 @@ class ArtifactStore(AsyncResource):
         def hinted(e: Entry) -> bool:
             when = e["when"]
             return ((run_id is None or e["run_id"] == run_id)
-                    and (type is None or e["type"] == type)
-                    and (created_by is None or e["created_by"] == created_by)
-                    and (task_id is None or e["task_id"] == task_id)
+                    and (type is None or e.get("type") == type)
+                    and (created_by is None or e.get("created_by") == created_by)
+                    and (task_id is None or e.get("task_id") == task_id)
                     and (lo is None or when >= lo) and (hi is None or when < hi)
                     and (start_after is None or e["id"] > start_after))
 

@@ -238,7 +238,7 @@ class ExecutionStore(AsyncResource):
                     and (lo is None or started >= lo) and (hi is None or started < hi))
 
         chosen = sorted((e for e in latest.values()
-                         if matches(e["user_id"], e["status"], e["when"])),
+                         if matches(e.get("user_id"), e.get("status"), e["when"])),
                         key=lambda e: (e["when"], e["run_id"]), reverse=True)
         chosen = chosen[offset:] if limit is None else chosen[offset:offset + limit]
 

@@ -241,6 +241,11 @@ async def verify_stream(
         if cp.stream != keys.stream or cp.workspace != ctx.workspace:
             bad("wrong_stream", f"names {cp.workspace}/{cp.stream}")
             continue
+        unsigned = cp.algorithm == "none"
+        if unsigned != (cp.signature is None) or unsigned != (cp.key_id is None):
+            bad("bad_checkpoint", f"algorithm {cp.algorithm!r} does not fit its signature "
+                "and key_id")
+            continue
         if verifier is not None:
             reason = _signature_problem(cp, message, verifier)
             if reason:
