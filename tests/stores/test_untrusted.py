@@ -295,6 +295,22 @@ async def test_verify_allocation_is_bounded_whatever_keys_are_planted(
     assert ("bad_checkpoint", 89_999_999) in found
 
 
+async def test_stray_audit_keys_block_no_writer_or_reader(bucket: cloudstores.Bucket) -> None:
+    options = AuditOptions(checkpoint_every=2, checkpoint_interval=None)
+    async with AuditStore(bucket, workspace="team-a", options=options) as audit:
+        await audit.append("s", {"i": 0})
+    await bucket.put(f"{WS}audit/s/e/notes.txt", b"x")
+    await bucket.put(f"{WS}audit/s/cp/readme.json", b"x")
+    async with AuditStore(bucket, workspace="team-a", options=options) as audit:
+        for i in range(1, 4):
+            assert (await audit.append("s", {"i": i})).seq == i
+        assert [e.event["i"] async for e in audit.read("s")] == [0, 1, 2, 3]
+        assert (await audit.head("s")).size == 4
+        report = await audit.verify("s")
+    assert {p.kind for p in report.problems} == {"unexpected"}
+    assert report.size == 4 and report.last_checkpoint == 4
+
+
 # ---------------------------------------------------------------------- inputs
 async def test_indexed_fields_are_bounded_before_any_request(
         artifacts: ArtifactStore, executions: ExecutionStore,
