@@ -181,13 +181,14 @@ async def test_step_records_are_checked_against_the_key(executions: ExecutionSto
     await executions.record(ExecutionRecord(id="s2", run_id="r", task_id="t",
                                             timestamp=T0))
     planted = ExecutionRecord(id="s1", run_id="r", task_id="other").model_dump()
-    await _overwrite(bucket, f"{WS}runs/r/steps/s2.json", planted)
+    await _overwrite(bucket, f"{WS}runs/r/steps/s2.json", planted, sealed=False)  # no checksum
     with pytest.raises(IntegrityError) as caught:
         await executions.list_records("r")
     assert caught.value.key == f"{WS}runs/r/steps/s2.json"
     # a record whose task no longer matches its index entry is not the task's answer
     await _overwrite(bucket, f"{WS}runs/r/steps/s2.json",
-                     ExecutionRecord(id="s2", run_id="r", task_id="other").model_dump())
+                     ExecutionRecord(id="s2", run_id="r", task_id="other").model_dump(),
+                     sealed=False)
     assert (await executions.get_step("r", "t")).id == "s1"
 
 
