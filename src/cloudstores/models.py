@@ -9,7 +9,7 @@ The fields cover what the frameworks we serve store: Binex's ``Artifact``,
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,10 +21,21 @@ __all__ = [
     "ExecutionRecord",
     "Lineage",
     "ReindexReport",
+    "MAX_FIELD_CHARS",
     "RunSummary",
+    "SkippedObject",
     "WorkflowSnapshot",
     "as_utc",
 ]
+
+MAX_FIELD_CHARS = 512
+"""Longest text of a field the manifest index copies (``type``, ``status``, ``task_id``,
+``created_by``, ``user_id``, ``workflow_name``): an index entry stays small whatever a
+caller passes. A longer value is refused with InvalidInputError before any request;
+free-form text belongs in ``content``, ``metadata`` or ``data``."""
+
+Text = Annotated[str, Field(max_length=MAX_FIELD_CHARS)]
+"""A short (indexed) text field."""
 
 
 def utcnow() -> datetime:
@@ -63,7 +74,7 @@ def _typed(exc: ValidationError, model: str) -> InvalidInputError:
 class Lineage(_Record):
     """Where an artifact came from: the step that produced it and its parent artifacts."""
 
-    produced_by: str | None = None
+    produced_by: Text | None = None
     derived_from: tuple[str, ...] = ()
 
     @field_validator("derived_from")
@@ -84,14 +95,14 @@ class Artifact(_Record):
 
     id: str
     run_id: str
-    type: str = "json"
+    type: Text = "json"
     content: Any = None
-    status: str = "complete"
+    status: Text = "complete"
     lineage: Lineage = Field(default_factory=Lineage)
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
-    created_by: str | None = None
-    task_id: str | None = None
+    created_by: Text | None = None
+    task_id: Text | None = None
 
     @field_validator("id", "run_id")
     @classmethod
@@ -116,8 +127,8 @@ class RunSummary(_Record):
     """
 
     run_id: str
-    workflow_name: str = ""
-    status: str = "running"
+    workflow_name: Text = ""
+    status: Text = "running"
     started_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
     total_nodes: int = 0
@@ -128,9 +139,9 @@ class RunSummary(_Record):
     forked_at_step: str | None = None
     workflow_hash: str | None = None
     total_cost: float = 0.0
-    user_id: str | None = None
+    user_id: Text | None = None
     data: dict[str, Any] = Field(default_factory=dict)
-    version: int = 0
+    version: int = Field(default=0, ge=0)
     updated_at: datetime = Field(default_factory=utcnow)
 
     @field_validator("run_id")
@@ -149,9 +160,9 @@ class ExecutionRecord(_Record):
 
     id: str
     run_id: str
-    task_id: str
-    agent_id: str | None = None
-    status: str = "completed"
+    task_id: Text
+    agent_id: Text | None = None
+    status: Text = "completed"
     input_artifact_refs: tuple[str, ...] = ()
     output_artifact_refs: tuple[str, ...] = ()
     prompt: str | None = None
@@ -184,9 +195,19 @@ class WorkflowSnapshot(_Record):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SkippedObject(_Record):
+    """An object ``reindex`` (or a list) left out, and why: a stray key that is not a
+    record of the store, or a data object that is unreadable or disagrees with its key."""
+
+    key: str
+    reason: str
+
+
 class ReindexReport(_Record):
-    """What ``reindex`` found: objects scanned, and the ids it added to the index."""
+    """What ``reindex`` found: objects scanned, the index keys it added, and the objects
+    it skipped (stray or damaged; each is reported, none stops the scan)."""
 
     store: str
     scanned: int
     added: tuple[str, ...] = ()
+    skipped: tuple[SkippedObject, ...] = ()

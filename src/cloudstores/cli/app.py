@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from cloudstores.cli.render import artifacts_table, runs_table, verify_table
+from cloudstores.cli.render import artifacts_table, plain, runs_table, verify_table
 from cloudstores.errors import StoreError
 from cloudstores.keys import DEFAULT_WORKSPACE
 from cloudstores.stores.audit import Ed25519Verifier
@@ -47,8 +47,8 @@ def show(url: str, workspace: Workspace = DEFAULT_WORKSPACE,
                 console.print(artifacts_table(found, title=f"Artifacts of {summary.run_id}"))
             async for stream in stores.audit.streams():
                 head = await stores.audit.head(stream)
-                console.print(f"audit stream [bold]{stream}[/]: {head.size} entries, "
-                              f"head {head.hash[:16]}")
+                console.print(plain("audit stream ").append(plain(stream, "bold")).append(
+                    plain(f": {head.size} entries, head {head.hash[:16]}")))
 
     _run(run())
 
@@ -81,8 +81,11 @@ def reindex(url: str, workspace: Workspace = DEFAULT_WORKSPACE) -> None:
             for store in (stores.artifacts, stores.executions):
                 with _counting(f"scanning {type(store).__name__}", "objects") as count:
                     report = await store.reindex(on_progress=count)
-                console.print(f"{report.store}: scanned {report.scanned}, "
-                              f"added {len(report.added)}")
+                console.print(plain(f"{report.store}: scanned {report.scanned}, "
+                                    f"added {len(report.added)}, "
+                                    f"skipped {len(report.skipped)}"))
+                for item in report.skipped[:20]:
+                    console.print(plain(f"  skipped {item.key}: {item.reason}", "yellow"))
 
     _run(run())
 
@@ -90,7 +93,7 @@ def reindex(url: str, workspace: Workspace = DEFAULT_WORKSPACE) -> None:
 @contextmanager
 def _counting(what: str, unit: str) -> Iterator[Callable[[int], None]]:
     """A transient spinner with a running count (the total is not known ahead)."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"),
+    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False),
                TextColumn("{task.completed:,.0f} " + unit), TimeElapsedColumn())
     with Progress(*columns, transient=True, console=console) as progress:
         task = progress.add_task(what, total=None)
@@ -101,7 +104,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coro)
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(plain("error: ", "red").append(plain(exc)))
         raise typer.Exit(2) from exc
 
 

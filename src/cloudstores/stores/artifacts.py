@@ -9,13 +9,29 @@ Keys under ``ws/{workspace}/``::
 ``get`` is one GET (two when the content lives in a blob). ``list_by_run`` and ``list``
 read the index, never LIST ``artifacts/``. The data object is written before its index
 entry; ``reindex`` repairs an index that missed one (a crash between the two writes).
+
+Stored record (format 2): the artifact's fields plus ``"$format": 2`` and a checksum
+``"$sha256"`` (see ``objects.seal``); when the content lives in a blob,
+``"content": null`` and ``"$blob": "<sha256 hex>"``. Both are top-level
+fields the model never lets a caller set (``extra="forbid"``), so no user content can
+pose as a blob pointer. A record without ``$format`` was written by format 1, which put
+``{"$cloudstores_blob": "<sha256 hex>"}`` in place of the content; such a record is
+still read, and its content is taken as a pointer only in exactly that shape (one key,
+a 64-digit lowercase hex value).
+
+Untrusted bucket: ``get`` checks the stored id against the key, the size, the shape,
+and the blob's hash. Index entries are hints: every artifact a list returns was read
+and checked against the filter; one the index placed wrongly (a rewritten or stale
+entry) is skipped and reported (``index_mismatches`` and the ``cloudstores.stores``
+log), never returned. A data object that cannot be read raises IntegrityError.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,48 +39,86 @@ from typing import Any
 from cloudstores import codec
 from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
-from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
+from cloudstores.errors import (
+    AlreadyExistsError,
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+    StoreError,
+)
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
-from cloudstores.models import Artifact, ReindexReport, as_utc
+from cloudstores.models import Artifact, ReindexReport, SkippedObject, as_utc
 from cloudstores.stores.index import Entry, ManifestIndex
 from cloudstores.stores.objects import (
+    MAX_CONCURRENCY,
     Progress,
+    agree,
+    check_callable,
+    check_datetime,
+    check_int,
+    check_text,
     expect_dict,
     gather_limited,
     get_json,
+    log,
     put_json,
+    seal,
+    unseal,
+    validate_record,
 )
 
 __all__ = ["ArtifactOptions", "ArtifactStore"]
 
-_BLOB_REF = "$cloudstores_blob"
+FORMAT = 2
+_FORMAT_FIELD = "$format"
+_BLOB_FIELD = "$blob"
+_OLD_BLOB_REF = "$cloudstores_blob"
+"""Format 1's pointer, inside ``content``; read (never written) for old records."""
+_HEX = frozenset("0123456789abcdef")
+MAX_MISMATCHES = 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArtifactOptions:
-    """Limits and tuning of the artifact store.
+    """Limits and tuning of the artifact store (checked when built: InvalidInputError).
 
     Attributes:
         max_bytes: largest artifact (canonical JSON) accepted; PayloadTooLargeError above.
+            Stored objects larger than this are refused on read (IntegrityError).
         inline_bytes: content larger than this goes to a shared content-addressed blob.
-        fetch_concurrency: GETs in flight when a list returns many artifacts.
+        fetch_concurrency: GETs in flight when a list returns many artifacts (1..1024).
     """
 
     max_bytes: int = 16 * 1024 * 1024
     inline_bytes: int = 256 * 1024
     fetch_concurrency: int = 32
 
+    def __post_init__(self) -> None:
+        check_int(self.max_bytes, what="ArtifactOptions.max_bytes", lo=1, hi=1 << 40)
+        check_int(self.inline_bytes, what="ArtifactOptions.inline_bytes", lo=0, hi=1 << 40)
+        check_int(self.fetch_concurrency, what="ArtifactOptions.fetch_concurrency", lo=1,
+                  hi=MAX_CONCURRENCY)
+
 
 class ArtifactStore(AsyncResource):
-    """Immutable artifacts of one workspace. It does not own (open or close) the bucket."""
+    """Immutable artifacts of one workspace. It does not own (open or close) the bucket.
+
+    ``index_mismatches`` holds the last index entries (up to 1,000) that a data object
+    contradicted and that a list therefore skipped.
+    """
 
     def __init__(self, bucket: Bucket, *, workspace: str = DEFAULT_WORKSPACE,
                  options: ArtifactOptions | None = None) -> None:
+        if not isinstance(bucket, Bucket):
+            raise InvalidInputError(f"bucket must be a Bucket, not {type(bucket).__name__}")
+        if options is not None and not isinstance(options, ArtifactOptions):
+            raise InvalidInputError("options must be an ArtifactOptions")
         self.bucket = bucket
+        self._root = workspace_prefix(workspace)
         self.workspace = workspace
         self.options = options or ArtifactOptions()
-        self._root = workspace_prefix(workspace)
         self.index = ManifestIndex(bucket, f"{self._root}_index/artifacts")
+        self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     def _key(self, artifact_id: str) -> str:
         return f"{self._root}artifacts/{validate_id(artifact_id, what='artifact id')}.json"
@@ -82,14 +136,16 @@ class ArtifactStore(AsyncResource):
         if not isinstance(artifact, Artifact):
             raise InvalidInputError(f"expected an Artifact, not {type(artifact).__name__}")
         record = artifact.model_dump()
-        body = codec.check_size(codec.dumps(record), self.options.max_bytes,
+        record[_FORMAT_FIELD] = FORMAT
+        body = codec.check_size(seal(record), self.options.max_bytes,
                                 what=f"artifact {artifact.id!r}")
         key = self._key(artifact.id)
         content = codec.dumps(record["content"])
         if len(content) > self.options.inline_bytes:
             digest = codec.sha256_hex(content)
-            record["content"] = {_BLOB_REF: digest}
-            body = codec.dumps(record)
+            record["content"] = None
+            record[_BLOB_FIELD] = digest
+            body = seal(record)
             with contextlib.suppress(AlreadyExistsError):  # identical content already stored
                 await put_json(self.bucket, self._blob_key(digest), content)
         try:
@@ -107,25 +163,38 @@ class ArtifactStore(AsyncResource):
 
     # ------------------------------------------------------------------ reading
     async def get(self, artifact_id: str) -> Artifact:
-        """The artifact with this id (one GET). NotFoundError if absent."""
+        """The artifact with this id (one GET; two with a blob). NotFoundError if absent.
+
+        IntegrityError (naming the key) if the stored object is not this artifact: too
+        large, not JSON, malformed, another id, or a blob that is missing or changed.
+        """
         key = self._key(artifact_id)
         try:
-            record = expect_dict(await get_json(self.bucket, key), key=key)
+            body = await get_json(self.bucket, key, max_bytes=self.options.max_bytes)
         except NotFoundError:
             raise NotFoundError(f"no artifact {artifact_id!r} in workspace {self.workspace!r}",
                                 bucket=self.bucket.name, key=key) from None
-        content = record.get("content")
-        if isinstance(content, dict) and set(content) == {_BLOB_REF}:
-            blob_key = self._blob_key(str(content[_BLOB_REF]))
-            blob = await self.bucket.get(blob_key)
-            if codec.sha256_hex(blob.data) != content[_BLOB_REF]:
-                raise IntegrityError(f"blob of artifact {artifact_id!r} does not match its hash",
-                                     key=blob_key)
-            record["content"] = codec.loads(blob.data, key=blob_key)
+        record = expect_dict(body, key=key)
+        digest = _blob_pointer(record, key)
+        if digest is not None:
+            record["content"] = await self._blob(digest, key)
+        artifact = validate_record(record, Artifact, key)
+        agree(key, "artifact id", artifact.id, artifact_id)
+        return artifact
+
+    async def _blob(self, digest: str, key: str) -> Any:
+        blob_key = self._blob_key(digest)
         try:
-            return Artifact.model_validate(record)
-        except ValueError as exc:
-            raise IntegrityError(f"stored artifact {key!r} is malformed: {exc}", key=key) from exc
+            blob = await self.bucket.get(blob_key)
+        except NotFoundError:
+            raise IntegrityError(f"artifact {key!r} points at blob {digest}, which is missing",
+                                 bucket=self.bucket.name, key=blob_key) from None
+        if len(blob.data) > self.options.max_bytes:
+            raise IntegrityError(f"blob {blob_key!r} is over the size limit", key=blob_key)
+        if codec.sha256_hex(blob.data) != digest:
+            raise IntegrityError(f"blob of artifact {key!r} does not match its hash",
+                                 key=blob_key)
+        return codec.loads(blob.data, key=blob_key)
 
     async def get_or_none(self, artifact_id: str) -> Artifact | None:
         try:
@@ -133,14 +202,50 @@ class ArtifactStore(AsyncResource):
         except NotFoundError:
             return None
 
-    async def _get_many(self, ids: builtins.list[str]) -> builtins.list[Artifact]:
-        return await gather_limited(ids, self.get, self.options.fetch_concurrency)
+    async def _checked(self, ids: builtins.list[str],
+                       keep: Callable[[Artifact], bool]) -> builtins.list[Artifact]:
+        """GET ``ids`` (index hints); keep those whose data really matches ``keep``.
+
+        An id whose object is gone or does not match is skipped and reported; an object
+        that cannot be read raises IntegrityError.
+        """
+        found = await gather_limited(ids, self.get_or_none, self.options.fetch_concurrency)
+        out: builtins.list[Artifact] = []
+        for artifact_id, artifact in zip(ids, found, strict=True):
+            if artifact is None:
+                self._mismatch(artifact_id, "the index lists it but the object is missing")
+            elif not keep(artifact):
+                self._mismatch(artifact_id, "the index entry does not match the object")
+            else:
+                out.append(artifact)
+        return out
+
+    def _mismatch(self, artifact_id: str, reason: str) -> None:
+        key = self._key(artifact_id)
+        log.warning("artifact index of workspace %s: skipped %s: %s", self.workspace, key,
+                    reason)
+        self.index_mismatches.append(SkippedObject(key=key, reason=reason))
+
+    async def _hints(self) -> builtins.list[Entry]:
+        """Index entries usable as hints (a malformed one is reported and left out)."""
+        usable = []
+        for entry in await self.index.entries():
+            hint = _hint(entry)
+            if hint is not None:
+                usable.append(hint)
+            else:
+                log.warning("artifact index of workspace %s: malformed entry %.200r",
+                            self.workspace, entry)
+                self.index_mismatches.append(SkippedObject(
+                    key=str(entry.get("k"))[:300], reason="malformed index entry"))
+        return usable
 
     async def list_by_run(self, run_id: str) -> builtins.list[Artifact]:
         """Every artifact of ``run_id``, in the order they were stored (from the index)."""
         validate_id(run_id, what="run_id")
-        ids = [e["id"] for e in await self.index.entries() if e["run_id"] == run_id]
-        return await self._get_many(ids)
+        ids = builtins.list(dict.fromkeys(e["id"] for e in await self._hints()
+                                          if e["run_id"] == run_id))
+        return await self._checked(ids, lambda a: a.run_id == run_id)
 
     async def list(
         self,
@@ -157,28 +262,51 @@ class ArtifactStore(AsyncResource):
         """Artifacts matching every given filter, ordered by id (as SynthOrg pages them).
 
         ``since`` is inclusive and ``until`` exclusive on ``created_at``; ``start_after``
-        (an id, exclusive) and ``limit`` page through the results.
+        (an id, exclusive) and ``limit`` page through the results. Arguments are
+        checked when iteration starts, before the first request.
         """
-        if limit is not None and limit < 0:
-            raise InvalidInputError("limit must be >= 0")
+        if run_id is not None:
+            validate_id(run_id, what="run_id")
+        for name, value in (("type", type), ("created_by", created_by), ("task_id", task_id)):
+            check_text(value, what=name)
+        check_datetime(since, what="since")
+        check_datetime(until, what="until")
+        if limit is not None:
+            check_int(limit, what="limit")
         if start_after is not None:
             validate_id(start_after, what="start_after")
         lo, hi = as_utc(since), as_utc(until)
 
-        def keep(e: Entry) -> bool:
-            when = datetime.fromisoformat(e["created_at"])
+        def keep(a: Artifact) -> bool:
+            return ((run_id is None or a.run_id == run_id)
+                    and (type is None or a.type == type)
+                    and (created_by is None or a.created_by == created_by)
+                    and (task_id is None or a.task_id == task_id)
+                    and (lo is None or a.created_at >= lo)
+                    and (hi is None or a.created_at < hi)
+                    and (start_after is None or a.id > start_after))
+
+        def hinted(e: Entry) -> bool:
+            when = e["when"]
             return ((run_id is None or e["run_id"] == run_id)
-                    and (type is None or e["type"] == type)
-                    and (created_by is None or e["created_by"] == created_by)
-                    and (task_id is None or e["task_id"] == task_id)
+                    and (type is None or e.get("type") == type)
+                    and (created_by is None or e.get("created_by") == created_by)
+                    and (task_id is None or e.get("task_id") == task_id)
                     and (lo is None or when >= lo) and (hi is None or when < hi)
                     and (start_after is None or e["id"] > start_after))
 
-        chosen = sorted(filter(keep, await self.index.entries()), key=lambda e: str(e["id"]))
-        ids = [e["id"] for e in chosen][:limit]
+        ids = sorted(dict.fromkeys(e["id"] for e in await self._hints() if hinted(e)))
+        remaining = limit
         step = self.options.fetch_concurrency
         for start in range(0, len(ids), step):
-            for artifact in await self._get_many(ids[start:start + step]):
+            if remaining is not None and remaining <= 0:
+                return
+            chunk = ids[start:start + step]
+            if remaining is not None:
+                chunk = chunk[:remaining]
+            for artifact in await self._checked(chunk, keep):
+                if remaining is not None:
+                    remaining -= 1
                 yield artifact
 
     async def get_lineage(self, artifact_id: str) -> builtins.list[Artifact]:
@@ -192,7 +320,7 @@ class ArtifactStore(AsyncResource):
         order = [root]
         frontier = [p for p in root.parents if p not in seen]
         while frontier:
-            fresh = list(dict.fromkeys(p for p in frontier if p not in seen))
+            fresh = builtins.list(dict.fromkeys(p for p in frontier if p not in seen))
             seen.update(fresh)
             found = await gather_limited(fresh, self.get_or_none, self.options.fetch_concurrency)
             frontier = []
@@ -206,23 +334,45 @@ class ArtifactStore(AsyncResource):
     async def reindex(self, *, on_progress: Progress | None = None) -> ReindexReport:
         """Add index entries for artifacts the index misses (LISTs ``artifacts/``).
 
-        ``on_progress`` is called with the number of objects scanned so far.
+        ``on_progress`` is called with the number of objects scanned so far. A key that
+        is not ``{valid id}.json`` and an object that cannot be read or disagrees with
+        its key are skipped and listed in the report's ``skipped``; neither stops it.
         """
-        known = {e["id"] for e in await self.index.entries()}
+        check_callable(on_progress, what="on_progress")
+        known = {e["id"] for e in await self._hints()}
         prefix = f"{self._root}artifacts/"
         scanned = 0
         missing: builtins.list[str] = []
+        skipped: builtins.list[SkippedObject] = []
         async for info in self.bucket.list(prefix):
             scanned += 1
             if on_progress is not None:
                 on_progress(scanned)
-            artifact_id = info.key[len(prefix):].removesuffix(".json")
-            if artifact_id not in known:
+            artifact_id = _id_of(info.key[len(prefix):])
+            if artifact_id is None:
+                skipped.append(SkippedObject(key=info.key, reason="not an artifact key"))
+            elif artifact_id not in known:
                 missing.append(artifact_id)
-        found = await self._get_many(missing)
+
+        async def read(artifact_id: str) -> Artifact | SkippedObject:
+            try:
+                return await self.get(artifact_id)
+            except (IntegrityError, NotFoundError) as exc:
+                return SkippedObject(key=self._key(artifact_id), reason=exc.message)
+
+        found: builtins.list[Artifact] = []
+        for result in await gather_limited(missing, read, self.options.fetch_concurrency):
+            if isinstance(result, SkippedObject):
+                skipped.append(result)
+            else:
+                found.append(result)
         if found:
             await self.index.add([_entry(a) for a in found])
-        return ReindexReport(store="artifacts", scanned=scanned, added=tuple(missing))
+        for item in skipped:
+            log.warning("artifact reindex of workspace %s: skipped %s: %s", self.workspace,
+                        item.key, item.reason)
+        return ReindexReport(store="artifacts", scanned=scanned,
+                             added=tuple(a.id for a in found), skipped=tuple(skipped))
 
     async def close(self) -> None:
         await self.index.close()
@@ -236,3 +386,52 @@ def _entry(artifact: Artifact) -> Entry:
     return {"k": artifact.id, "id": artifact.id, "run_id": artifact.run_id,
             "type": artifact.type, "created_by": artifact.created_by,
             "task_id": artifact.task_id, "created_at": artifact.created_at.isoformat()}
+
+
+def _is_digest(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
+def _blob_pointer(record: dict[str, Any], key: str) -> str | None:
+    """Remove the format fields of a stored record; the blob digest it points at, if any."""
+    if _FORMAT_FIELD in record:
+        if not unseal(record, key=key):
+            raise IntegrityError(f"stored artifact {key!r} has no checksum", key=key)
+        if record.pop(_FORMAT_FIELD) != FORMAT:
+            raise IntegrityError(f"stored artifact {key!r} has an unknown format", key=key)
+        if _BLOB_FIELD not in record:
+            return None
+        digest = record.pop(_BLOB_FIELD)
+        if not _is_digest(digest) or record.get("content") is not None:
+            raise IntegrityError(f"stored artifact {key!r} has a malformed blob pointer",
+                                 key=key)
+        return str(digest)
+    content = record.get("content")  # format 1
+    if (isinstance(content, dict) and len(content) == 1
+            and _is_digest(content.get(_OLD_BLOB_REF))):
+        return str(content[_OLD_BLOB_REF])
+    return None
+
+
+def _id_of(name: str) -> str | None:
+    if not name.endswith(".json"):
+        return None
+    try:
+        return validate_id(name[:-5])
+    except InvalidInputError:
+        return None
+
+
+def _hint(entry: Entry) -> Entry | None:
+    """A copy of an index entry with ``when`` (its ``created_at`` as a datetime), or
+    None if it lacks a field lists filter on or has one of the wrong type."""
+    try:
+        validate_id(entry.get("id"))
+        validate_id(entry.get("run_id"))
+        if not all(entry.get(f) is None or isinstance(entry.get(f), str)
+                   for f in ("type", "created_by", "task_id")):
+            return None
+        when = as_utc(datetime.fromisoformat(entry["created_at"]))
+    except (StoreError, KeyError, TypeError, ValueError):
+        return None
+    return {**entry, "when": when}

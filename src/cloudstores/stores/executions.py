@@ -13,12 +13,27 @@ number moves on to the next one. So every acknowledged update is in ``run_histor
 the latest version is the last to land. Pass ``expected_version=`` to get optimistic
 concurrency instead: the update then raises PreconditionFailedError if another version
 landed after the one you read.
+
+Each stored record carries a checksum (``$sha256``, see ``objects.seal``) that catches
+corruption; records written before it existed are read without one.
+
+Untrusted bucket: every record read is checked against its key (run id and version of
+a run version, run id and record id of a step, the hash of a workflow snapshot), and a
+mismatch is an IntegrityError naming the key. Version numbers are contiguous by
+construction (a writer takes the next free number), so a missing number means a
+deleted object: ``get_run`` LISTs the versions from the newest one it knows (one LIST
+and one GET when warm) and ``run_history`` LISTs them all, and a gap, or a version
+known to exist that is gone, raises IntegrityError naming the missing version. Index
+entries are hints: ``list_runs``, ``get_step`` and ``list_records`` check every record
+they return against the filter; one the index placed wrongly is skipped and reported
+(``index_mismatches`` and the ``cloudstores.stores`` log).
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
+from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -34,51 +49,69 @@ from cloudstores.errors import (
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
+    StoreError,
 )
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import (
     ExecutionRecord,
     ReindexReport,
     RunSummary,
+    SkippedObject,
     WorkflowSnapshot,
     as_utc,
 )
 from cloudstores.stores.index import Entry, ManifestIndex
 from cloudstores.stores.objects import (
+    MAX_CONCURRENCY,
     Progress,
-    expect_dict,
+    agree,
+    check_callable,
+    check_datetime,
+    check_int,
+    check_text,
     gather_limited,
-    get_json,
-    get_json_or_none,
-    probe_forward,
+    log,
     put_json,
+    read_record,
+    seal,
 )
 
 __all__ = ["ExecutionStore"]
 
 M = TypeVar("M", bound=BaseModel)
 MAX_RECORD_BYTES = 4 * 1024 * 1024
+_VERSION_DIGITS = 10
+MAX_MISMATCHES = 1000
 
 
 class ExecutionStore(AsyncResource):
     """Runs, step records and workflow snapshots of one workspace.
 
-    It does not own (open or close) the bucket.
+    It does not own (open or close) the bucket. ``index_mismatches`` holds the last
+    index entries (up to 1,000) that a record contradicted and a list therefore skipped.
     """
 
     def __init__(self, bucket: Bucket, *, workspace: str = DEFAULT_WORKSPACE,
                  max_record_bytes: int = MAX_RECORD_BYTES, fetch_concurrency: int = 32) -> None:
+        if not isinstance(bucket, Bucket):
+            raise InvalidInputError(f"bucket must be a Bucket, not {type(bucket).__name__}")
+        self._root = workspace_prefix(workspace)
         self.bucket = bucket
         self.workspace = workspace
-        self.max_record_bytes = max_record_bytes
-        self.fetch_concurrency = fetch_concurrency
-        self._root = workspace_prefix(workspace)
+        self.max_record_bytes = check_int(max_record_bytes, what="max_record_bytes", lo=1,
+                                          hi=1 << 40)
+        self.fetch_concurrency = check_int(fetch_concurrency, what="fetch_concurrency", lo=1,
+                                           hi=MAX_CONCURRENCY)
         self.index = ManifestIndex(bucket, f"{self._root}_index/runs")
         self._known_version: dict[str, int] = {}
+        self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     # ------------------------------------------------------------------ keys
+    def _versions_prefix(self, run_id: str) -> str:
+        return f"{self._root}runs/{validate_id(run_id, what='run_id')}/v/"
+
     def _run_key(self, run_id: str, version: int) -> str:
-        return f"{self._root}runs/{validate_id(run_id, what='run_id')}/v/{version:010d}.json"
+        return f"{self._versions_prefix(run_id)}{version:0{_VERSION_DIGITS}d}.json"
 
     def _step_key(self, run_id: str, record_id: str) -> str:
         return (f"{self._root}runs/{validate_id(run_id, what='run_id')}/steps/"
@@ -88,8 +121,11 @@ class ExecutionStore(AsyncResource):
         return f"{self._root}workflows/{digest}.json"
 
     def _encode(self, model: BaseModel, what: str) -> bytes:
-        return codec.check_size(codec.dumps(model.model_dump()),
-                                self.max_record_bytes, what=what)
+        return codec.check_size(seal(model.model_dump()), self.max_record_bytes, what=what)
+
+    def _mismatch(self, key: str, reason: str) -> None:
+        log.warning("run index of workspace %s: skipped %s: %s", self.workspace, key, reason)
+        self.index_mismatches.append(SkippedObject(key=key, reason=reason))
 
     # ------------------------------------------------------------------ runs
     async def create_run(self, summary: RunSummary) -> RunSummary:
@@ -116,6 +152,8 @@ class ExecutionStore(AsyncResource):
         ``expected_version``, PreconditionFailedError if the latest version is another.
         """
         _expect(summary, RunSummary)
+        if expected_version is not None:
+            check_int(expected_version, what="expected_version")
         self._encode(summary, f"run {summary.run_id!r}")  # validate before any request
         latest = await self._latest_version(summary.run_id)
         while True:
@@ -132,17 +170,20 @@ class ExecutionStore(AsyncResource):
             except AlreadyExistsError:
                 latest = await self._latest_version(summary.run_id, at_least=version)
                 continue
-            self._known_version[summary.run_id] = max(
-                version, self._known_version.get(summary.run_id, 0))
+            self._note(summary.run_id, version)
             await self.index.add([_run_entry(stored)])
             return stored
 
     async def get_run(self, run_id: str) -> RunSummary:
-        """The latest version of the run. NotFoundError if it does not exist."""
-        versions = await self._probe_versions(run_id, await self._start_version(run_id))
-        if not versions:
-            raise self._no_run(run_id)
-        return versions[-1]
+        """The latest version of the run. NotFoundError if it does not exist.
+
+        Warm (this store has seen the run): one LIST of the versions from the newest
+        one known, and one GET. IntegrityError if a version known to exist is gone or
+        the versions after it have a gap.
+        """
+        validate_id(run_id, what="run_id")
+        latest = await self._latest_version(run_id)
+        return await self._read_version(run_id, latest)
 
     async def get_run_or_none(self, run_id: str) -> RunSummary | None:
         try:
@@ -151,11 +192,16 @@ class ExecutionStore(AsyncResource):
             return None
 
     async def run_history(self, run_id: str) -> builtins.list[RunSummary]:
-        """Every version of the run, oldest first. NotFoundError if it does not exist."""
-        versions = await self._probe_versions(run_id, 0)
-        if not versions:
-            raise self._no_run(run_id)
-        return versions
+        """Every version of the run, oldest first. NotFoundError if it does not exist.
+
+        One LIST and one GET per version; IntegrityError (naming the missing version)
+        if the versions are not contiguous from 0 or end before one known to exist.
+        """
+        validate_id(run_id, what="run_id")
+        hint = await self._start_version(run_id)
+        versions = await self._list_versions(run_id, 0, hint)
+        return await gather_limited(versions, lambda v: self._read_version(run_id, v),
+                                    self.fetch_concurrency)
 
     async def list_runs(
         self,
@@ -167,72 +213,122 @@ class ExecutionStore(AsyncResource):
         limit: int | None = None,
         offset: int = 0,
     ) -> builtins.list[RunSummary]:
-        """Runs whose latest indexed version matches, newest ``started_at`` first."""
-        if offset < 0 or (limit is not None and limit < 0):
-            raise InvalidInputError("limit and offset must be >= 0")
+        """Runs whose latest indexed version matches, newest ``started_at`` first.
+
+        Order and paging follow the index; every run returned was read and matches
+        the filter (one the index placed wrongly is skipped and reported).
+        """
+        check_text(status, what="status")
+        check_text(user_id, what="user_id")
+        check_datetime(since, what="since")
+        check_datetime(until, what="until")
+        check_int(offset, what="offset")
+        if limit is not None:
+            check_int(limit, what="limit")
         latest: dict[str, Entry] = {}
-        for entry in await self.index.entries():
-            if entry["kind"] == "run":
-                seen = latest.get(entry["run_id"])
-                if seen is None or entry["version"] > seen["version"]:
-                    latest[entry["run_id"]] = entry
+        for entry in await self._hints("run"):
+            seen = latest.get(entry["run_id"])
+            if seen is None or entry["version"] > seen["version"]:
+                latest[entry["run_id"]] = entry
         lo, hi = as_utc(since), as_utc(until)
 
-        def keep(e: Entry) -> bool:
-            started = datetime.fromisoformat(e["started_at"])
-            return ((status is None or e["status"] == status)
-                    and (user_id is None or e["user_id"] == user_id)
+        def matches(user: object, state: object, started: datetime) -> bool:
+            return ((status is None or state == status)
+                    and (user_id is None or user == user_id)
                     and (lo is None or started >= lo) and (hi is None or started < hi))
 
-        chosen = sorted(filter(keep, latest.values()),
-                        key=lambda e: (e["started_at"], e["run_id"]), reverse=True)
+        chosen = sorted((e for e in latest.values()
+                         if matches(e.get("user_id"), e.get("status"), e["when"])),
+                        key=lambda e: (e["when"], e["run_id"]), reverse=True)
         chosen = chosen[offset:] if limit is None else chosen[offset:offset + limit]
-        return await gather_limited(
-            chosen, lambda e: self._read(self._run_key(e["run_id"], e["version"]), RunSummary),
-            self.fetch_concurrency)
 
-    async def _start_version(self, run_id: str) -> int:
+        async def read(e: Entry) -> RunSummary | None:
+            try:
+                run = await self._read_version(e["run_id"], e["version"])
+            except NotFoundError:
+                self._mismatch(self._run_key(e["run_id"], e["version"]),
+                               "the index lists it but the object is missing")
+                return None
+            if not matches(run.user_id, run.status, run.started_at):
+                self._mismatch(self._run_key(e["run_id"], e["version"]),
+                               "the index entry does not match the object")
+                return None
+            return run
+
+        found = await gather_limited(chosen, read, self.fetch_concurrency)
+        return [run for run in found if run is not None]
+
+    async def _hints(self, kind: str) -> builtins.list[Entry]:
+        """Index entries of ``kind`` usable as hints (a malformed one is reported)."""
+        usable = []
+        for entry in await self.index.entries():
+            if entry.get("kind") != kind:
+                continue
+            hint = _hint(entry)
+            if hint is None:
+                log.warning("run index of workspace %s: malformed entry %.200r",
+                            self.workspace, entry)
+                self.index_mismatches.append(SkippedObject(
+                    key=str(entry.get("k"))[:300], reason="malformed index entry"))
+            else:
+                usable.append(hint)
+        return usable
+
+    async def _start_version(self, run_id: str) -> int | None:
+        """The newest version of the run this store has seen, else the index's (a hint);
+        None if neither knows the run."""
         known = self._known_version.get(run_id)
         if known is None:
-            versions = [e["version"] for e in await self.index.entries()
-                        if e["kind"] == "run" and e["run_id"] == run_id]
-            known = max(versions, default=0)
+            versions = [e["version"] for e in await self._hints("run")
+                        if e["run_id"] == run_id]
+            known = max(versions, default=None)
         return known
 
-    async def _probe_versions(self, run_id: str, start: int) -> builtins.list[RunSummary]:
-        validate_id(run_id, what="run_id")
+    def _note(self, run_id: str, version: int) -> None:
+        self._known_version[run_id] = max(version, self._known_version.get(run_id, 0))
 
-        async def fetch(version: int) -> RunSummary | None:
-            key = self._run_key(run_id, version)
-            body = await get_json_or_none(self.bucket, key)
-            return None if body is None else _model(body, RunSummary, key)
-
-        found = await probe_forward(start, fetch)
-        if found:
-            self._known_version[run_id] = max(found[-1].version,
-                                              self._known_version.get(run_id, 0))
-        return found
+    async def _list_versions(self, run_id: str, start: int,
+                             known: int | None) -> builtins.list[int]:
+        """The version numbers from ``start`` on (one LIST), checked to be contiguous
+        and to reach ``known`` (a version seen to exist); NotFoundError if the run has
+        none and nothing says it had."""
+        prefix = self._versions_prefix(run_id)
+        after = self._run_key(run_id, start - 1) if start > 0 else None
+        versions: builtins.list[int] = []
+        async for info in self.bucket.list(prefix, start_after=after):
+            number = _version_of(info.key[len(prefix):])
+            if number is None:
+                continue  # a stray object is not a version (reindex reports it)
+            expected = versions[-1] + 1 if versions else start
+            if number != expected:
+                raise IntegrityError(
+                    f"run {run_id!r} has no version {expected}, but has version {number}",
+                    bucket=self.bucket.name, key=self._run_key(run_id, expected))
+            versions.append(number)
+        if not versions and known is None:
+            raise self._no_run(run_id)
+        if known is not None and (not versions or versions[-1] < known):
+            gone = versions[-1] + 1 if versions else start
+            raise IntegrityError(
+                f"run {run_id!r} version {gone} is gone (version {known} was seen)",
+                bucket=self.bucket.name, key=self._run_key(run_id, gone))
+        self._note(run_id, versions[-1])
+        return versions
 
     async def _latest_version(self, run_id: str, *, at_least: int = 0) -> int:
-        """The newest version number of the run, probing with HEADs (NotFoundError if none)."""
-        start = max(await self._start_version(run_id), at_least)
+        """The newest version number of the run (one LIST from the newest known)."""
+        known = await self._start_version(run_id)
+        if at_least:
+            known = max(known or 0, at_least)
+        versions = await self._list_versions(run_id, known or 0, known)
+        return versions[-1]
 
-        async def exists(version: int) -> bool | None:
-            try:
-                await self.bucket.head(self._run_key(run_id, version))
-            except NotFoundError:
-                return None
-            return True
-
-        found = await probe_forward(start, exists)
-        if not found:
-            if start == 0:
-                raise self._no_run(run_id)
-            raise IntegrityError(f"run {run_id!r} version {start} was seen but is gone",
-                                 key=self._run_key(run_id, start))
-        latest = start + len(found) - 1
-        self._known_version[run_id] = max(latest, self._known_version.get(run_id, 0))
-        return latest
+    async def _read_version(self, run_id: str, version: int) -> RunSummary:
+        key = self._run_key(run_id, version)
+        run = await read_record(self.bucket, key, RunSummary, max_bytes=self.max_record_bytes)
+        agree(key, "run_id", run.run_id, run_id)
+        agree(key, "version", run.version, version)
+        return run
 
     def _no_run(self, run_id: str) -> NotFoundError:
         return NotFoundError(f"no run {run_id!r} in workspace {self.workspace!r}",
@@ -249,36 +345,56 @@ class ExecutionStore(AsyncResource):
         try:
             await put_json(self.bucket, key, body)
         except AlreadyExistsError:
-            existing = await self._read(key, ExecutionRecord)
+            existing = await self._read_step(step.run_id, step.id)
             if existing.model_dump(mode="json") != step.model_dump(mode="json"):
                 raise AlreadyExistsError(f"record {step.id!r} of run {step.run_id!r} already "
                                          "exists with different content",
                                          bucket=self.bucket.name, key=key) from None
-        await self.index.add([{"k": f"s:{step.run_id}:{step.id}", "kind": "step",
-                               "run_id": step.run_id, "id": step.id, "task_id": step.task_id,
-                               "timestamp": step.timestamp.isoformat()}])
+        await self.index.add([_step_entry(step)])
         return step
 
-    async def _step_entries(self, run_id: str) -> builtins.list[Entry]:
+    async def _read_step(self, run_id: str, record_id: str) -> ExecutionRecord:
+        key = self._step_key(run_id, record_id)
+        step = await read_record(self.bucket, key, ExecutionRecord,
+                                 max_bytes=self.max_record_bytes)
+        agree(key, "run_id", step.run_id, run_id)
+        agree(key, "record id", step.id, record_id)
+        return step
+
+    async def _steps(self, run_id: str, task_id: str | None) -> builtins.list[ExecutionRecord]:
+        """The run's records (of ``task_id``, if given), read and checked, in index order."""
         validate_id(run_id, what="run_id")
-        return [e for e in await self.index.entries()
-                if e["kind"] == "step" and e["run_id"] == run_id]
+        ids = builtins.list(dict.fromkeys(
+            e["id"] for e in await self._hints("step")
+            if e["run_id"] == run_id and (task_id is None or e["task_id"] == task_id)))
+
+        async def read(record_id: str) -> ExecutionRecord | None:
+            key = self._step_key(run_id, record_id)
+            try:
+                step = await self._read_step(run_id, record_id)
+            except NotFoundError:
+                self._mismatch(key, "the index lists it but the object is missing")
+                return None
+            if task_id is not None and step.task_id != task_id:
+                self._mismatch(key, "the index entry does not match the object")
+                return None
+            return step
+
+        found = await gather_limited(ids, read, self.fetch_concurrency)
+        return [step for step in found if step is not None]
 
     async def get_step(self, run_id: str, task_id: str) -> ExecutionRecord:
         """The newest record of ``task_id`` in the run. NotFoundError if there is none."""
-        entries = [e for e in await self._step_entries(run_id) if e["task_id"] == task_id]
-        if not entries:
+        check_text(task_id, what="task_id", optional=False)
+        steps = await self._steps(run_id, task_id)
+        if not steps:
             raise NotFoundError(f"no record of task {task_id!r} in run {run_id!r}",
                                 bucket=self.bucket.name)
-        newest = max(entries, key=lambda e: str(e["timestamp"]))
-        return await self._read(self._step_key(run_id, newest["id"]), ExecutionRecord)
+        return max(steps, key=lambda s: s.timestamp)
 
     async def list_records(self, run_id: str) -> builtins.list[ExecutionRecord]:
         """The run's records in order of ``timestamp`` (then of storing)."""
-        entries = sorted(await self._step_entries(run_id), key=lambda e: str(e["timestamp"]))
-        return await gather_limited(
-            entries, lambda e: self._read(self._step_key(run_id, e["id"]), ExecutionRecord),
-            self.fetch_concurrency)
+        return sorted(await self._steps(run_id, None), key=lambda s: s.timestamp)
 
     # ------------------------------------------------------------------ workflow snapshots
     async def store_workflow_snapshot(self, content: str | Mapping[str, Any],
@@ -305,51 +421,69 @@ class ExecutionStore(AsyncResource):
         return digest
 
     async def get_workflow_snapshot(self, digest: str) -> WorkflowSnapshot:
-        """The snapshot stored under ``digest``. NotFoundError if none."""
+        """The snapshot stored under ``digest``. NotFoundError if none; IntegrityError if
+        the stored content does not hash to ``digest``."""
         if not isinstance(digest, str) or len(digest) != 64 or not all(
                 c in "0123456789abcdef" for c in digest):
             raise InvalidInputError(f"not a SHA-256 hex digest: {digest!r}")
-        return await self._read(self._workflow_key(digest), WorkflowSnapshot)
+        key = self._workflow_key(digest)
+        snapshot = await read_record(self.bucket, key, WorkflowSnapshot,
+                                     max_bytes=self.max_record_bytes)
+        agree(key, "hash", snapshot.hash, digest)
+        agree(key, "content hash", codec.sha256_hex(snapshot.content.encode()), digest)
+        return snapshot
 
-    # ------------------------------------------------------------------ shared
-    async def _read(self, key: str, model: type[M]) -> M:
-        return _model(await get_json(self.bucket, key), model, key)
-
+    # ------------------------------------------------------------------ repair
     async def reindex(self, *, on_progress: Progress | None = None) -> ReindexReport:
         """Add index entries for run versions and records the index misses.
 
-        ``on_progress`` is called with the number of objects scanned so far.
+        ``on_progress`` is called with the number of objects scanned so far. A key that
+        is not a run version or step record, and an object that cannot be read or
+        disagrees with its key, are skipped and listed in ``skipped``.
         """
-        known = {e["k"] for e in await self.index.entries()}
+        check_callable(on_progress, what="on_progress")
+        known = {e["k"] for e in await self.index.entries() if isinstance(e.get("k"), str)}
         prefix = f"{self._root}runs/"
         scanned = 0
-        missing: builtins.list[str] = []
+        missing: builtins.list[tuple[str, str, str | int]] = []
+        skipped: builtins.list[SkippedObject] = []
         async for info in self.bucket.list(prefix):
             scanned += 1
             if on_progress is not None:
                 on_progress(scanned)
-            parts = info.key[len(prefix):].removesuffix(".json").split("/")
-            if len(parts) == 3 and parts[1] == "v":
-                k = f"r:{parts[0]}:{int(parts[2])}"
-            elif len(parts) == 3 and parts[1] == "steps":
-                k = f"s:{parts[0]}:{parts[2]}"
-            else:
+            parsed = _parse_run_key(info.key[len(prefix):])
+            if parsed is None:
+                skipped.append(SkippedObject(key=info.key, reason="not a run version or "
+                                             "step record key"))
                 continue
+            run_id, kind, name = parsed
+            k = f"r:{run_id}:{name}" if kind == "v" else f"s:{run_id}:{name}"
             if k not in known:
-                missing.append(info.key)
+                missing.append(parsed)
 
-        async def entry(key: str) -> Entry:
-            if "/steps/" in key:
-                step = await self._read(key, ExecutionRecord)
-                return {"k": f"s:{step.run_id}:{step.id}", "kind": "step",
-                        "run_id": step.run_id, "id": step.id, "task_id": step.task_id,
-                        "timestamp": step.timestamp.isoformat()}
-            return _run_entry(await self._read(key, RunSummary))
+        async def entry(item: tuple[str, str, str | int]) -> Entry | SkippedObject:
+            run_id, kind, name = item
+            try:
+                if kind == "v":
+                    return _run_entry(await self._read_version(run_id, int(name)))
+                return _step_entry(await self._read_step(run_id, str(name)))
+            except (IntegrityError, NotFoundError) as exc:
+                key = exc.key or prefix
+                return SkippedObject(key=key, reason=exc.message)
 
-        entries = await gather_limited(missing, entry, self.fetch_concurrency)
+        entries: builtins.list[Entry] = []
+        for result in await gather_limited(missing, entry, self.fetch_concurrency):
+            if isinstance(result, SkippedObject):
+                skipped.append(result)
+            else:
+                entries.append(result)
         if entries:
             await self.index.add(entries)
-        return ReindexReport(store="runs", scanned=scanned, added=tuple(e["k"] for e in entries))
+        for item in skipped:
+            log.warning("run reindex of workspace %s: skipped %s: %s", self.workspace,
+                        item.key, item.reason)
+        return ReindexReport(store="runs", scanned=scanned,
+                             added=tuple(e["k"] for e in entries), skipped=tuple(skipped))
 
     async def close(self) -> None:
         await self.index.close()
@@ -362,13 +496,62 @@ def _run_entry(summary: RunSummary) -> Entry:
             "started_at": summary.started_at.isoformat()}
 
 
+def _step_entry(step: ExecutionRecord) -> Entry:
+    return {"k": f"s:{step.run_id}:{step.id}", "kind": "step", "run_id": step.run_id,
+            "id": step.id, "task_id": step.task_id, "timestamp": step.timestamp.isoformat()}
+
+
 def _expect(value: object, model: type[BaseModel]) -> None:
     if not isinstance(value, model):
         raise InvalidInputError(f"expected a {model.__name__}, not {type(value).__name__}")
 
 
-def _model(body: Any, model: type[M], key: str) -> M:
+def _version_of(name: str) -> int | None:
+    digits = name[:-5] if name.endswith(".json") else ""
+    if len(digits) != _VERSION_DIGITS or not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(digits)
+
+
+def _parse_run_key(tail: str) -> tuple[str, str, str | int] | None:
+    """``(run_id, "v", version)`` or ``(run_id, "steps", record_id)`` of a key below
+    ``runs/``; None for anything else."""
+    parts = tail.split("/")
+    if len(parts) != 3 or parts[1] not in ("v", "steps"):
+        return None
     try:
-        return model.model_validate(expect_dict(body, key=key))
-    except ValueError as exc:
-        raise IntegrityError(f"stored record {key!r} is malformed: {exc}", key=key) from exc
+        run_id = validate_id(parts[0])
+    except InvalidInputError:
+        return None
+    if parts[1] == "v":
+        version = _version_of(parts[2])
+        return None if version is None else (run_id, "v", version)
+    if not parts[2].endswith(".json"):
+        return None
+    try:
+        return run_id, "steps", validate_id(parts[2][:-5])
+    except InvalidInputError:
+        return None
+
+
+def _hint(entry: Entry) -> Entry | None:
+    """A copy of a run or step index entry with ``when`` (a datetime), or None if it
+    lacks a field the queries use or has one of the wrong type."""
+    try:
+        validate_id(entry.get("run_id"))
+        if entry.get("kind") == "run":
+            version = entry.get("version")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+                return None
+            if not all(entry.get(f) is None or isinstance(entry.get(f), str)
+                       for f in ("status", "user_id")):
+                return None
+            when = as_utc(datetime.fromisoformat(entry["started_at"]))
+        else:
+            validate_id(entry.get("id"))
+            if not isinstance(entry.get("task_id"), str):
+                return None
+            when = as_utc(datetime.fromisoformat(entry["timestamp"]))
+    except (StoreError, KeyError, TypeError, ValueError):
+        return None
+    return {**entry, "when": when}

@@ -18,10 +18,9 @@ import logging
 from datetime import UTC, datetime
 
 from cloudstores.errors import AlreadyExistsError, IntegrityError, NotFoundError
-from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.models import Checkpoint, CheckpointRef
-from cloudstores.stores.audit.reader import fetch_objects, list_objects
+from cloudstores.stores.audit.reader import fetch_objects, list_objects, numbered
 from cloudstores.stores.audit.state import StoreContext, StreamState
 
 __all__ = ["Checkpointer"]
@@ -42,8 +41,9 @@ class Checkpointer:
         known = self.state.listed_checkpoint
         after = keys.checkpoint(known) if known else None
         newest = known or 0
-        async for info in self.ctx.bucket.list(keys.cp_prefix, start_after=after):
-            newest = max(newest, key_number(info.key, keys.cp_prefix))
+        listed = self.ctx.bucket.list(keys.cp_prefix, start_after=after)
+        async for number, _ in numbered(listed, keys.cp_prefix):
+            newest = max(newest, number)
         self.state.listed_checkpoint = newest
         return newest
 

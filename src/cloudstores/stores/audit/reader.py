@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import logging
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from cloudstores.bucket.base import Bucket
+from cloudstores.bucket.types import ObjectInfo
 from cloudstores.errors import IntegrityError, InvalidInputError, StoreError
 from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
@@ -24,7 +26,9 @@ from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import MAX_BATCH_LIMIT
 
 __all__ = ["SpanCache", "check_seq", "fetch_objects", "fetch_ordered", "list_objects",
-           "read_object"]
+           "numbered", "read_object"]
+
+log = logging.getLogger("cloudstores.audit")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -70,12 +74,12 @@ async def list_objects(
 
     Starts the LIST at most ``MAX_BATCH_LIMIT`` keys before ``start`` and skips objects
     that end (where the next one begins) at or before ``start``. A key that is not an
-    entry key raises IntegrityError.
+    entry key is skipped (``verify`` reports it).
     """
     after = keys.entry(start - MAX_BATCH_LIMIT) if start >= MAX_BATCH_LIMIT else None
     held: tuple[int, str] | None = None
-    async for info in bucket.list(keys.e_prefix, start_after=after):
-        first = key_number(info.key, keys.e_prefix)
+    async for first, info in numbered(bucket.list(keys.e_prefix, start_after=after),
+                                      keys.e_prefix):
         if held is not None and first > start:
             yield held
         held = (first, info.key)
@@ -83,6 +87,18 @@ async def list_objects(
             return
     if held is not None:
         yield held
+
+
+async def numbered(infos: AsyncIterator[ObjectInfo],
+                   prefix: str) -> AsyncIterator[tuple[int, ObjectInfo]]:
+    """``(n, info)`` of each listed ``numbered_key(prefix, n)``; any other key is logged
+    and skipped, so one planted object cannot stop writers and readers (``verify``
+    reports it as ``unexpected``)."""
+    async for info in infos:
+        try:
+            yield key_number(info.key, prefix), info
+        except IntegrityError:
+            log.warning("skipped stray key %r among numbered audit objects", info.key)
 
 
 async def fetch_ordered(

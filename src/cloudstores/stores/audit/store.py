@@ -178,7 +178,19 @@ class AuditStore(AsyncResource):
         index = seq - start
         if index >= len(entries):
             raise NotFoundError(f"stream {stream!r} has no entry {seq}", key=keys.entry(seq))
-        return chain.entry_from_dict(entries[index], key=keys.entry(start))
+        key = keys.entry(start)
+        entry = entries[index]
+        self._check_entry(entry, stream, key)
+        return chain.entry_from_dict(entry, key=key)
+
+    def _check_entry(self, entry: dict[str, Any], stream: str, key: str) -> None:
+        """IntegrityError unless the entry belongs here and its hash is its content's."""
+        if entry["stream"] != stream or entry["ws"] != self.workspace:
+            raise IntegrityError(f"entry {entry['seq']} under stream {stream!r} names "
+                                 f"{entry['ws']}/{entry['stream']}", key=key)
+        if chain.recompute_hash(entry) != entry["hash"]:
+            raise IntegrityError(f"entry {entry['seq']} of stream {stream!r} does not match "
+                                 "its hash (run verify)", key=key)
 
     async def _get_object(self, state: StreamState, start: int) -> list[dict[str, Any]]:
         return await read_object(self.bucket, state.keys, state.spans, start)
@@ -227,10 +239,10 @@ class AuditStore(AsyncResource):
                         raise IntegrityError(f"stream {stream!r} has no entry {expected}",
                                              key=keys.entry(expected))
                     expected = seq + 1
-                    if (entry["seq"] != seq or chain.recompute_hash(entry) != entry["hash"]
-                            or (prev is not None and entry["prev"] != prev)):
+                    if entry["seq"] != seq or (prev is not None and entry["prev"] != prev):
                         raise IntegrityError(f"entry {seq} of stream {stream!r} fails its "
                                              f"chain check (run verify)", key=key)
+                    self._check_entry(entry, stream, key)
                     prev = entry["hash"]
                     if seq < start:
                         continue
@@ -274,7 +286,9 @@ class AuditStore(AsyncResource):
         validate_stream(stream)
         if trusted is not None and not isinstance(trusted, Checkpoint):
             raise InvalidInputError("trusted must be a Checkpoint")
-        if not isinstance(max_problems, int) or max_problems < 1:
+        if on_progress is not None and not callable(on_progress):
+            raise InvalidInputError("on_progress must be callable or None")
+        if not isinstance(max_problems, int) or isinstance(max_problems, bool) or max_problems < 1:
             raise InvalidInputError("max_problems must be an int >= 1")
         writer = self._writers.get(stream)
         if writer is not None:

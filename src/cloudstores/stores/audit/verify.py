@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from cloudstores.errors import IntegrityError, NotFoundError, StoreError
 from cloudstores.keys import key_number
@@ -36,7 +37,7 @@ from cloudstores.stores.audit.models import (
     VerifyProblem,
     VerifyReport,
 )
-from cloudstores.stores.audit.reader import fetch_objects
+from cloudstores.stores.audit.reader import fetch_ordered
 from cloudstores.stores.audit.signing import Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.objects import Progress
@@ -44,6 +45,41 @@ from cloudstores.stores.objects import Progress
 __all__ = ["verify_stream"]
 
 _ZERO = bytes(32)
+MAX_OBJECT_BYTES = 160 * 1024 * 1024
+"""Larger objects are reported ``unreadable`` without a GET: no writer makes one (an
+event is at most 64 MiB, a batch at most ``max_batch_bytes`` <= 64 MiB, plus framing)."""
+
+_Listed = tuple[int | None, str, int]
+"""``(number in the key or None, key, size)`` of a listed object."""
+
+
+class _Hashes:
+    """The stored hash of each entry read, by seq, in runs of consecutive seqs.
+
+    Memory follows the entries actually read (32 bytes each), never the numbers in the
+    keys: a planted key at seq 50,000,000 starts a new run instead of a 1.6 GB gap.
+    """
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._runs: list[bytearray] = []
+        self._next = -1
+
+    def add(self, seq: int, digest: str | None) -> None:
+        """Record entry ``seq``'s hash (None: unknown, the entry is bad)."""
+        if seq != self._next:
+            self._starts.append(seq)
+            self._runs.append(bytearray())
+        self._runs[-1] += _ZERO if digest is None else bytes.fromhex(digest)
+        self._next = seq + 1
+
+    def get(self, seq: int) -> str | None:
+        i = bisect.bisect_right(self._starts, seq) - 1
+        if i < 0:
+            return None
+        offset = (seq - self._starts[i]) * 32
+        value = bytes(self._runs[i][offset:offset + 32])
+        return None if len(value) < 32 or value == _ZERO else value.hex()
 
 
 class _Problems:
@@ -61,12 +97,28 @@ class _Problems:
                                         checkpoint=checkpoint, detail=detail))
 
 
-async def _keys(ctx: StoreContext, prefix: str) -> AsyncIterator[tuple[int | None, str]]:
+async def _keys(ctx: StoreContext, prefix: str) -> AsyncIterator[_Listed]:
     async for info in ctx.bucket.list(prefix):
         try:
-            yield key_number(info.key, prefix), info.key
+            yield key_number(info.key, prefix), info.key, info.size
         except IntegrityError:
-            yield None, info.key
+            yield None, info.key, info.size
+
+
+def _fetch(ctx: StoreContext, prefix: str
+           ) -> AsyncGenerator[tuple[_Listed, bytes | StoreError], None]:
+    """GET each listed object in key order (``read_concurrency`` in flight); one over
+    ``MAX_OBJECT_BYTES`` or not a numbered key is not fetched."""
+
+    async def get(item: _Listed) -> bytes:
+        number, key, size = item
+        if number is None:
+            return b""
+        if size > MAX_OBJECT_BYTES:
+            raise IntegrityError(f"object is {size} bytes, over {MAX_OBJECT_BYTES}", key=key)
+        return (await ctx.bucket.get(key)).data
+
+    return fetch_ordered(_keys(ctx, prefix), get, ctx.options.read_concurrency)
 
 
 async def _load_checkpoints(
@@ -74,16 +126,17 @@ async def _load_checkpoints(
 ) -> dict[int, tuple[Checkpoint, bytes] | None]:
     """Every checkpoint by the size in its key; None for one that cannot be used."""
     found: dict[int, tuple[Checkpoint, bytes] | None] = {}
-    async for (size, key), data in fetch_objects(ctx.bucket, _keys(ctx, keys.cp_prefix),
-                                                 ctx.options.read_concurrency):
+    async for (size, key, _), data in _fetch(ctx, keys.cp_prefix):
         if size is None:
             problems.add("unexpected", 0, f"stray key {key!r} among checkpoints", key=key)
             continue
         if isinstance(data, NotFoundError):
             continue
-        if isinstance(data, StoreError):
+        if isinstance(data, StoreError) and not isinstance(data, IntegrityError):
             raise data
         try:
+            if isinstance(data, IntegrityError):
+                raise data
             found[size] = chain.parse_checkpoint(data, key=key)
         except IntegrityError as exc:
             found[size] = None
@@ -107,19 +160,18 @@ async def verify_stream(
     checkpoints = await _load_checkpoints(ctx, keys, problems)
 
     # ---- the entries, in order
-    hashes = bytearray()  # 32 bytes per seq: the stored hash, zeros where unknown
+    hashes = _Hashes()
     expected = 0
     prev: str | None = chain.GENESIS
     objects = 0
     quiet_gap = False  # after an unreadable object its range is unknown: no "missing"
-    async for (first, key), data in fetch_objects(ctx.bucket, _keys(ctx, keys.e_prefix),
-                                                  ctx.options.read_concurrency):
+    async for (first, key, _), data in _fetch(ctx, keys.e_prefix):
         if first is None:
             problems.add("unexpected", expected, f"stray key {key!r} among entries", key=key)
             continue
         if isinstance(data, NotFoundError):
             continue
-        if isinstance(data, StoreError):
+        if isinstance(data, StoreError) and not isinstance(data, IntegrityError):
             raise data
         objects += 1
         if first < expected:
@@ -131,14 +183,15 @@ async def verify_stream(
             if not quiet_gap:
                 problems.add("missing", expected,
                              f"entries {expected}..{first - 1} are missing", key=key)
-            hashes.extend(_ZERO * (first - expected))
             expected, prev = first, None
         quiet_gap = False
         try:
+            if isinstance(data, IntegrityError):
+                raise data
             entries = chain.parse_object(data, key=key)
         except IntegrityError as exc:
             problems.add("unreadable", first, f"entry object at {first}: {exc.message}", key=key)
-            hashes.extend(_ZERO)
+            hashes.add(first, None)
             expected, prev, quiet_gap = first + 1, None, True
             continue
         for entry in entries:
@@ -157,17 +210,17 @@ async def verify_stream(
             if kind is not None:
                 problems.add(kind, seq, f"entry {seq}: {detail}", key=key)
                 prev = None
-                hashes.extend(_ZERO)
+                hashes.add(seq, None)
             else:
                 prev = entry["hash"]
-                hashes.extend(bytes.fromhex(entry["hash"]))
+                hashes.add(seq, entry["hash"])
             expected += 1
         if on_progress is not None:
             on_progress(expected)
     size = expected
 
-    def stored(seq: int) -> str:
-        return hashes[seq * 32:(seq + 1) * 32].hex()
+    def stored(seq: int) -> str | None:
+        return hashes.get(seq)
 
     # ---- the checkpoints, against the chain
     valid_sizes: list[int] = []
@@ -187,6 +240,11 @@ async def verify_stream(
             continue
         if cp.stream != keys.stream or cp.workspace != ctx.workspace:
             bad("wrong_stream", f"names {cp.workspace}/{cp.stream}")
+            continue
+        unsigned = cp.algorithm == "none"
+        if unsigned != (cp.signature is None) or unsigned != (cp.key_id is None):
+            bad("bad_checkpoint", f"algorithm {cp.algorithm!r} does not fit its signature "
+                "and key_id")
             continue
         if verifier is not None:
             reason = _signature_problem(cp, message, verifier)

@@ -51,11 +51,10 @@ from cloudstores.errors import (
     NotFoundError,
     StoreError,
 )
-from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.checkpoints import Checkpointer
 from cloudstores.stores.audit.models import AuditEntry, Checkpoint, StreamHead
-from cloudstores.stores.audit.reader import list_objects, read_object
+from cloudstores.stores.audit.reader import list_objects, numbered, read_object
 from cloudstores.stores.audit.state import StoreContext, StreamState
 
 __all__ = ["StreamWriter"]
@@ -268,8 +267,9 @@ class StreamWriter:
         """One LIST from ``start`` (whose key exists) to the last object; adopt that."""
         last = start
         after = self.keys.entry(start)
-        async for info in self.ctx.bucket.list(self.keys.e_prefix, start_after=after):
-            last = key_number(info.key, self.keys.e_prefix)
+        listed = self.ctx.bucket.list(self.keys.e_prefix, start_after=after)
+        async for number, _ in numbered(listed, self.keys.e_prefix):
+            last = number
         await self._adopt(last)
 
     async def _find_tail(self) -> None:
