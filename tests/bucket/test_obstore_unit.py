@@ -176,13 +176,13 @@ def test_azure_connection_strings() -> None:
 
 
 @pytest.mark.parametrize(("url", "message"), [
-    ("s3://b/p?aws_secret_access_key=x", "credentials"),
+    ("s3://b/p?aws_secret_access_key=x", "credential"),
     ("s3://b/p?bogus=1", "bogus"),
     ("az://c/p", "AZURE_STORAGE_CONNECTION_STRING"),
     ("az://c/p?account_url=ftp://x", "https"),
     ("az://c/p?credential=x&account_url=https://a.blob.core.windows.net", "credential"),
     ("memory://m/p", "s3://, az:// and gs://"),
-    ("s3://b/p?timeout=-1", "positive"),
+    ("s3://b/p?timeout=-1", "more than 0"),
 ])
 def test_configuration_errors(url: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)

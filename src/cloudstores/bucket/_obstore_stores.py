@@ -24,20 +24,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cloudstores.bucket.options import Options
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import ConfigurationError
 
 __all__ = ["StoreSpec", "store_spec"]
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 600.0
+"""Whole-request cap (a 5 GiB upload must fit); the Bucket's per-request timeout
+(``RetryConfig.request_timeout``, 60 s by default) is usually the tighter bound."""
 DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_PAGE_SIZE = 1000
 ENV_AZURE_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
 _S3_CREDENTIAL_OPTIONS = {"aws_access_key_id", "aws_secret_access_key", "aws_session_token",
@@ -61,45 +65,31 @@ class StoreSpec:
     build: Callable[[], Any] = field(repr=False)
 
 
-def store_spec(url: BucketURL) -> StoreSpec:
-    """Read the URL's options (unknown ones are an error) into a :class:`StoreSpec`."""
+def store_spec(url: BucketURL, options: Mapping[str, Any] | None = None) -> StoreSpec:
+    """Read the URL's options and keywords (unknown ones are an error) into a StoreSpec."""
     scheme = _SCHEMES.get(url.scheme)
     if scheme is None:
-        raise ConfigurationError(f"engine=obstore serves s3://, az:// and gs://, not {url.scheme}://")
+        raise ConfigurationError(
+            f"engine=obstore serves s3://, az:// and gs://, not {url.scheme}://")
     if not url.name:
         raise ConfigurationError(f"{url.scheme}:// URL needs a bucket or container name")
-    page_size = url.pop_int("page_size", DEFAULT_PAGE_SIZE) or DEFAULT_PAGE_SIZE
-    client = _client_options(url)
+    opts = Options(scheme, url.options, options)
+    page_size = opts.whole("page_size", DEFAULT_PAGE_SIZE, maximum=5000)
+    client = {
+        "timeout": timedelta(seconds=opts.seconds("timeout", DEFAULT_TIMEOUT)),
+        "connect_timeout": timedelta(seconds=opts.seconds("connect_timeout",
+                                                          DEFAULT_CONNECT_TIMEOUT)),
+        "read_timeout": timedelta(seconds=opts.seconds("read_timeout", DEFAULT_READ_TIMEOUT)),
+    }
     builder = {"s3": _s3, "az": _azure, "gs": _gcs}[scheme]
-    credentials, build = builder(url, client)
-    url.reject_unknown()
+    credentials, build = builder(url.name, opts, client)
+    opts.done()
     return StoreSpec(scheme=scheme, name=url.name, prefix=url.prefix, page_size=page_size,
                      credentials=credentials, build=build)
 
 
-def _client_options(url: BucketURL) -> dict[str, Any]:
-    timeout = _pop_seconds(url, "timeout", DEFAULT_TIMEOUT)
-    connect = _pop_seconds(url, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)
-    url.pop("read_timeout")  # SDK option; here `timeout` bounds the whole request
-    url.pop("max_connections")  # SDK option; reqwest's pool grows as needed
-    return {"timeout": timedelta(seconds=timeout), "connect_timeout": timedelta(seconds=connect)}
-
-
 def _retry_off() -> dict[str, Any]:
     return {"max_retries": 0, "retry_timeout": timedelta(seconds=0)}
-
-
-def _pop_seconds(url: BucketURL, name: str, default: float) -> float:
-    value = url.pop(name)
-    if value is None or value == "":
-        return default
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"URL option {name}={value!r} is not a number of seconds") from exc
-    if seconds <= 0:
-        raise ConfigurationError(f"URL option {name} must be positive")
-    return seconds
 
 
 def _allow_http(endpoint: str | None, client: dict[str, Any]) -> dict[str, Any]:
@@ -109,14 +99,13 @@ def _allow_http(endpoint: str | None, client: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- s3
-def _s3(url: BucketURL, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
-    leaked = _S3_CREDENTIAL_OPTIONS & set(url.options)
-    if leaked:
-        raise ConfigurationError("s3:// URLs do not take credentials; use a profile or the "
-                                 "AWS credential chain")
-    region: str | None = url.pop("region") or None
-    endpoint: str | None = url.pop("endpoint_url") or None
-    profile: str | None = url.pop("profile") or None
+def _s3(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+    opts.refuse(_S3_CREDENTIAL_OPTIONS,
+                "use a profile or the AWS credential chain (environment, config, roles)")
+    region = opts.text("region")
+    endpoint = opts.text("endpoint_url")
+    profile = opts.text("profile")
+    opts.whole("max_connections", 64, maximum=10_000)  # SDK option: reqwest's pool grows
     env = os.environ
     has_keys = bool(env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
     profile = profile or (None if has_keys else env.get("AWS_PROFILE") or None)
@@ -149,7 +138,7 @@ def _s3(url: BucketURL, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]
         provider = _boto3_provider(profile) if use_boto3 else None
         if provider is not None and "region" not in config and provider.config.get("region"):
             config["region"] = provider.config["region"]
-        return S3Store(url.name, config=config, client_options=_allow_http(endpoint, client),
+        return S3Store(name, config=config, client_options=_allow_http(endpoint, client),
                        retry_config=_retry_off(), credential_provider=provider)
 
     return where, build
@@ -170,13 +159,13 @@ def _boto3_provider(profile: str | None) -> Any:
 
 
 # ---------------------------------------------------------------------- azure
-def _azure(url: BucketURL, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
-    connection_string: str | None = url.pop("connection_string") or None
-    account_url: str | None = url.pop("account_url") or None
-    sas_token: str | None = url.pop("sas_token") or None
-    if url.pop("credential") is not None:
-        raise ConfigurationError("engine=obstore does not take an Azure credential object; "
-                                 "use sas_token, a connection string or the environment")
+def _azure(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+    opts.refuse(["credential"], "engine=obstore takes no Azure credential object; use a "
+                "sas_token, a connection string or the environment")
+    connection_string = opts.text("connection_string")
+    account_url = opts.text("account_url")
+    sas_token = opts.text("sas_token")
+    opts.whole("max_connections", 64, maximum=10_000)  # SDK option: reqwest's pool grows
     if connection_string is None and account_url is None:
         connection_string = os.environ.get(ENV_AZURE_CONNECTION_STRING) or None
     if connection_string is not None and (account_url or sas_token):
@@ -202,7 +191,7 @@ def _azure(url: BucketURL, client: dict[str, Any]) -> tuple[str, Callable[[], An
         from obstore.store import AzureStore
 
         options = _allow_http(config.get("endpoint"), client)
-        return AzureStore(url.name, config=config, client_options=options,
+        return AzureStore(name, config=config, client_options=options,
                           retry_config=_retry_off())
 
     return where, build
@@ -257,10 +246,10 @@ def _account_from_endpoint(endpoint: str) -> str:
 
 
 # ---------------------------------------------------------------------- gcs
-def _gcs(url: BucketURL, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
-    endpoint: str | None = url.pop("endpoint_url") or None
-    url.pop("project")  # the SDK needs it for some calls; object requests do not
-    url.pop("threads")  # SDK option (its thread pool); obstore is async throughout
+def _gcs(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+    endpoint = opts.text("endpoint_url")
+    opts.text("project")  # the SDK needs it for some calls; object requests do not
+    opts.whole("threads", 16, maximum=1024)  # SDK option (its thread pool); obstore is async
     if endpoint is None and os.environ.get("STORAGE_EMULATOR_HOST"):
         host = os.environ["STORAGE_EMULATOR_HOST"]
         endpoint = host if "://" in host else f"http://{host}"
@@ -281,7 +270,7 @@ def _gcs(url: BucketURL, client: dict[str, Any]) -> tuple[str, Callable[[], Any]
             config["service_account_key"] = json.dumps(
                 {"gcs_base_url": endpoint.rstrip("/"), "disable_oauth": True,
                  "client_email": "", "private_key": "", "private_key_id": ""})
-        return GCSStore(url.name, config=config, client_options=_allow_http(endpoint, client),
+        return GCSStore(name, config=config, client_options=_allow_http(endpoint, client),
                         retry_config=_retry_off())
 
     return where, build

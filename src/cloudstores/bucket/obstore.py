@@ -20,14 +20,15 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from itertools import pairwise
 from typing import Any, Self
 
 from cloudstores.bucket._obstore_stores import StoreSpec, store_spec
-from cloudstores.bucket.errors import Request, error_for_status
+from cloudstores.bucket.driver import ListPage
+from cloudstores.bucket.errors import Request, connection_error, error_for_status, timeout_error
 from cloudstores.bucket.types import (
     IfMatch,
-    ListPage,
     ObjectInfo,
     PutMode,
     StoredObject,
@@ -35,15 +36,10 @@ from cloudstores.bucket.types import (
 )
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
-    AlreadyExistsError,
     BackendUnavailableError,
     ConfigurationError,
     InvalidKeyError,
-    NotFoundError,
-    PermissionDeniedError,
-    PreconditionFailedError,
     StoreError,
-    StoreTimeoutError,
     ThrottledError,
 )
 
@@ -62,9 +58,6 @@ _CREDENTIAL_WORDS = ("credential", "Credential", "MissingCredentials", "token pr
 _CREDENTIAL_HOST = re.compile(
     r"Error performing \w+ https?://(169\.254\.169\.254|169\.254\.170\.2|sts\.[\w.-]*amazonaws"
     r"|login\.microsoftonline|oauth2\.googleapis|metadata\.google\.internal)")
-_CONNECTION_WORDS = ("error sending request", "connection", "Connection", "reset", "broken pipe",
-                     "dns error", "error decoding response body", "IncompleteMessage",
-                     "unexpected EOF", "operation was canceled", "hyper")
 _LIVE_LISTINGS = 32
 
 
@@ -76,7 +69,8 @@ class ObstoreDriver:
     """
 
     def __init__(self, spec: StoreSpec | None = None, *, store: Any = None,
-                 scheme: str = "", name: str = "", page_size: int = 1000) -> None:
+                 scheme: str = "", name: str = "", page_size: int = 1000,
+                 ordered: bool = False) -> None:
         if spec is None and store is None:
             raise ConfigurationError("ObstoreDriver needs a StoreSpec or a store")
         self._spec = spec
@@ -85,6 +79,9 @@ class ObstoreDriver:
         self.page_size = spec.page_size if spec is not None else page_size
         self.credentials = spec.credentials if spec is not None else "the given store"
         self._store: Any = store
+        # S3, Azure and GCS list in key order (checked on every page); another store
+        # (obstore's LocalStore lists in directory order) is read whole and sorted.
+        self.ordered = spec is not None or ordered
         self._obs: Any = None
         # Listings in progress, keyed by (prefix, last key returned): the stream continues
         # where the previous page stopped, so a store without a native offset (Azure)
@@ -94,8 +91,7 @@ class ObstoreDriver:
     @classmethod
     def from_url(cls, url: BucketURL, **options: Any) -> Self:
         """Build the driver from ``s3://``, ``az://`` or ``gs://`` URLs (options checked now)."""
-        url.options.update({k: v for k, v in options.items() if v is not None})
-        return cls(store_spec(url))
+        return cls(store_spec(url, options))
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
@@ -163,7 +159,8 @@ class ObstoreDriver:
         listed from an exclusive offset just before ``prefix`` (or after the last key
         returned) and keys outside ``prefix`` are dropped; the listing ends at the first
         key past the prefix. A page that does not arrive sorted is a store without
-        ordered listings: the first page then reads the whole listing and sorts it.
+        ordered listings: the first page then reads the whole listing and sorts it (a
+        later page out of order cannot be mended and raises StoreError).
         """
         offset = max(o for o in (token, start_after, _before(prefix), "") if o is not None)
         stream = self._listings.pop((prefix, token), None) if token is not None else None
@@ -171,9 +168,9 @@ class ObstoreDriver:
             parent = prefix.rsplit("/", 1)[0] if "/" in prefix else None
             stream = self._obs.list(self._store, parent, offset=offset or None,
                                     chunk_size=self.page_size)
-        chunk = await _next_chunk(stream)
+        chunk = await _next_chunk(stream) if self.ordered else await _drain(stream)
         paths = [entry["path"] for entry in chunk]
-        if any(a >= b for a, b in pairwise(paths)) or (
+        if not self.ordered or any(a >= b for a, b in pairwise(paths)) or (
                 paths and offset and paths[0] <= offset):
             if token is not None:
                 raise StoreError(f"{self.scheme}://{self.name} returned an unordered listing "
@@ -192,51 +189,48 @@ class ObstoreDriver:
 
     # ------------------------------------------------------------------ errors
     def translate(self, exc: Exception, request: Request) -> StoreError:
-        """obstore exceptions (and the HTTP status inside their text) -> cloudstores."""
+        """obstore's exceptions (and the HTTP status and service code in their text) ->
+        cloudstores errors. Messages name the request, status and code, never obstore's
+        text (it can carry a signed URL)."""
         from obstore import exceptions as oe
 
-        where = f"{request.key!r} in {self.scheme}://{self.name}" if request.key else (
-            f"{self.scheme}://{self.name}")
-        kw: dict[str, Any] = {"bucket": request.bucket or self.name, "key": request.key or None}
         text = str(exc)
         status, code = _status_and_code(text)
         if code in _MISSING_CONTAINER:
-            return ConfigurationError(f"{self.scheme}://{self.name} does not exist ({code})", **kw)
-        if isinstance(exc, oe.AlreadyExistsError):
-            return AlreadyExistsError(f"{where} already exists", **kw)
-        if isinstance(exc, oe.PreconditionError):
-            if request.mode == "create":
-                return AlreadyExistsError(f"{where} already exists", **kw)
-            return PreconditionFailedError(f"{where} is no longer at the given version", **kw)
-        if isinstance(exc, FileNotFoundError | oe.NotFoundError):
-            return NotFoundError(f"{where} does not exist", **kw)
-        if isinstance(exc, oe.InvalidPathError):
-            return InvalidKeyError(f"obstore cannot address {where}: {_first_line(text)}", **kw)
-        if isinstance(exc, oe.NotSupportedError | oe.UnknownConfigurationKeyError):
-            return ConfigurationError(f"{where}: {_first_line(text)}", **kw)
-        if code in _THROTTLED:
-            return ThrottledError(f"{where} throttled: {code}", **kw)
+            return request.error(ConfigurationError,
+                                 f"{self.scheme}://{self.name} does not exist ({code})")
         if _CREDENTIAL_HOST.search(text) or (
                 status is None and any(word in text for word in _CREDENTIAL_WORDS)):
             if status is not None and (status >= 500 or status == 429):
-                return BackendUnavailableError(
-                    f"credential service failed for {where}: {_first_line(text)}", **kw)
-            return ConfigurationError(
-                f"no usable credentials for {self.scheme}://{self.name}; looked in "
-                f"{self.credentials}: {_first_line(text)}", **kw)
-        if status is None:
-            if "timed out" in text or "TimedOut" in text or isinstance(exc, TimeoutError):
-                return StoreTimeoutError(f"{request.op} on {where} timed out", **kw)
-            if isinstance(exc, oe.UnauthenticatedError):
-                return PermissionDeniedError(f"{where}: {_first_line(text)}", **kw)
-            if isinstance(exc, oe.PermissionDeniedError):
-                return PermissionDeniedError(f"{where}: {_first_line(text)}", **kw)
-            if isinstance(exc, oe.BaseError | OSError) or any(
-                    word in text for word in _CONNECTION_WORDS):
-                return BackendUnavailableError(
-                    f"{request.op} on {where} failed in transport: {_first_line(text)}", **kw)
-            return StoreError(f"{request.op} on {where}: {_first_line(text)}", **kw)
-        return error_for_status(status, code, request, detail=_first_line(text))
+                return request.error(BackendUnavailableError,
+                                     f"{request.where}: the credential service answered "
+                                     f"{status}")
+            return request.error(ConfigurationError,
+                                 f"no usable credentials for {self.scheme}://{self.name}; "
+                                 f"looked in {self.credentials}")
+        if code in _THROTTLED:
+            return request.error(ThrottledError, f"{request.where}: throttled ({code})")
+        if isinstance(exc, oe.AlreadyExistsError):
+            return error_for_status(409, code, replace(request, mode="create"))
+        if isinstance(exc, oe.PreconditionError):
+            return error_for_status(412, code, request)
+        if isinstance(exc, FileNotFoundError | oe.NotFoundError):
+            return error_for_status(404, code, request)
+        if isinstance(exc, oe.InvalidPathError):
+            return request.error(InvalidKeyError, f"{request.where}: obstore cannot address it")
+        if isinstance(exc, oe.NotSupportedError | oe.UnknownConfigurationKeyError):
+            return request.error(ConfigurationError,
+                                 f"{request.where}: not supported by obstore on this store")
+        if status is not None:
+            return error_for_status(status, code, request)
+        if isinstance(exc, oe.UnauthenticatedError | oe.PermissionDeniedError):
+            return error_for_status(403, code, request)
+        if isinstance(exc, TimeoutError) or "timed out" in text or "TimedOut" in text:
+            return timeout_error(request)
+        if isinstance(exc, oe.BaseError | OSError):
+            # no HTTP answer: a connection-level failure, transient and ambiguous
+            return connection_error(request, exc)
+        return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
 
 
 async def _next_chunk(stream: Any) -> list[Any]:
