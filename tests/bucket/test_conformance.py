@@ -273,3 +273,35 @@ async def test_cas_after_success_timeout_is_reconciled(bucket: cloudstores.Bucke
     current = await bucket.get("cas-faulty")
     assert current.data == b"2"
     assert current.version == v2
+
+
+async def test_hidden_resend_of_create_is_not_a_conflict(bucket: cloudstores.Bucket) -> None:
+    # The HTTP client re-sends a create whose answer was lost; the re-send meets our own
+    # object. The Bucket must see its put-id and report success, exactly once.
+    flaky = FaultyBucket(bucket, resend=1.0, seed=5,
+                         retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01))
+    version = await flaky.put("resent/create", b"once")
+    assert flaky.injected["resend"] == 1
+    obj = await bucket.get("resent/create")
+    assert obj.data == b"once" and obj.version == version
+    with pytest.raises(AlreadyExistsError):  # another writer's object is still a conflict
+        await flaky.put("resent/create", b"twice")
+
+
+async def test_hidden_resend_of_if_match_is_not_a_conflict(bucket: cloudstores.Bucket) -> None:
+    v1 = await bucket.put("resent/cas", b"1")
+    flaky = FaultyBucket(bucket, resend=1.0, seed=5,
+                         retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01))
+    v2 = await flaky.put("resent/cas", b"2", mode=IfMatch(v1))
+    obj = await bucket.get("resent/cas")
+    assert obj.data == b"2" and obj.version == v2
+    with pytest.raises(PreconditionFailedError):
+        await flaky.put("resent/cas", b"3", mode=IfMatch(v1))
+
+
+async def test_if_match_on_deleted_key_is_not_found(bucket: cloudstores.Bucket) -> None:
+    version = await bucket.put("cas-gone", b"x")
+    await bucket.delete("cas-gone")
+    bucket.requests.clear()
+    with pytest.raises(NotFoundError):
+        await bucket.put("cas-gone", b"y", mode=IfMatch(version))

@@ -18,9 +18,10 @@ and ``read_timeout`` (seconds, defaults 20 and 60), ``page_size`` (list page, de
 
 Conditional writes: create-only is ``If-None-Match: *`` (Azurite answers 409
 BlobAlreadyExists, real Azure 409 or 412: both become AlreadyExistsError); ``IfMatch``
-is ``If-Match: etag`` (412 becomes PreconditionFailedError, or NotFoundError when a
-follow-up HEAD finds the blob gone). The SDK's own retries are off: the base class
-retries and reconciles ambiguous writes. A missing *container* is a
+is ``If-Match: etag`` (412 becomes PreconditionFailedError; the Bucket's follow-up
+HEAD turns it into NotFoundError when the blob is gone). The SDK's own retries and
+aiohttp's hidden re-send on a reused connection are off: the Bucket retries and
+reconciles ambiguous writes. A missing *container* is a
 ConfigurationError, not NotFoundError: it is a wrong URL, not a missing object.
 
 ETags are returned quoted (``"0x8D..."``) everywhere, including listings, where the
@@ -29,14 +30,15 @@ service sends them bare, so versions from ``list``, ``head`` and ``put`` compare
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, Self
 
-from cloudstores.bucket.base import Bucket, ListPage
+from cloudstores.bucket._aiohttp import disable_resend
+from cloudstores.bucket.driver import ListPage
+from cloudstores.bucket.errors import Request, connection_error, error_for_status, timeout_error
+from cloudstores.bucket.options import Options
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -45,21 +47,16 @@ from cloudstores.errors import (
     ConfigurationError,
     ConflictError,
     InvalidInputError,
-    NotFoundError,
-    PayloadTooLargeError,
     PermissionDeniedError,
-    PreconditionFailedError,
     StoreError,
     StoreTimeoutError,
     ThrottledError,
 )
-from cloudstores.retry import RetryConfig
 
 try:
     import aiohttp
     from azure.core import MatchConditions
     from azure.core.exceptions import (
-        AzureError,
         ClientAuthenticationError,
         DecodeError,
         HttpResponseError,
@@ -76,7 +73,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the installed extra
         "az:// buckets need the azure extra: pip install 'cloudstores[azure]'"
     ) from _exc
 
-__all__ = ["AzureBucket", "make_transport"]
+__all__ = ["SDK_CLIENT_OPTIONS", "AzureDriver", "make_transport"]
 
 ENV_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
 DEFAULT_MAX_CONNECTIONS = 64
@@ -113,6 +110,7 @@ def make_transport(
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,  # the SDK expects raw bodies
     )
+    disable_resend(session)  # every attempt must be one the Bucket sees
     transport = AioHttpTransport(
         session=session,
         session_owner=False,
@@ -122,16 +120,15 @@ def make_transport(
     return session, transport
 
 
-class AzureBucket(Bucket):
-    """Block blobs in one Azure Storage container, under an optional prefix."""
+class AzureDriver:
+    """Block blobs in one Azure Storage container."""
 
     scheme = "az"
 
     def __init__(
         self,
-        *,
         container: str,
-        prefix: str = "",
+        *,
         connection_string: str | None = None,
         account_url: str | None = None,
         credential: Any = None,
@@ -139,8 +136,6 @@ class AzureBucket(Bucket):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
-        retry: RetryConfig | None = None,
-        max_in_flight: int | None = None,
     ) -> None:
         if not container:
             raise ConfigurationError("az:// URLs name a container: az://CONTAINER[/prefix]")
@@ -153,7 +148,7 @@ class AzureBucket(Bucket):
             raise ConfigurationError("az:// account_url must start with https://")
         if max_connections < 1 or page_size < 1:
             raise ConfigurationError("az:// max_connections and page_size must be at least 1")
-        super().__init__(name=container, prefix=prefix, retry=retry, max_in_flight=max_in_flight)
+        self.name = container
         self._connection_string = connection_string
         self._account_url = account_url
         self._credential = credential
@@ -162,25 +157,26 @@ class AzureBucket(Bucket):
         self.read_timeout = read_timeout
         self.page_size = page_size
         self._use_start_from = True
-        self._open_lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
         self._service: BlobServiceClient | None = None
         self._container: ContainerClient | None = None
         self._owned_credential: Any = None
 
+    def __repr__(self) -> str:
+        return f"<AzureDriver az://{self.name}>"
+
     @classmethod
-    def from_url(
-        cls, url: BucketURL, *, retry: RetryConfig | None, max_in_flight: int | None
-    ) -> Self:
-        connection_string = url.pop("connection_string") or None
-        account_url = url.pop("account_url") or None
-        sas_token = url.pop("sas_token") or None
-        credential = url.pop("credential")
-        max_connections = url.pop_int("max_connections", DEFAULT_MAX_CONNECTIONS)
-        page_size = url.pop_int("page_size", DEFAULT_PAGE_SIZE)
-        connect_timeout = _pop_float(url, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)
-        read_timeout = _pop_float(url, "read_timeout", DEFAULT_READ_TIMEOUT)
-        url.reject_unknown()
+    def from_url(cls, url: BucketURL, **options: Any) -> Self:
+        opts = Options("az", url.options, options)
+        connection_string = opts.text("connection_string")
+        account_url = opts.text("account_url")
+        sas_token = opts.text("sas_token")
+        credential = opts.raw("credential")
+        max_connections = opts.whole("max_connections", DEFAULT_MAX_CONNECTIONS, maximum=10_000)
+        page_size = opts.whole("page_size", DEFAULT_PAGE_SIZE, maximum=DEFAULT_PAGE_SIZE)
+        connect_timeout = opts.seconds("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+        read_timeout = opts.seconds("read_timeout", DEFAULT_READ_TIMEOUT)
+        opts.done()
         if connection_string is None and account_url is None:
             connection_string = os.environ.get(ENV_CONNECTION_STRING) or None
         if connection_string is not None and (sas_token is not None or account_url):
@@ -190,7 +186,7 @@ class AzureBucket(Bucket):
         if sas_token is not None:
             if credential is not None:
                 raise ConfigurationError("az:// takes either sas_token or credential, not both")
-            credential = str(sas_token).lstrip("?")
+            credential = sas_token.lstrip("?")
         if (
             account_url is not None
             and credential is None
@@ -201,38 +197,32 @@ class AzureBucket(Bucket):
                 "installed for DefaultAzureCredential: pip install 'cloudstores[azure-identity]'"
             )
         return cls(
-            container=url.name,
-            prefix=url.prefix,
+            url.name,
             connection_string=connection_string,
             account_url=account_url,
             credential=credential,
-            max_connections=max_connections or DEFAULT_MAX_CONNECTIONS,
+            max_connections=max_connections,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            page_size=page_size or DEFAULT_PAGE_SIZE,
-            retry=retry,
-            max_in_flight=max_in_flight,
+            page_size=page_size,
         )
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
-        """Create the aiohttp pool and the SDK clients (idempotent)."""
-        async with self._open_lock:
-            if self._container is not None:
-                return
-            session, transport = make_transport(
-                self.max_connections,
-                connect_timeout=self.connect_timeout,
-                read_timeout=self.read_timeout,
-            )
-            try:
-                self._service = self._make_service(transport)
-            except BaseException:
-                await session.close()
-                await self._close_credential()
-                raise
-            self._session = session
-            self._container = self._service.get_container_client(self.name)
+        """Create the aiohttp pool and the SDK clients (the Bucket calls this once)."""
+        session, transport = make_transport(
+            self.max_connections,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
+        try:
+            self._service = self._make_service(transport)
+        except BaseException:
+            await session.close()
+            await self._close_credential()
+            raise
+        self._session = session
+        self._container = self._service.get_container_client(self.name)
 
     def _make_service(self, transport: AioHttpTransport) -> BlobServiceClient:
         options: dict[str, Any] = {"transport": transport, **SDK_CLIENT_OPTIONS}
@@ -241,9 +231,10 @@ class AzureBucket(Bucket):
                 return BlobServiceClient.from_connection_string(
                     self._connection_string, credential=self._credential, **options
                 )
-            except ValueError as exc:
-                error = ConfigurationError(f"az://{self.name}: the connection string is malformed")
-                raise error from (None if _mentions_secret(exc) else exc)
+            except ValueError:
+                # The SDK's message may quote the string (with its AccountKey): drop it.
+                raise ConfigurationError(
+                    f"az://{self.name}: the connection string is malformed") from None
         assert self._account_url is not None
         credential = self._credential
         token_auth = credential is None or hasattr(credential, "get_token")
@@ -258,62 +249,59 @@ class AzureBucket(Bucket):
             credential = self._owned_credential = DefaultAzureCredential()
         try:
             return BlobServiceClient(self._account_url, credential=credential, **options)
-        except ValueError as exc:
-            raise ConfigurationError(f"az://{self.name}: unusable account_url") from exc
+        except ValueError:
+            raise ConfigurationError(f"az://{self.name}: unusable account_url") from None
 
     async def close(self) -> None:
         """Close the SDK clients, the aiohttp pool and a credential we created."""
-        async with self._open_lock:
-            service, session = self._service, self._session
-            self._service = self._container = None
-            self._session = None
-            try:
-                if service is not None:
-                    await service.close()
-            finally:
-                if session is not None:
-                    await session.close()
-                await self._close_credential()
+        service, session = self._service, self._session
+        self._service = self._container = None
+        self._session = None
+        try:
+            if service is not None:
+                await service.close()
+        finally:
+            if session is not None:
+                await session.close()
+            await self._close_credential()
 
     async def _close_credential(self) -> None:
         credential, self._owned_credential = self._owned_credential, None
         if credential is not None:
             await credential.close()
 
-    async def _containers(self) -> ContainerClient:
-        if self._container is None:
-            await self.open()
-        assert self._container is not None
-        return self._container
-
-    async def _blob(self, key: str) -> BlobClient:
-        return (await self._containers()).get_blob_client(key)
+    def _blob(self, key: str) -> BlobClient:
+        assert self._container is not None, "the Bucket opens the driver first"
+        return self._container.get_blob_client(key)
 
     # ------------------------------------------------------------------ errors
-    @contextmanager
-    def _errors(self, op: str, key: str, mode: PutMode | None = None) -> Iterator[None]:
-        """The one place where SDK and network errors become cloudstores errors."""
-        try:
-            yield
-        except StoreError:
-            raise
-        except Exception as exc:
-            error = _translate(exc, op=op, container=self.name, key=key, mode=mode)
-            if error is None:
-                raise
-            raise error from exc
+    def translate(self, exc: Exception, request: Request) -> StoreError:
+        """azure-core and aiohttp errors; HTTP statuses go through the shared table.
 
-    # ------------------------------------------------------------------ primitives
-    async def _put(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        mode: PutMode,
-        content_type: str,
-        metadata: Mapping[str, str],
-    ) -> Version:
-        blob = await self._blob(key)
+        Messages carry the operation, container, key, status and service error code,
+        never the SDK's text (an auth failure's text may echo the string it signed).
+        """
+        if isinstance(exc, ServiceRequestTimeoutError | ServiceResponseTimeoutError
+                      | TimeoutError):
+            return timeout_error(request)
+        if isinstance(exc, DecodeError):
+            # IncompleteReadError (a truncated body) and other unreadable answers.
+            return connection_error(request, exc)
+        if isinstance(exc, ClientAuthenticationError) and not exc.status_code:
+            return request.error(PermissionDeniedError,
+                                 f"{request.where}: could not get an Azure credential")
+        if isinstance(exc, HttpResponseError) and exc.status_code:
+            return _status_error(int(exc.status_code), _error_code(exc), request)
+        if isinstance(exc, ServiceRequestError | ServiceResponseError | aiohttp.ClientError
+                      | OSError):
+            inner = getattr(exc, "inner_exception", None) or exc
+            return connection_error(request, inner)
+        return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
+
+    # ------------------------------------------------------------------ requests
+    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
+                  metadata: Mapping[str, str]) -> Version:
+        blob = self._blob(key)
         options: dict[str, Any] = {
             "blob_type": BlobType.BLOCKBLOB,
             "length": len(data),
@@ -323,6 +311,10 @@ class AzureBucket(Bucket):
         if mode == "create":
             options["overwrite"] = False  # If-None-Match: * (never etag='*' + IfMissing)
         elif isinstance(mode, IfMatch):
+            if not mode.version.etag:
+                raise InvalidInputError(f"{key!r}: IfMatch needs a Version with an ETag "
+                                        "(that one came from another backend)",
+                                        bucket=self.name, key=key)
             # overwrite=True: otherwise the SDK rewrites a 412 into "BlobAlreadyExists".
             options.update(
                 overwrite=True,
@@ -331,21 +323,13 @@ class AzureBucket(Bucket):
             )
         else:
             options["overwrite"] = True
-        try:
-            with self._errors("put", key, mode):
-                response = await blob.upload_blob(data, **options)
-        except PreconditionFailedError:
-            # Azure answers 412 to If-Match on a missing blob too: tell the two apart.
-            self.requests["head"] += 1
-            await self._head(key)  # NotFoundError if it is gone
-            raise
+        # A 412 to If-Match may mean the blob is gone: the Bucket HEADs it to tell.
+        response = await blob.upload_blob(data, **options)
         return Version(etag=_quoted(response["etag"]))
 
-    async def _get(self, key: str) -> StoredObject:
-        blob = await self._blob(key)
-        with self._errors("get", key):
-            downloader = await blob.download_blob()
-            data = await downloader.readall()
+    async def get(self, key: str) -> StoredObject:
+        downloader = await self._blob(key).download_blob()
+        data = await downloader.readall()
         props = downloader.properties
         return StoredObject(
             key=key,
@@ -356,19 +340,16 @@ class AzureBucket(Bucket):
             metadata=dict(props.metadata or {}),
         )
 
-    async def _head(self, key: str) -> ObjectInfo:
-        blob = await self._blob(key)
-        with self._errors("head", key):
-            props = await blob.get_blob_properties()
+    async def head(self, key: str) -> ObjectInfo:
+        props = await self._blob(key).get_blob_properties()
         return _info(props, key)
 
-    async def _delete(self, key: str) -> None:
-        blob = await self._blob(key)
-        with self._errors("delete", key):
-            await blob.delete_blob()
+    async def delete(self, key: str) -> None:
+        await self._blob(key).delete_blob()
 
-    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
-        container = await self._containers()
+    async def list_page(self, prefix: str, start_after: str | None,
+                        token: str | None) -> ListPage:
+        assert self._container is not None, "the Bucket opens the driver first"
         options: dict[str, Any] = {
             "name_starts_with": prefix or None,
             "include": ["metadata"],
@@ -376,21 +357,20 @@ class AzureBucket(Bucket):
         }
         # Azure has no exclusive start-after; ``start_from`` (inclusive, recent service
         # versions and SDKs) skips ahead on the first page. A service that refuses it (400)
-        # or an older SDK that does not know it (TypeError) gets plain listings from then on.
+        # or an older SDK that does not know it (TypeError) gets plain listings from then on
+        # (that page costs one more request, which the Bucket does not count).
         use_start_from = token is None and start_after is not None and self._use_start_from
         if use_start_from:
             options["start_from"] = start_after
         try:
-            with self._errors("list", prefix):
-                pages: Any = container.list_blobs(**options).by_page(continuation_token=token)
-                page = await pages.__anext__()
-                items = [props async for props in page]
-        except (InvalidInputError, TypeError):
-            if not use_start_from:
+            pages: Any = self._container.list_blobs(**options).by_page(continuation_token=token)
+            page = await pages.__anext__()
+            items = [props async for props in page]
+        except (HttpResponseError, TypeError) as exc:
+            if not use_start_from or getattr(exc, "status_code", 400) != 400:
                 raise
             self._use_start_from = False
-            self.requests["list"] += 1
-            return await self._list_page(prefix, start_after, token)
+            return await self.list_page(prefix, start_after, token)
         infos = [
             _info(props, props.name)
             for props in items
@@ -400,17 +380,29 @@ class AzureBucket(Bucket):
 
 
 # ---------------------------------------------------------------------- helpers
-def _pop_float(url: BucketURL, name: str, default: float) -> float:
-    value = url.pop(name)
-    if value is None or value == "":
-        return default
-    try:
-        result = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"URL option {name}={value!r} is not a number") from exc
-    if result <= 0:
-        raise ConfigurationError(f"URL option {name} must be positive")
-    return result
+def _error_code(exc: HttpResponseError) -> str:
+    raw_code = getattr(exc, "error_code", None) or ""
+    return str(getattr(raw_code, "value", raw_code))  # a StorageErrorCode enum, or str
+
+
+def _status_error(status: int, code: str, request: Request) -> StoreError:
+    """Azure's own service codes, then the shared status table."""
+    answer = f"({status} {code})".replace(" )", ")")
+    if status == 404 and code == "ContainerNotFound":
+        return request.error(ConfigurationError,
+                             f"container {request.bucket!r} does not exist {answer}")
+    if status == 409 and code == "BlobAlreadyExists":
+        return request.error(AlreadyExistsError,
+                             f"{request.key!r} already exists in az://{request.bucket}")
+    if status == 409 and code not in ("", "BlobAlreadyExists") and request.mode == "create":
+        return request.error(ConflictError, f"{request.where}: conflict {answer}")
+    if code == "OperationTimedOut":
+        return request.error(StoreTimeoutError, f"{request.where}: timed out {answer}")
+    if code == "ServerBusy":
+        return request.error(ThrottledError, f"{request.where}: server busy {answer}")
+    if status == 503 and code not in ("", "ServerBusy"):
+        return request.error(BackendUnavailableError, f"{request.where}: unavailable {answer}")
+    return error_for_status(status, code, request)
 
 
 def _quoted(etag: str | None) -> str:
@@ -429,71 +421,3 @@ def _info(props: BlobProperties, key: str) -> ObjectInfo:
         content_type=props.content_settings.content_type if props.content_settings else None,
         metadata=dict(props.metadata or {}),
     )
-
-
-def _mentions_secret(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return any(word in text for word in ("accountkey", "sig=", "sharedaccesssignature"))
-
-
-_EXISTS_CODES = ("BlobAlreadyExists", "")
-
-
-def _translate(
-    exc: Exception, *, op: str, container: str, key: str, mode: PutMode | None
-) -> StoreError | None:
-    """The cloudstores error for an SDK or network error (None: not ours to translate).
-
-    Messages carry the operation, container, key, status and service error code, never
-    the SDK's text (an auth failure's text may echo the string it signed).
-    """
-    where = f"{op} {key!r} in az://{container}"
-    kw: dict[str, Any] = {"bucket": container, "key": key}
-    if isinstance(exc, ServiceRequestTimeoutError | ServiceResponseTimeoutError | TimeoutError):
-        return StoreTimeoutError(f"{where}: no answer in time", **kw)
-    if isinstance(exc, DecodeError):
-        # IncompleteReadError (a truncated body) and other unreadable answers.
-        return BackendUnavailableError(f"{where}: bad response ({type(exc).__name__})", **kw)
-    if isinstance(exc, ClientAuthenticationError) and not exc.status_code:
-        return PermissionDeniedError(f"{where}: could not get an Azure credential", **kw)
-    if isinstance(exc, HttpResponseError) and exc.status_code:
-        status = int(exc.status_code)
-        raw_code = getattr(exc, "error_code", None) or ""
-        code = str(getattr(raw_code, "value", raw_code))  # a StorageErrorCode enum, or str
-        what = f"{where}: {status} {code}".rstrip()
-        if status == 404:
-            if code == "ContainerNotFound":
-                return ConfigurationError(f"container {container!r} does not exist ({what})", **kw)
-            return NotFoundError(f"{key!r} does not exist in az://{container}", **kw)
-        # Azurite answers 409 BlobAlreadyExists, Azure 409 or 412 ConditionNotMet.
-        if mode == "create" and (status == 412 or (status == 409 and code in _EXISTS_CODES)):
-            return AlreadyExistsError(f"{key!r} already exists in az://{container}", **kw)
-        if status == 412:
-            version = f" {mode.version}" if isinstance(mode, IfMatch) else ""
-            return PreconditionFailedError(
-                f"{key!r} in az://{container} is no longer at the version{version} ({code})",
-                **kw,
-            )
-        if status in (401, 403):
-            return PermissionDeniedError(f"{what}: credentials refused", **kw)
-        if status == 409:
-            return ConflictError(what, **kw)
-        if status == 408 or code == "OperationTimedOut":
-            return StoreTimeoutError(what, **kw)
-        if status == 429 or (status == 503 and code in ("ServerBusy", "")):
-            return ThrottledError(what, **kw)
-        if status >= 500:
-            return BackendUnavailableError(what, **kw)
-        if status == 413:
-            return PayloadTooLargeError(what, **kw)
-        if status == 400:
-            return InvalidInputError(what, **kw)
-        return StoreError(what, **kw)
-    if isinstance(exc, ServiceRequestError | ServiceResponseError | aiohttp.ClientError | OSError):
-        inner = getattr(exc, "inner_exception", None) or exc
-        return BackendUnavailableError(
-            f"{where}: connection failed ({type(inner).__name__})", **kw
-        )
-    if isinstance(exc, AzureError):
-        return StoreError(f"{where}: {type(exc).__name__}", **kw)
-    return None

@@ -1,10 +1,11 @@
-"""The async ``Bucket`` interface and what every driver shares.
+"""The one concrete ``Bucket``: everything every driver shares, written once.
 
-Public methods (``put``, ``get``, ``head``, ``list``, ``delete``) validate their
-arguments, join the URL prefix, cap requests in flight, retry transient failures with
-backoff and reconcile ambiguous conditional writes. A driver implements only the
-single-request primitives (``_put``, ``_get``, ``_head``, ``_list_page``, ``_delete``),
-each raising errors from :mod:`cloudstores.errors`.
+A :class:`~cloudstores.bucket.driver.Driver` sends single requests for one backend.
+``Bucket`` owns the rest: it validates keys, bodies and metadata before any request,
+joins the URL prefix, opens the driver once (lazily, under a lock, so two racing first
+calls build one client), caps requests in flight, applies the per-request timeout,
+counts requests, translates SDK errors through the driver's hook (one place), retries
+transient failures with backoff, and reconciles conditional writes by put-id.
 """
 
 from __future__ import annotations
@@ -13,21 +14,23 @@ import asyncio
 import re
 import time
 import uuid
-from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from cloudstores._resource import AsyncResource
+from cloudstores.bucket.driver import Driver, ListPage
+from cloudstores.bucket.errors import Request
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
-from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     InvalidKeyError,
     NotFoundError,
     PayloadTooLargeError,
+    StoreError,
     StoreTimeoutError,
     TransientError,
 )
@@ -41,54 +44,51 @@ T = TypeVar("T")
 PUT_ID_KEY = "cloudstores_put_id"
 """Metadata key carrying the unique id of a conditional put (see ``Bucket.put``)."""
 
-ListPage = tuple[list[ObjectInfo], str | None]
-"""One page of a listing: the objects, and the token for the next page (None: last)."""
-
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_OBJECT_BYTES = 5 * 1024**3
+MAX_IN_FLIGHT = 1_000_000
 _METADATA_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
-class Bucket(AsyncResource, ABC):
+class Bucket(AsyncResource):
     """An async bucket of immutable-by-default objects, under one key prefix.
 
     Open it with :func:`cloudstores.open_bucket` and use it as an async context
-    manager. Keys are relative to the URL's prefix. Every method is safe to call from
-    many tasks at once.
+    manager (or let the first request open it). Keys are relative to the URL's prefix.
+    Every method is safe to call from many tasks at once.
     """
-
-    scheme: str = ""
 
     def __init__(
         self,
+        driver: Driver,
         *,
-        name: str,
         prefix: str = "",
         retry: RetryConfig | None = None,
         max_in_flight: int | None = None,
     ) -> None:
-        self.name = name
-        self.prefix = prefix.strip("/")
+        if not isinstance(driver, Driver):
+            raise InvalidInputError(f"not a bucket driver: {type(driver).__name__}")
+        if retry is not None and not isinstance(retry, RetryConfig):
+            raise InvalidInputError(f"retry must be a RetryConfig, not {type(retry).__name__}")
+        self.driver = driver
+        self.prefix = _check_prefix(prefix)
         self.retry = retry or RetryConfig()
-        self._limit = asyncio.Semaphore(max_in_flight) if max_in_flight else None
-        self.max_in_flight = max_in_flight
+        self.max_in_flight = _check_max_in_flight(max_in_flight)
+        self._limit = asyncio.Semaphore(self.max_in_flight) if self.max_in_flight else None
+        self._open_lock = asyncio.Lock()
+        self._opened = False
         self.requests: Counter[str] = Counter()
         """Requests sent, by operation (``put``, ``get``, ``head``, ``list``, ``delete``),
         retries included. Tests assert on these; they cost nothing to keep."""
 
-    @classmethod
-    def from_url(
-        cls, url: BucketURL, *, retry: RetryConfig | None, max_in_flight: int | None
-    ) -> Self:
-        """Build the driver from a parsed URL (see :func:`cloudstores.open_bucket`)."""
-        raise NotImplementedError(f"{cls.__name__} cannot be opened by URL")
+    # ------------------------------------------------------------------ identity
+    @property
+    def scheme(self) -> str:
+        return self.driver.scheme
 
-    # ------------------------------------------------------------------ lifecycle
-    async def open(self) -> None:
-        """Create clients and connection pools. Called by ``async with``."""
-
-    async def close(self) -> None:
-        """Release clients and connection pools. Called by ``async with``."""
+    @property
+    def name(self) -> str:
+        return self.driver.name
 
     @property
     def url(self) -> str:
@@ -96,7 +96,40 @@ class Bucket(AsyncResource, ABC):
         return f"{self.scheme}://{self.name}/{self.prefix}".rstrip("/")
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.url}>"
+        kind = type(self.driver).__name__.removesuffix("Driver")
+        label = type(self).__name__ if type(self) is not Bucket else f"{kind}Bucket"
+        return f"<{label} {self.url}>"
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self) -> None:
+        """Open the driver (clients, pools) once. Called by ``async with`` or lazily."""
+        if self._opened:
+            return
+        async with self._open_lock:
+            if self._opened:
+                return
+            request = Request("open", "", None, self.name, self.scheme)
+            try:
+                await self._open_driver()
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise self._translate(exc, request) from exc
+            self._opened = True
+
+    async def close(self) -> None:
+        """Close the driver. A later request opens it again."""
+        async with self._open_lock:
+            if not self._opened:
+                return
+            self._opened = False
+            await self._close_driver()
+
+    async def _open_driver(self) -> None:
+        await self.driver.open()
+
+    async def _close_driver(self) -> None:
+        await self.driver.close()
 
     # ------------------------------------------------------------------ public API
     async def put(
@@ -119,55 +152,55 @@ class Bucket(AsyncResource, ABC):
             metadata: user metadata; keys match ``[a-z][a-z0-9_]*`` (portable across
                 S3's lower-casing and Azure's identifier rule), values are ASCII.
 
-        A conditional put carries a unique put-id in its metadata. When an attempt
-        fails ambiguously (timeout, reset, 5xx) and the retry then meets a conflict, the
-        object is read back: if it carries our put-id, the first attempt won and this
-        call returns success rather than a false conflict.
+        A conditional put carries a unique put-id in its metadata. Every conflict on a
+        conditional put is treated as possibly our own: an attempt may have failed
+        ambiguously (timeout, reset, 5xx), or the HTTP client may have re-sent the
+        request on a reused connection without telling us. So the object is read back:
+        if it carries our put-id, our write landed and this call returns its version
+        rather than a false conflict. An ``IfMatch`` conflict whose object is gone is
+        NotFoundError.
         """
         full = self._full_key(key)
         data = _check_body(data, key=full)
         if not (mode in ("create", "overwrite") or isinstance(mode, IfMatch)):
             raise InvalidInputError(f"unknown put mode {mode!r}", key=full)
+        if isinstance(mode, IfMatch) and not isinstance(mode.version, Version):
+            raise InvalidInputError("IfMatch takes a Version (from put, get, head or list)",
+                                    key=full)
+        ctype = _check_content_type(content_type, key=full)
         meta = _check_metadata(metadata, key=full)
         put_id = uuid.uuid4().hex
         meta[PUT_ID_KEY] = put_id
-        ctype = content_type or DEFAULT_CONTENT_TYPE
-        ambiguous = False
 
         async def attempt() -> Version:
-            nonlocal ambiguous
             try:
-                return await self._request(
-                    "put", self._put(full, data, mode=mode, content_type=ctype, metadata=meta)
-                )
-            except TransientError:
-                ambiguous = True
-                raise
-            except ConflictError:
-                if ambiguous and mode != "overwrite":
-                    landed = await self._our_version(full, put_id)
-                    if landed is not None:
-                        return landed
-                raise
+                return await self._send("put", full, lambda: self._put(
+                    full, data, mode=mode, content_type=ctype, metadata=meta), mode=mode)
+            except ConflictError as conflict:
+                if mode == "overwrite":
+                    raise
+                return await self._reconcile(full, put_id, mode, conflict)
 
         return await self._with_retries(attempt, key=full)
 
     async def get(self, key: str) -> StoredObject:
         """Read an object with its body. Raises NotFoundError if it does not exist."""
         full = self._full_key(key)
-        obj = await self._with_retries(lambda: self._request("get", self._get(full)), key=full)
+        obj = await self._with_retries(
+            lambda: self._send("get", full, lambda: self._get(full)), key=full)
         return replace(obj, key=key, metadata=_public(obj.metadata))
 
     async def head(self, key: str) -> ObjectInfo:
         """Read an object's description. Raises NotFoundError if it does not exist."""
         full = self._full_key(key)
-        info = await self._with_retries(lambda: self._request("head", self._head(full)), key=full)
+        info = await self._head_full(full)
         return replace(info, key=key, metadata=_public(info.metadata))
 
     async def delete(self, key: str) -> None:
         """Delete an object. Raises NotFoundError if it does not exist."""
         full = self._full_key(key)
-        await self._with_retries(lambda: self._request("delete", self._delete(full)), key=full)
+        await self._with_retries(
+            lambda: self._send("delete", full, lambda: self._delete(full)), key=full)
 
     async def list(
         self, prefix: str = "", *, start_after: str | None = None
@@ -187,48 +220,37 @@ class Bucket(AsyncResource, ABC):
         while True:
 
             def page(tok: str | None = token) -> Awaitable[ListPage]:
-                return self._request("list", self._list_page(full_prefix, full_start, tok))
+                return self._send("list", full_prefix,
+                                  lambda: self._list_page(full_prefix, full_start, tok))
 
             items, token = await self._with_retries(page, key=full_prefix)
             for info in items:
                 if full_start is not None and info.key <= full_start:
                     continue
+                if not info.key.startswith(full_prefix):
+                    continue  # never yield what a backend returned outside the prefix
                 yield replace(info, key=info.key[len(base) :], metadata=_public(info.metadata))
             if token is None:
                 return
 
-    # ------------------------------------------------------------------ driver primitives
-    @abstractmethod
-    async def _put(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        mode: PutMode,
-        content_type: str,
-        metadata: Mapping[str, str],
-    ) -> Version:
-        """One write request. ``key`` is the full key (prefix joined)."""
+    # ------------------------------------------------------------------ driver calls
+    # One method per driver primitive, so a test wrapper may override one of them.
+    async def _put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
+                   metadata: Mapping[str, str]) -> Version:
+        return await self.driver.put(key, data, mode=mode, content_type=content_type,
+                                     metadata=metadata)
 
-    @abstractmethod
     async def _get(self, key: str) -> StoredObject:
-        """One read request."""
+        return await self.driver.get(key)
 
-    @abstractmethod
     async def _head(self, key: str) -> ObjectInfo:
-        """One metadata request."""
+        return await self.driver.head(key)
 
-    @abstractmethod
     async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
-        """One listing request: keys under ``prefix``, sorted; full keys in the result.
+        return await self.driver.list_page(prefix, start_after, token)
 
-        Drivers should start after ``start_after`` where the backend can; the caller
-        filters anything at or before it, so a backend without that option may ignore it.
-        """
-
-    @abstractmethod
     async def _delete(self, key: str) -> None:
-        """One delete request."""
+        await self.driver.delete(key)
 
     # ------------------------------------------------------------------ shared machinery
     def _full_key(self, key: str) -> str:
@@ -242,14 +264,38 @@ class Bucket(AsyncResource, ABC):
             )
         return full
 
-    async def _request(self, op: str, call: Awaitable[T]) -> T:
-        """Send one request: count it, hold a slot of ``max_in_flight``, apply the timeout."""
+    async def _send(self, op: str, key: str, call: Callable[[], Awaitable[T]], *,
+                    mode: PutMode | None = None) -> T:
+        """Send one request: open once, count it, hold a slot, time it, translate errors."""
+        if not self._opened:
+            await self.open()
         self.requests[op] += 1
-        timeout = self.retry.request_timeout
-        if self._limit is None:
-            return await _timed(call, timeout, op)
-        async with self._limit:
-            return await _timed(call, timeout, op)
+        try:
+            if self._limit is None:
+                return await _timed(call(), self.retry.request_timeout, op)
+            async with self._limit:
+                return await _timed(call(), self.retry.request_timeout, op)
+        except StoreError as exc:
+            if exc.bucket is None:
+                exc.bucket = self.name
+            if exc.key is None and key:
+                exc.key = key
+            raise
+        except Exception as exc:
+            raise self._translate(exc, Request(op, key, mode, self.name, self.scheme)) from exc
+
+    def _translate(self, exc: Exception, request: Request) -> StoreError:
+        try:
+            error = self.driver.translate(exc, request)
+        except Exception:  # a broken hook must not hide the original failure
+            error = request.error(StoreError, f"{request.where}: {type(exc).__name__}")
+        if not isinstance(error, StoreError):
+            error = request.error(StoreError, f"{request.where}: {type(exc).__name__}")
+        if error.bucket is None:
+            error.bucket = self.name
+        if error.key is None and request.key:
+            error.key = request.key
+        return error
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]], *, key: str) -> T:
         cfg = self.retry
@@ -270,13 +316,31 @@ class Bucket(AsyncResource, ABC):
                 await asyncio.sleep(backoff)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _our_version(self, key: str, put_id: str) -> Version | None:
-        """The object's version if it carries ``put_id`` (our earlier attempt landed)."""
+    async def _head_full(self, full: str) -> ObjectInfo:
+        return await self._with_retries(
+            lambda: self._send("head", full, lambda: self._head(full)), key=full)
+
+    async def _reconcile(
+        self, key: str, put_id: str, mode: PutMode, conflict: ConflictError
+    ) -> Version:
+        """Decide a conflict on a conditional put: ours (success), gone, or real.
+
+        Our own write may be what we conflict with: an earlier attempt that failed
+        ambiguously, or a re-send the HTTP client made by itself. A HEAD tells: the
+        object carries our put-id (return its version), is gone (IfMatch: NotFoundError),
+        or is another writer's (re-raise the conflict).
+        """
         try:
-            info = await self._with_retries(lambda: self._request("head", self._head(key)), key=key)
+            info = await self._head_full(key)
         except NotFoundError:
-            return None
-        return info.version if info.metadata.get(PUT_ID_KEY) == put_id else None
+            if isinstance(mode, IfMatch):
+                raise NotFoundError(
+                    f"{key!r} does not exist in {self.url}", bucket=self.name, key=key
+                ) from conflict
+            raise conflict from None
+        if info.metadata.get(PUT_ID_KEY) == put_id:
+            return info.version
+        raise conflict
 
 
 async def _timed(call: Awaitable[T], limit: float | None, op: str) -> T:
@@ -291,6 +355,26 @@ async def _timed(call: Awaitable[T], limit: float | None, op: str) -> T:
         raise StoreTimeoutError(f"{op} took longer than {limit} s") from exc
 
 
+def _check_prefix(prefix: object) -> str:
+    if not isinstance(prefix, str):
+        raise ConfigurationError(f"bucket prefix must be str, not {type(prefix).__name__}")
+    stripped = prefix.strip("/")
+    if stripped:
+        try:
+            validate_key(stripped)
+        except InvalidKeyError as exc:
+            raise ConfigurationError(f"unusable bucket prefix: {exc.message}") from None
+    return stripped
+
+
+def _check_max_in_flight(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_IN_FLIGHT:
+        raise InvalidInputError(f"max_in_flight must be a whole number from 1, not {value!r}")
+    return value
+
+
 def _check_body(data: Any, *, key: str) -> bytes:
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
@@ -301,17 +385,30 @@ def _check_body(data: Any, *, key: str) -> bytes:
     return data
 
 
+def _check_content_type(content_type: object, *, key: str) -> str:
+    if content_type is None:
+        return DEFAULT_CONTENT_TYPE
+    if (not isinstance(content_type, str) or not content_type or len(content_type) > 255
+            or not content_type.isascii() or not content_type.isprintable()):
+        raise InvalidInputError("content_type must be printable ASCII, 1..255 chars", key=key)
+    return content_type
+
+
 def _check_metadata(metadata: Mapping[str, str] | None, *, key: str) -> dict[str, str]:
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise InvalidInputError(
+            f"metadata must be a mapping of str to str, not {type(metadata).__name__}", key=key)
     meta = dict(metadata or {})
     for name, value in meta.items():
         if not isinstance(name, str) or not _METADATA_KEY.fullmatch(name) or name == PUT_ID_KEY:
             raise InvalidInputError(
                 f"metadata key {name!r} must match [a-z][a-z0-9_]* and not be reserved", key=key
             )
-        if not isinstance(value, str) or not value.isascii() or len(value) > 1024:
+        if (not isinstance(value, str) or not value.isascii() or not value.isprintable()
+                or len(value) > 1024):
             raise InvalidInputError(
-                f"metadata value for {name!r} must be ASCII text up to 1,024 chars", key=key
-            )
+                f"metadata value for {name!r} must be printable ASCII up to 1,024 chars",
+                key=key)
     if sum(len(n) + len(v) for n, v in meta.items()) > 1800:
         raise InvalidInputError("metadata is over 1,800 bytes (S3 allows 2 KiB)", key=key)
     return meta

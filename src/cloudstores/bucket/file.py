@@ -26,11 +26,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import orjson
 
-from cloudstores.bucket.base import Bucket, ListPage
+from cloudstores.bucket.driver import ListPage
+from cloudstores.bucket.errors import Request
+from cloudstores.bucket.options import Options
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -41,10 +43,10 @@ from cloudstores.errors import (
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
+    StoreError,
 )
-from cloudstores.retry import RetryConfig
 
-__all__ = ["FileBucket"]
+__all__ = ["FileDriver"]
 
 T = TypeVar("T")
 PAGE_SIZE = 1000
@@ -53,7 +55,7 @@ INTERNAL_DIR = ".cloudstores"
 LOCK_SHARDS = 256
 
 
-class FileBucket(Bucket):
+class FileDriver:
     """Objects as files under a root directory. Many processes may share one root."""
 
     scheme = "file"
@@ -64,28 +66,24 @@ class FileBucket(Bucket):
         root: str | os.PathLike[str],
         fsync: bool = True,
         threads: int = 16,
-        retry: RetryConfig | None = None,
-        max_in_flight: int | None = None,
     ) -> None:
         self.root = Path(root).resolve()
-        super().__init__(name=str(self.root), retry=retry, max_in_flight=max_in_flight)
+        self.name = str(self.root)
         self.fsync = fsync
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
-    def from_url(
-        cls, url: BucketURL, *, retry: RetryConfig | None, max_in_flight: int | None
-    ) -> Self:
+    def from_url(cls, url: BucketURL, **options: Any) -> Self:
         if url.name not in ("", "localhost"):
             raise ConfigurationError("file:// URLs take an absolute path: file:///abs/dir")
         if not url.path.startswith("/"):
             raise ConfigurationError("file:// URLs take an absolute path: file:///abs/dir")
-        fsync = str(url.pop("fsync", "true")).lower() not in ("0", "false", "no")
-        threads = url.pop_int("threads", 16) or 16
-        url.reject_unknown()
-        return cls(root=url.path, fsync=fsync, threads=threads, retry=retry,
-                   max_in_flight=max_in_flight)
+        opts = Options("file", url.options, options)
+        fsync = opts.flag("fsync", True)
+        threads = opts.whole("threads", 16, maximum=1024)
+        opts.done()
+        return cls(root=url.path, fsync=fsync, threads=threads)
 
     @property
     def url(self) -> str:
@@ -99,6 +97,9 @@ class FileBucket(Bucket):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+    def translate(self, exc: Exception, request: Request) -> StoreError:
+        return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
 
     async def _run(self, fn: Callable[[], T]) -> T:
         if self._pool is None:
@@ -239,23 +240,24 @@ class FileBucket(Bucket):
         return page, (keys[PAGE_SIZE - 1] if more else None)
 
     # ------------------------------------------------------------------ primitives
-    async def _put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
+    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
                    metadata: Mapping[str, str]) -> Version:
         return await self._run(partial(self._put_sync, key, data, mode, content_type, metadata))
 
-    async def _get(self, key: str) -> StoredObject:
+    async def get(self, key: str) -> StoredObject:
         info, data = await self._run(partial(self._read, key, body=True))
         return StoredObject(key=key, data=data, version=info.version,
                             last_modified=info.last_modified, content_type=info.content_type,
                             metadata=info.metadata)
 
-    async def _head(self, key: str) -> ObjectInfo:
+    async def head(self, key: str) -> ObjectInfo:
         info, _ = await self._run(partial(self._read, key, body=False))
         return info
 
-    async def _delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         await self._run(partial(self._delete_sync, key))
 
-    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None,
+                        token: str | None) -> ListPage:
         after = max(filter(None, (start_after, token)), default=None)
         return await self._run(partial(self._list_sync, prefix, after))

@@ -12,16 +12,18 @@ session the client creates), so workers never queue for, or discard, a connectio
 
 Choices worth knowing:
 
-* Compare-and-swap uses the object **generation** (``ifGenerationMatch``), carried in
-  ``Version.generation``; the ETag is informative only.
+* Compare-and-swap uses the object **generation** (``ifGenerationMatch``), carried as a
+  decimal string in ``Version.version``; the ETag is informative only.
 * Every write is ONE multipart upload (``uploadType=multipart``), whatever its size:
   the driver calls ``Blob._do_multipart_upload`` itself, because the public
   ``upload_from_*`` methods switch to a resumable upload above 8 MiB
   (``_MAX_MULTIPART_SIZE``), and fake-gcs-server ignores preconditions on resumable
   uploads. A multipart request holds the whole body in memory (about twice its size);
   the objects this library writes are small JSON documents.
-* The SDK's own retries are off on every call (``retry=None``): the ``Bucket`` base
-  class retries transient errors and reconciles ambiguous conditional writes.
+* The SDK's own retries are off on every call (``retry=None``), and so are urllib3's
+  (``Retry(total=0, read=False)`` on the session's adapter): the ``Bucket`` retries
+  transient errors and reconciles ambiguous conditional writes; nothing re-sends a
+  request it cannot see.
 * ``get`` is ONE media download. GCS answers it with the object's generation, ETag,
   content type and ``x-goog-meta-*`` user metadata as response headers; the driver
   reads them from the response (the SDK keeps only some of them). Header names are
@@ -34,40 +36,34 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from collections.abc import Callable, Iterator, Mapping
+import http.client
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from io import BytesIO
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Self, TypeVar
 
-from cloudstores.bucket.base import Bucket, ListPage
+from cloudstores.bucket.driver import ListPage
+from cloudstores.bucket.errors import Request, connection_error, error_for_status, timeout_error
+from cloudstores.bucket.options import Options
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
-    AlreadyExistsError,
     BackendUnavailableError,
     ConfigurationError,
     InvalidInputError,
-    NotFoundError,
     PermissionDeniedError,
-    PreconditionFailedError,
     StoreError,
-    StoreTimeoutError,
-    ThrottledError,
 )
-from cloudstores.retry import RetryConfig
 
-__all__ = ["GCSBucket"]
+__all__ = ["GCSDriver"]
 
 T = TypeVar("T")
 DEFAULT_THREADS = 16
 PAGE_SIZE = 1000
 SDK_TIMEOUT = 60.0
 _META_PREFIX = "x-goog-meta-"
-
-Op = Literal["put-create", "put-ifmatch", "put", "get", "head", "list", "delete", "open"]
 
 
 def _import_sdk() -> Any:
@@ -81,66 +77,58 @@ def _import_sdk() -> Any:
     return storage
 
 
-class GCSBucket(Bucket):
-    """Objects in one Google Cloud Storage bucket, under an optional key prefix."""
+class GCSDriver:
+    """Objects in one Google Cloud Storage bucket."""
 
     scheme = "gs"
 
     def __init__(
         self,
-        *,
         name: str,
-        prefix: str = "",
+        *,
         endpoint_url: str | None = None,
         project: str | None = None,
         threads: int = DEFAULT_THREADS,
-        retry: RetryConfig | None = None,
-        max_in_flight: int | None = None,
+        timeout: float = SDK_TIMEOUT,
     ) -> None:
         if not name:
             raise ConfigurationError("gs:// URLs need a bucket name: gs://BUCKET[/prefix]")
         if threads < 1:
-            raise ConfigurationError("URL option threads must be at least 1")
-        super().__init__(name=name, prefix=prefix, retry=retry, max_in_flight=max_in_flight)
+            raise ConfigurationError("gs:// option threads must be at least 1")
+        if endpoint_url is not None and not endpoint_url.startswith(("https://", "http://")):
+            raise ConfigurationError("gs:// endpoint_url must start with https:// or http://")
+        self.name = name
         self.endpoint_url = endpoint_url.rstrip("/") if endpoint_url else None
         self.project = project
         self.threads = threads
+        self._timeout = timeout
         self._pool: ThreadPoolExecutor | None = None
         self._client: Any = None
         self._bucket: Any = None
-        self._open_lock = asyncio.Lock()
-        timeout = self.retry.request_timeout
-        self._timeout = timeout if timeout is not None else SDK_TIMEOUT
 
     @classmethod
-    def from_url(
-        cls, url: BucketURL, *, retry: RetryConfig | None, max_in_flight: int | None
-    ) -> Self:
-        endpoint_url = url.pop("endpoint_url") or None
-        project = url.pop("project") or None
-        threads = url.pop_int("threads", DEFAULT_THREADS) or DEFAULT_THREADS
-        url.reject_unknown()
-        return cls(
-            name=url.name,
-            prefix=url.prefix,
-            endpoint_url=endpoint_url,
-            project=project,
-            threads=threads,
-            retry=retry,
-            max_in_flight=max_in_flight,
+    def from_url(cls, url: BucketURL, **options: Any) -> Self:
+        opts = Options("gs", url.options, options)
+        driver = cls(
+            url.name,
+            endpoint_url=opts.text("endpoint_url"),
+            project=opts.text("project"),
+            threads=opts.whole("threads", DEFAULT_THREADS, maximum=1024),
+            timeout=opts.seconds("timeout", SDK_TIMEOUT),
         )
+        opts.done()
+        return driver
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
         """Start the thread pool and build the client (credentials may do I/O)."""
-        async with self._open_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="cloudstores-gcs")
-            if self._client is None:
-                loop = asyncio.get_running_loop()
-                client = await loop.run_in_executor(self._pool, self._make_client)
-                self._client = client
-                self._bucket = client.bucket(self.name)
+        pool = ThreadPoolExecutor(self.threads, thread_name_prefix="cloudstores-gcs")
+        try:
+            client = await asyncio.get_running_loop().run_in_executor(pool, self._make_client)
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        self._pool, self._client, self._bucket = pool, client, client.bucket(self.name)
 
     async def close(self) -> None:
         """Close the client's HTTP session and shut the thread pool down."""
@@ -153,135 +141,68 @@ class GCSBucket(Bucket):
 
     def _make_client(self) -> Any:
         storage = _import_sdk()
-        with self._errors("open", ""):
-            if self.endpoint_url:
-                from google.auth import credentials as gcreds
+        if self.endpoint_url:
+            from google.auth import credentials as gcreds
 
-                anonymous: Any = gcreds.AnonymousCredentials
-                client = storage.Client(
-                    project=self.project,
-                    credentials=anonymous(),
-                    client_options={"api_endpoint": self.endpoint_url},
-                    use_auth_w_custom_endpoint=False,
-                )
-            else:
-                # STORAGE_EMULATOR_HOST, if set, is honoured by the SDK itself.
-                client = storage.Client(project=self.project)
-            _widen_connection_pool(client._http, self.threads)
+            anonymous: Any = gcreds.AnonymousCredentials
+            client = storage.Client(
+                project=self.project,
+                credentials=anonymous(),
+                client_options={"api_endpoint": self.endpoint_url},
+                use_auth_w_custom_endpoint=False,
+            )
+        else:
+            # STORAGE_EMULATOR_HOST, if set, is honoured by the SDK itself.
+            client = storage.Client(project=self.project)
+        _widen_connection_pool(client._http, self.threads)
         return client
 
     async def _run(self, fn: Callable[[], T]) -> T:
-        if self._pool is None or self._client is None:
-            await self.open()
+        assert self._pool is not None, "the Bucket opens the driver first"
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
     # ------------------------------------------------------------------ errors
-    @contextmanager
-    def _errors(self, op: Op, key: str) -> Iterator[None]:
-        """The one place where SDK and transport errors become cloudstores errors."""
+    def translate(self, exc: Exception, request: Request) -> StoreError:
+        """google-api-core, media and transport errors; statuses via the shared table."""
         from google.api_core import exceptions as gexc
 
-        try:
-            yield
-        except StoreError:
-            raise
-        except gexc.GoogleAPICallError as exc:
-            raise self._map_status(op, key, exc) from exc
-        except Exception as exc:
-            mapped = self._map_transport(op, key, exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
-
-    def _where(self, key: str) -> str:
-        return f"{key!r} in gs://{self.name}" if key else f"gs://{self.name}"
-
-    def _map_status(self, op: Op, key: str, exc: Any) -> StoreError:
-        code = int(exc.code) if exc.code is not None else 0
-        where = self._where(key)
-        detail = f"HTTP {code}" if code else type(exc).__name__
-        kw: dict[str, Any] = {"bucket": self.name, "key": key or None}
-        if code == 404:
-            if op in ("put-create", "put-ifmatch", "put", "list"):
-                return ConfigurationError(
-                    f"bucket gs://{self.name} does not exist ({detail})", **kw)
-            return NotFoundError(f"{where} does not exist", **kw)
-        if code == 412:
-            if op == "put-create":
-                return AlreadyExistsError(f"{where} already exists", **kw)
-            return PreconditionFailedError(f"{where} is no longer at the expected generation", **kw)
-        if code in (401, 403):
-            return PermissionDeniedError(f"{op} on {where} was refused ({detail})", **kw)
-        if code == 429:
-            return ThrottledError(f"{op} on {where} was throttled ({detail})", **kw)
-        if code == 408:
-            return StoreTimeoutError(f"{op} on {where} timed out ({detail})", **kw)
-        if code >= 500:
-            return BackendUnavailableError(f"{op} on {where} failed ({detail})", **kw)
-        if code == 400:
-            return InvalidInputError(f"{op} on {where} was rejected as invalid ({detail})", **kw)
-        return StoreError(f"{op} on {where} failed ({detail})", **kw)
-
-    def _map_transport(self, op: Op, key: str, exc: Exception) -> StoreError | None:
-        import requests
-        import urllib3.exceptions
-        from google.auth import exceptions as auth_exc
-
-        where = self._where(key)
-        kw: dict[str, Any] = {"bucket": self.name, "key": key or None}
-        if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
-            return StoreTimeoutError(f"{op} on {where} timed out", **kw)
-        if isinstance(exc, auth_exc.DefaultCredentialsError):
-            return ConfigurationError(f"no Google credentials found for gs://{self.name}", **kw)
-        if isinstance(exc, auth_exc.RefreshError):
-            return PermissionDeniedError(f"Google credentials for gs://{self.name} were refused",
-                                         **kw)
-        if isinstance(exc, auth_exc.TransportError | requests.RequestException
-                      | urllib3.exceptions.HTTPError | ConnectionError):
-            return BackendUnavailableError(f"{op} on {where}: connection failed "
-                                           f"({type(exc).__name__})", **kw)
-        if isinstance(exc, _sdk_exception("DataCorruption")):
-            return BackendUnavailableError(f"{op} on {where}: checksum mismatch in transit", **kw)
-        return None
+        status = 0
+        if isinstance(exc, gexc.GoogleAPICallError):
+            status = int(exc.code) if isinstance(exc.code, int) else 0
+        elif isinstance(exc, _sdk_exception("InvalidResponse")):
+            status = int(getattr(getattr(exc, "response", None), "status_code", 0) or 0)
+        if status:
+            if status == 404 and request.op in ("put", "list", "open"):
+                return request.error(ConfigurationError,
+                                     f"bucket gs://{self.name} does not exist (404)")
+            return error_for_status(status, "", request)
+        return _transport_error(exc, request, self.name)
 
     # ------------------------------------------------------------------ conversions
     def _info(self, blob: Any) -> ObjectInfo:
         return ObjectInfo(
             key=blob.name,
             size=int(blob.size or 0),
-            version=Version(etag=_clean_etag(blob.etag), generation=_int(blob.generation)),
+            version=_version(blob.etag, blob.generation),
             last_modified=blob.updated,
             content_type=blob.content_type,
             metadata=dict(blob.metadata or {}),
         )
 
     # ------------------------------------------------------------------ sync calls
-    def _put_sync(self, key: str, data: bytes, mode: PutMode, content_type: str,
+    def _put_sync(self, key: str, data: bytes, match: int | None, content_type: str,
                   metadata: Mapping[str, str]) -> Version:
-        invalid_response = _sdk_exception("InvalidResponse")
-        op: Op
-        match: int | None
-        if mode == "create":
-            op, match = "put-create", 0
-        elif isinstance(mode, IfMatch):
-            op, match = "put-ifmatch", mode.version.generation
-        else:
-            op, match = "put", None
         blob = self._bucket.blob(key)
         blob.content_type = content_type
         blob.metadata = dict(metadata)
-        with self._errors(op, key):
-            try:
-                response = blob._do_multipart_upload(
-                    self._client, BytesIO(data), content_type, len(data),
-                    predefined_acl=None, if_generation_match=match,
-                    if_generation_not_match=None, if_metageneration_match=None,
-                    if_metageneration_not_match=None, timeout=self._timeout, retry=None,
-                )
-            except invalid_response as exc:
-                _raise_google_error(exc)
-            blob._set_properties(response.json())
-        return Version(etag=_clean_etag(blob.etag), generation=_int(blob.generation))
+        response = blob._do_multipart_upload(
+            self._client, BytesIO(data), content_type, len(data),
+            predefined_acl=None, if_generation_match=match,
+            if_generation_not_match=None, if_metageneration_match=None,
+            if_metageneration_not_match=None, timeout=self._timeout, retry=None,
+        )
+        blob._set_properties(response.json())
+        return _version(blob.etag, blob.generation)
 
     def _get_sync(self, key: str) -> StoredObject | None:
         """One media download; None if the server sent no ``x-goog-generation``."""
@@ -294,8 +215,7 @@ class GCSBucket(Bucket):
             captured.append(response.headers)
 
         blob._extract_headers_from_download = keep_headers
-        with self._errors("get", key):
-            data = blob.download_as_bytes(timeout=self._timeout, retry=None)
+        data = blob.download_as_bytes(timeout=self._timeout, retry=None)
         headers = captured[-1] if captured else {}
         generation = _int(headers.get("x-goog-generation"))
         if generation is None:
@@ -308,89 +228,113 @@ class GCSBucket(Bucket):
         return StoredObject(
             key=key,
             data=data,
-            version=Version(etag=_clean_etag(headers.get("etag")), generation=generation),
+            version=_version(headers.get("etag"), generation),
             last_modified=_http_date(headers.get("last-modified")),
             content_type=headers.get("content-type"),
             metadata=metadata,
         )
 
     def _get_pinned_sync(self, key: str, info: ObjectInfo) -> StoredObject:
-        """Download the generation ``info`` describes (fallback of ``_get``)."""
+        """Download the generation ``info`` describes (fallback of ``get``)."""
         blob = self._bucket.blob(key)
-        with self._errors("get", key):
-            try:
-                data = blob.download_as_bytes(if_generation_match=info.version.generation,
-                                              timeout=self._timeout, retry=None)
-            except Exception as exc:
-                if getattr(exc, "code", None) == 412:
-                    raise BackendUnavailableError(
-                        f"{self._where(key)} changed while it was read", bucket=self.name,
-                        key=key) from exc
-                raise
+        try:
+            data = blob.download_as_bytes(if_generation_match=_int(info.version.version),
+                                          timeout=self._timeout, retry=None)
+        except Exception as exc:
+            if getattr(exc, "code", None) == 412:
+                raise BackendUnavailableError(
+                    f"{key!r} in gs://{self.name} changed while it was read",
+                    bucket=self.name, key=key) from exc
+            raise
         return StoredObject(key=key, data=data, version=info.version,
                             last_modified=info.last_modified, content_type=info.content_type,
                             metadata=info.metadata)
 
     def _head_sync(self, key: str) -> ObjectInfo:
         blob = self._bucket.blob(key)
-        with self._errors("head", key):
-            blob.reload(timeout=self._timeout, retry=None)
+        blob.reload(timeout=self._timeout, retry=None)
         return self._info(blob)
 
     def _delete_sync(self, key: str) -> None:
-        blob = self._bucket.blob(key)
-        with self._errors("delete", key):
-            blob.delete(timeout=self._timeout, retry=None)
+        self._bucket.blob(key).delete(timeout=self._timeout, retry=None)
 
     def _list_sync(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
-        with self._errors("list", prefix):
-            iterator = self._client.list_blobs(
-                self._bucket, prefix=prefix or None, start_offset=start_after,
-                page_token=token, page_size=PAGE_SIZE, timeout=self._timeout, retry=None,
-            )
-            page = next(iterator.pages, None)
-            blobs = list(page) if page is not None else []
-            next_token = iterator.next_page_token
+        iterator = self._client.list_blobs(
+            self._bucket, prefix=prefix or None, start_offset=start_after,
+            page_token=token, page_size=PAGE_SIZE, timeout=self._timeout, retry=None,
+        )
+        page = next(iterator.pages, None)
+        blobs = list(page) if page is not None else []
+        next_token = iterator.next_page_token
         items = [
             self._info(blob) for blob in blobs
             if start_after is None or blob.name > start_after  # start_offset is inclusive
         ]
         return items, next_token or None
 
-    # ------------------------------------------------------------------ primitives
-    async def _put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                   metadata: Mapping[str, str]) -> Version:
-        if isinstance(mode, IfMatch) and mode.version.generation is None:
-            raise InvalidInputError(
-                f"IfMatch({mode.version}) has no GCS generation: that version came from "
-                "another backend", bucket=self.name, key=key)
-        try:
-            return await self._run(
-                partial(self._put_sync, key, data, mode, content_type, metadata))
-        except PreconditionFailedError:
-            # GCS answers 412, not 404, when the object of a CAS is gone: tell them apart
-            # (one extra metadata GET, on this failure path only).
-            self.requests["head"] += 1
-            await self._run(partial(self._head_sync, key))  # NotFoundError if it is gone
-            raise
+    # ------------------------------------------------------------------ requests
+    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
+                  metadata: Mapping[str, str]) -> Version:
+        match: int | None = None
+        if mode == "create":
+            match = 0
+        elif isinstance(mode, IfMatch):
+            match = _int(mode.version.version)
+            if match is None:
+                raise InvalidInputError(
+                    f"IfMatch({mode.version}) has no GCS generation: that version came from "
+                    "another backend", bucket=self.name, key=key)
+        # GCS answers 412, not 404, when the object of a CAS is gone: the Bucket HEADs it.
+        return await self._run(partial(self._put_sync, key, data, match, content_type, metadata))
 
-    async def _get(self, key: str) -> StoredObject:
+    async def get(self, key: str) -> StoredObject:
         obj = await self._run(partial(self._get_sync, key))
         if obj is not None:
             return obj
-        # The server sent no generation header: GET metadata, then download that generation.
-        self.requests["head"] += 1
+        # The server sent no generation header: GET metadata, then download that
+        # generation (two requests on this fallback path, counted as one get).
         info = await self._run(partial(self._head_sync, key))
         return await self._run(partial(self._get_pinned_sync, key, info))
 
-    async def _head(self, key: str) -> ObjectInfo:
+    async def head(self, key: str) -> ObjectInfo:
         return await self._run(partial(self._head_sync, key))
 
-    async def _delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         await self._run(partial(self._delete_sync, key))
 
-    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None,
+                        token: str | None) -> ListPage:
         return await self._run(partial(self._list_sync, prefix, start_after, token))
+
+
+def _transport_error(exc: Exception, request: Request, bucket: str) -> StoreError:
+    """requests / urllib3 / google-auth errors: timeouts, credentials, connections."""
+    import requests
+    import urllib3.exceptions
+    from google.auth import exceptions as auth_exc
+
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
+        return timeout_error(request)
+    if isinstance(exc, auth_exc.DefaultCredentialsError):
+        return request.error(ConfigurationError, f"no Google credentials found for gs://{bucket}")
+    if isinstance(exc, auth_exc.RefreshError):
+        return request.error(PermissionDeniedError,
+                             f"Google credentials for gs://{bucket} were refused")
+    if isinstance(exc, auth_exc.TransportError | requests.RequestException
+                  | urllib3.exceptions.HTTPError | http.client.HTTPException | OSError):
+        # Every connection-level failure is transient and ambiguous: the request may
+        # have been applied, so conditional puts reconcile by put-id.
+        return connection_error(request, exc)
+    if isinstance(exc, _sdk_exception("DataCorruption")):
+        return request.error(BackendUnavailableError,
+                             f"{request.where}: checksum mismatch in transit")
+    return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
+
+
+def _version(etag: str | None, generation: Any) -> Version:
+    number = _int(generation)
+    return Version(etag=_clean_etag(etag) or None,
+                   version=str(number) if number is not None else None)
 
 
 def _widen_connection_pool(session: Any, size: int) -> None:
@@ -399,8 +343,13 @@ def _widen_connection_pool(session: Any, size: int) -> None:
 
     if getattr(session, "is_mtls", False) or not hasattr(session, "mount"):
         return  # keep the mTLS adapter as configured by google-auth
+    from urllib3.util.retry import Retry
+
     size = max(size, 10)
-    adapter = HTTPAdapter(pool_connections=10, pool_maxsize=size)
+    # No retries below the Bucket: urllib3 must not re-send a request on a dropped
+    # connection (total=0), nor retry a read (read=False) or follow a redirect.
+    no_resend = Retry(total=0, connect=0, read=False, redirect=False, status=0)
+    adapter = HTTPAdapter(pool_connections=10, pool_maxsize=size, max_retries=no_resend)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
 
@@ -413,16 +362,6 @@ def _sdk_exception(name: str) -> type[Exception]:
         from google import resumable_media as media_exc
     cls: type[Exception] = getattr(media_exc, name)
     return cls
-
-
-def _raise_google_error(exc: Any) -> None:
-    """Turn a google-resumable-media InvalidResponse into a google.api_core error."""
-    from google.api_core import exceptions as gexc
-
-    response = exc.response
-    from_status: Any = gexc.from_http_status
-    raise from_status(response.status_code, f"upload failed: HTTP {response.status_code}",
-                                response=response) from exc
 
 
 def _clean_etag(etag: str | None) -> str:

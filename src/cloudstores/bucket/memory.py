@@ -7,15 +7,22 @@ import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Self
+from typing import Any, Self
 
-from cloudstores.bucket.base import Bucket, ListPage
+from cloudstores.bucket.driver import ListPage
+from cloudstores.bucket.errors import Request
+from cloudstores.bucket.options import Options
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
-from cloudstores.errors import AlreadyExistsError, NotFoundError, PreconditionFailedError
-from cloudstores.retry import RetryConfig
+from cloudstores.errors import (
+    AlreadyExistsError,
+    ConfigurationError,
+    NotFoundError,
+    PreconditionFailedError,
+    StoreError,
+)
 
-__all__ = ["MemoryBucket"]
+__all__ = ["MemoryDriver"]
 
 PAGE_SIZE = 1000
 
@@ -33,40 +40,41 @@ _SPACES: dict[str, _Space] = {}
 _SPACES_LOCK = threading.Lock()
 
 
-class MemoryBucket(Bucket):
+class MemoryDriver:
     """Objects in a dict of this process. Every ``memory://NAME`` shares one space."""
 
     scheme = "memory"
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        prefix: str = "",
-        retry: RetryConfig | None = None,
-        max_in_flight: int | None = None,
-    ) -> None:
-        super().__init__(name=name, prefix=prefix, retry=retry, max_in_flight=max_in_flight)
+    def __init__(self, name: str = "default", *, page_size: int = PAGE_SIZE) -> None:
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError("memory:// needs a name")
+        self.name = name
+        self.page_size = page_size
         with _SPACES_LOCK:
             self._space = _SPACES.setdefault(name, _Space())
 
     @classmethod
-    def from_url(
-        cls, url: BucketURL, *, retry: RetryConfig | None, max_in_flight: int | None
-    ) -> Self:
-        url.reject_unknown()
-        return cls(name=url.name or "default", prefix=url.prefix, retry=retry,
-                   max_in_flight=max_in_flight)
+    def from_url(cls, url: BucketURL, **options: Any) -> Self:
+        opts = Options(url.scheme, url.options, options)
+        page_size = opts.whole("page_size", PAGE_SIZE, maximum=100_000)
+        opts.done()
+        return cls(url.name or "default", page_size=page_size)
 
-    async def _put(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        mode: PutMode,
-        content_type: str,
-        metadata: Mapping[str, str],
-    ) -> Version:
+    async def open(self) -> None:
+        """Nothing to open."""
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+    def translate(self, exc: Exception, request: Request) -> StoreError:
+        return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
+
+    def _missing(self, key: str) -> NotFoundError:
+        return NotFoundError(f"{key!r} does not exist in memory://{self.name}",
+                             bucket=self.name, key=key)
+
+    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
+                  metadata: Mapping[str, str]) -> Version:
         space = self._space
         with space.lock:
             current = space.objects.get(key)
@@ -75,8 +83,7 @@ class MemoryBucket(Bucket):
                                          bucket=self.name, key=key)
             if isinstance(mode, IfMatch):
                 if current is None:
-                    raise NotFoundError(f"{key!r} does not exist in memory://{self.name}",
-                                        bucket=self.name, key=key)
+                    raise self._missing(key)
                 if current.version.etag != mode.version.etag:
                     raise PreconditionFailedError(
                         f"{key!r} in memory://{self.name} is no longer at {mode.version}",
@@ -92,24 +99,24 @@ class MemoryBucket(Bucket):
     def _lookup(self, key: str) -> StoredObject:
         obj = self._space.objects.get(key)
         if obj is None:
-            raise NotFoundError(f"{key!r} does not exist in memory://{self.name}",
-                                bucket=self.name, key=key)
+            raise self._missing(key)
         return obj
 
-    async def _get(self, key: str) -> StoredObject:
+    async def get(self, key: str) -> StoredObject:
         return self._lookup(key)
 
-    async def _head(self, key: str) -> ObjectInfo:
+    async def head(self, key: str) -> ObjectInfo:
         return self._lookup(key).info()
 
-    async def _delete(self, key: str) -> None:
+    async def delete(self, key: str) -> None:
         space = self._space
         with space.lock:
             self._lookup(key)
             del space.objects[key]
             space.sorted_keys.remove(key)
 
-    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None,
+                        token: str | None) -> ListPage:
         space = self._space
         after = max(filter(None, (start_after, token)), default=None)
         with space.lock:
@@ -118,8 +125,8 @@ class MemoryBucket(Bucket):
             lo = max(lo, bisect.bisect_left(keys, prefix))
             page: list[ObjectInfo] = []
             for key in keys[lo:]:
-                if not key.startswith(prefix) or len(page) == PAGE_SIZE:
+                if not key.startswith(prefix) or len(page) == self.page_size:
                     break
                 page.append(space.objects[key].info())
-        more = len(page) == PAGE_SIZE
+        more = len(page) == self.page_size
         return page, (page[-1].key if more else None)

@@ -14,15 +14,18 @@ __all__ = ["IfMatch", "ObjectInfo", "PutMode", "StoredObject", "Version"]
 class Version:
     """What a backend needs for compare-and-swap on one object.
 
-    ``etag`` is the entity tag (S3, Azure, local drivers); ``generation`` is the GCS
-    object generation, which GCS uses for preconditions instead of the ETag.
+    Named as Apache Arrow's ``object_store`` (and obstore) name them: ``etag`` is the
+    entity tag (S3, Azure, file, memory); ``version`` is a backend's own version id
+    (GCS: the object generation, as a decimal string). A driver fills what its backend
+    has and uses, for ``IfMatch``, the field its backend needs. A ``Version`` from one
+    backend means nothing to another.
     """
 
-    etag: str
-    generation: int | None = None
+    etag: str | None = None
+    version: str | None = None
 
     def __str__(self) -> str:
-        return str(self.generation) if self.generation is not None else self.etag
+        return self.version or self.etag or ""
 
 
 @dataclass(frozen=True, slots=True)

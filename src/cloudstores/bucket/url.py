@@ -1,33 +1,74 @@
-"""Parsing of bucket URLs."""
+"""Parsing of bucket URLs, and redaction of the secrets a URL may carry.
+
+``scheme://name/prefix?option=value&...``. The parser never lets a raw ValueError out
+(``s3://[b`` is a ConfigurationError), refuses user info (``user:secret@``), and every
+message it writes shows the URL through :func:`redact_url`.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from cloudstores.bucket.options import SECRET_OPTIONS
 from cloudstores.errors import ConfigurationError
 
-__all__ = ["BucketURL"]
+__all__ = ["BucketURL", "redact_url"]
+
+_SECRET_WORDS = re.compile(
+    r"(?i)(accountkey|sharedaccesssignature|sig|password|secret|token|credential|"
+    r"connection_string|sas_token|account_key)(=)[^&;\s]*")
+_USERINFO = re.compile(r"(?i)^([a-z][a-z0-9+.-]*://)[^/@?#]*@")
+
+
+def redact_url(url: object) -> str:
+    """``url`` as text safe to show: user info, secret options and keys replaced."""
+    text = url if isinstance(url, str) else repr(url)
+    text = _USERINFO.sub(r"\1<redacted>@", text)
+    text = _SECRET_WORDS.sub(r"\1\2<redacted>", text)
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return text
 
 
 class BucketURL:
     """A parsed bucket URL: ``scheme://name/prefix?option=value&...``."""
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.scheme = parts.scheme.lower()
-        self.name = unquote(parts.netloc)
-        self.path = unquote(parts.path)
-        self.options: dict[str, Any] = {
-            k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()
-        }
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigurationError(f"not a bucket URL: {redact_url(url)}")
+        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
+            raise ConfigurationError(
+                f"bucket URL contains a control character: {redact_url(url)!r}")
+        try:
+            parts = urlsplit(url)
+            netloc = parts.netloc
+            has_userinfo = "@" in netloc
+            self.scheme = parts.scheme.lower()
+            self.name = unquote(netloc)
+            self.path = unquote(parts.path)
+            pairs = parse_qsl(parts.query, keep_blank_values=True)
+        except ValueError:
+            raise ConfigurationError(
+                f"malformed bucket URL: {redact_url(url)}") from None
+        if has_userinfo:
+            raise ConfigurationError(
+                f"bucket URLs do not take user:password@ ({redact_url(url)}); pass "
+                "credentials as open_bucket keywords or through the cloud's credential chain")
         if parts.fragment:
             raise ConfigurationError("bucket URL must not have a #fragment")
+        self.options: dict[str, Any] = dict(pairs)
+        self.redacted = redact_url(url)
+
+    def __repr__(self) -> str:
+        return f"<BucketURL {self.redacted}>"
 
     @property
     def prefix(self) -> str:
         return self.path.strip("/")
 
+    # The helpers below serve the raw-SDK benchmarks; drivers use ``Options``.
     def pop(self, name: str, default: Any = None) -> Any:
         return self.options.pop(name, default)
 
@@ -42,5 +83,7 @@ class BucketURL:
             return default
         try:
             return int(value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"URL option {name}={value!r} is not a whole number") from exc
+        except (TypeError, ValueError):
+            shown = "<redacted>" if name in SECRET_OPTIONS else repr(value)
+            raise ConfigurationError(
+                f"URL option {name}={shown} is not a whole number") from None

@@ -1,0 +1,120 @@
+"""One parser for driver options, from the URL query and ``open_bucket`` keywords.
+
+Every driver reads its options through :class:`Options`: keywords win over the URL,
+each value is type- and range-checked, unknown names are refused, and a bad value is a
+ConfigurationError that never echoes a secret.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cloudstores.errors import ConfigurationError
+
+__all__ = ["SECRET_OPTIONS", "Options"]
+
+SECRET_OPTIONS = frozenset({
+    "connection_string", "sas_token", "credential", "account_key", "aws_secret_access_key",
+    "aws_session_token", "secret", "secret_key", "password", "token",
+})
+"""Option names whose values are never shown in a message, ``repr`` or log."""
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class Options:
+    """The options of one ``open_bucket`` call (URL query values, then keywords)."""
+
+    def __init__(self, scheme: str, url_options: Mapping[str, Any] | None = None,
+                 keywords: Mapping[str, Any] | None = None) -> None:
+        self.scheme = scheme
+        self._values: dict[str, Any] = dict(url_options or {})
+        self._values.update({k: v for k, v in (keywords or {}).items() if v is not None})
+
+    def __repr__(self) -> str:
+        return f"<Options {self.scheme}:// {sorted(self._values)}>"
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def names(self) -> set[str]:
+        return set(self._values)
+
+    def _show(self, name: str, value: Any) -> str:
+        return "<redacted>" if name in SECRET_OPTIONS else repr(value)
+
+    def _bad(self, name: str, value: Any, want: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"{self.scheme}:// option {name}={self._show(name, value)} {want}")
+
+    def raw(self, name: str) -> Any:
+        """The value as given (any type), or None; an empty URL value counts as None."""
+        value = self._values.pop(name, None)
+        return None if value == "" else value
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self._bad(name, type(value).__name__, "must be text")
+        if "\x00" in value:
+            raise self._bad(name, value, "must not contain NUL")
+        return value
+
+    def whole(self, name: str, default: int, *, minimum: int = 1,
+            maximum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise self._bad(name, value, "must be a whole number")
+        try:
+            number = int(value)
+        except ValueError:
+            raise self._bad(name, value, "must be a whole number") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None \
+                else f"at least {minimum}"
+            raise self._bad(name, value, f"must be {bound}")
+        return number
+
+    def seconds(self, name: str, default: float, *, maximum: float = 86400.0) -> float:
+        """A positive, finite number of seconds (at most ``maximum``)."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self._bad(name, value, "must be a number")
+        try:
+            number = float(value)
+        except ValueError:
+            raise self._bad(name, value, "must be a number") from None
+        if not math.isfinite(number) or not 0 < number <= maximum:
+            raise self._bad(name, value, f"must be more than 0 and at most {maximum:g}")
+        return number
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise self._bad(name, value, "must be true or false")
+
+    def refuse(self, names: Iterable[str], why: str) -> None:
+        """ConfigurationError if any of ``names`` was given (values are not shown)."""
+        given = sorted(set(names) & set(self._values))
+        if given:
+            raise ConfigurationError(f"{self.scheme}:// does not take {', '.join(given)}: {why}")
+
+    def done(self) -> None:
+        """ConfigurationError for any option no one read."""
+        if self._values:
+            names = ", ".join(sorted(self._values))
+            raise ConfigurationError(f"unknown option(s) for {self.scheme}://: {names}")
