@@ -23,11 +23,9 @@ BACKENDS = ["memory", "file", "s3", "azure", "gcs"]
 # The obstore engine on the same three emulators (URL option engine=obstore).
 OBSTORE_BACKENDS = {"s3-obstore": "s3", "azure-obstore": "azure", "gcs-obstore": "gcs"}
 BACKENDS += list(OBSTORE_BACKENDS)
-GCS_OBSTORE_GAP = (
-    "emulator gap: obstore uploads through the GCS XML API (PUT /bucket/object), which "
-    "fake-gcs-server answers with 400 'invalid uploadType' (it takes XML-style PUTs only "
-    "for signed URLs); object_store's own CI runs a fork of fake-gcs-server for this"
-)
+# fake-gcs-server takes XML-style PUT /bucket/object only for signed URLs; obstore
+# uploads that way (object_store's own CI runs a fork of the emulator). See DESIGN.md.
+GCS_OBSTORE_GAP = "emulator gap: fake-gcs-server answers obstore's XML-API upload with 400"
 # Real clouds are opt-in: set e.g. CLOUDSTORES_REAL_S3_URL=s3://bucket/some/prefix?region=..
 # (an empty prefix of a bucket you own; every test writes under a fresh sub-prefix) and
 # the whole suite runs there too, as backend "real-s3". Without the variable nothing is

@@ -28,12 +28,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from cloudstores.bucket.options import Options
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from obstore.store import AzureConfig, ClientConfig, GCSConfig, RetryConfig, S3Config
 
 __all__ = ["StoreSpec", "store_spec"]
 
@@ -75,7 +78,7 @@ def store_spec(url: BucketURL, options: Mapping[str, Any] | None = None) -> Stor
         raise ConfigurationError(f"{url.scheme}:// URL needs a bucket or container name")
     opts = Options(scheme, url.options, options)
     page_size = opts.whole("page_size", DEFAULT_PAGE_SIZE, maximum=5000)
-    client = {
+    client: ClientConfig = {
         "timeout": timedelta(seconds=opts.seconds("timeout", DEFAULT_TIMEOUT)),
         "connect_timeout": timedelta(seconds=opts.seconds("connect_timeout",
                                                           DEFAULT_CONNECT_TIMEOUT)),
@@ -88,18 +91,20 @@ def store_spec(url: BucketURL, options: Mapping[str, Any] | None = None) -> Stor
                      credentials=credentials, build=build)
 
 
-def _retry_off() -> dict[str, Any]:
+def _retry_off() -> RetryConfig:
     return {"max_retries": 0, "retry_timeout": timedelta(seconds=0)}
 
 
-def _allow_http(endpoint: str | None, client: dict[str, Any]) -> dict[str, Any]:
+def _allow_http(endpoint: str | None, client: ClientConfig) -> ClientConfig:
     if endpoint and endpoint.startswith("http://"):
-        return {**client, "allow_http": True}
+        with_http = client.copy()
+        with_http["allow_http"] = True
+        return with_http
     return client
 
 
 # ---------------------------------------------------------------------- s3
-def _s3(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+def _s3(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[], Any]]:
     opts.refuse(_S3_CREDENTIAL_OPTIONS,
                 "use a profile or the AWS credential chain (environment, config, roles)")
     region = opts.text("region")
@@ -138,7 +143,8 @@ def _s3(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable
         provider = _boto3_provider(profile) if use_boto3 else None
         if provider is not None and "region" not in config and provider.config.get("region"):
             config["region"] = provider.config["region"]
-        return S3Store(name, config=config, client_options=_allow_http(endpoint, client),
+        return S3Store(name, config=cast("S3Config", config),
+                       client_options=_allow_http(endpoint, client),
                        retry_config=_retry_off(), credential_provider=provider)
 
     return where, build
@@ -146,7 +152,7 @@ def _s3(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable
 
 def _boto3_provider(profile: str | None) -> Any:
     try:
-        import boto3
+        import boto3  # type: ignore[import-untyped]
         from obstore.auth.boto3 import Boto3CredentialProvider
     except ImportError as exc:
         raise ConfigurationError("an AWS profile with engine=obstore needs boto3: "
@@ -159,7 +165,7 @@ def _boto3_provider(profile: str | None) -> Any:
 
 
 # ---------------------------------------------------------------------- azure
-def _azure(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+def _azure(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[], Any]]:
     opts.refuse(["credential"], "engine=obstore takes no Azure credential object; use a "
                 "sas_token, a connection string or the environment")
     connection_string = opts.text("connection_string")
@@ -191,7 +197,7 @@ def _azure(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Calla
         from obstore.store import AzureStore
 
         options = _allow_http(config.get("endpoint"), client)
-        return AzureStore(name, config=config, client_options=options,
+        return AzureStore(name, config=cast("AzureConfig", config), client_options=options,
                           retry_config=_retry_off())
 
     return where, build
@@ -246,7 +252,7 @@ def _account_from_endpoint(endpoint: str) -> str:
 
 
 # ---------------------------------------------------------------------- gcs
-def _gcs(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callable[[], Any]]:
+def _gcs(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[], Any]]:
     endpoint = opts.text("endpoint_url")
     opts.text("project")  # the SDK needs it for some calls; object requests do not
     opts.whole("threads", 16, maximum=1024)  # SDK option (its thread pool); obstore is async
@@ -270,7 +276,7 @@ def _gcs(name: str, opts: Options, client: dict[str, Any]) -> tuple[str, Callabl
             config["service_account_key"] = json.dumps(
                 {"gcs_base_url": endpoint.rstrip("/"), "disable_oauth": True,
                  "client_email": "", "private_key": "", "private_key_id": ""})
-        return GCSStore(name, config=config, client_options=_allow_http(endpoint, client),
-                        retry_config=_retry_off())
+        return GCSStore(name, config=cast("GCSConfig", config),
+                        client_options=_allow_http(endpoint, client), retry_config=_retry_off())
 
     return where, build
