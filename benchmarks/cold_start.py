@@ -73,8 +73,9 @@ SIDES = {
 }
 
 
-def one_process(code: str, url: str) -> tuple[float, float]:
-    """Run ``code`` in a fresh interpreter; return (wall seconds, peak RSS in MB)."""
+def one_process(code: str, url: str) -> tuple[float, float, bool]:
+    """Run ``code`` in a fresh interpreter; return (wall seconds, peak RSS in MB, whether
+    it died by a signal after its work succeeded: see ``_EXIT_GRACE`` in the engine)."""
     parsed = BucketURL(url)
     key = f"cold/{uuid.uuid4().hex}"  # relative to the URL's prefix; raw sides get it joined
     full = f"{parsed.prefix}/{key}" if parsed.prefix else key
@@ -85,9 +86,11 @@ def one_process(code: str, url: str) -> tuple[float, float]:
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"cold-start child failed:\n{done.stderr[-2000:]}")
-    return wall, int(done.stdout.split()[-1]) / 1024
+    printed = done.stdout.split()
+    if not printed or (done.returncode != 0 and done.stderr.strip()):
+        raise RuntimeError(f"cold-start child failed ({done.returncode}):\n{done.stdout[-1000:]}"
+                           f"{done.stderr[-2000:]}")
+    return wall, int(printed[-1]) / 1024, done.returncode < 0
 
 
 def main() -> None:
@@ -97,13 +100,15 @@ def main() -> None:
     names = list(SIDES)
     walls: dict[str, list[float]] = {name: [] for name in names}
     rss: dict[str, list[float]] = {name: [] for name in names}
+    aborted: dict[str, int] = dict.fromkeys(names, 0)
     with emulator("s3") as new_url:
         url = new_url()
         for i in range(args.processes):
             for name in (names if i % 2 == 0 else names[::-1]):
-                wall, peak = one_process(SIDES[name], url)
+                wall, peak, killed = one_process(SIDES[name], url)
                 walls[name].append(wall)
                 rss[name].append(peak)
+                aborted[name] += killed
     sdk = statistics.median(walls["SDK engine"])
     raw = statistics.median(walls["raw obstore"])
     rows = []
@@ -111,11 +116,11 @@ def main() -> None:
         wall = statistics.median(walls[name])
         rows.append([name, f"{wall:.3f}", f"{min(walls[name]):.3f}",
                      f"{statistics.median(rss[name]):.0f}", f"{max(rss[name]):.0f}",
-                     f"{wall / sdk:.2f}", f"{wall / raw:.2f}"])
+                     f"{wall / sdk:.2f}", f"{wall / raw:.2f}", str(aborted[name])])
     print_table(f"Cold start: fresh process, import + open s3 bucket (moto) + PUT + GET 1 KiB, "
                 f"{args.processes} processes per side, alternating",
                 ["side", "median wall s", "min wall s", "median peak RSS MB", "max peak RSS MB",
-                 "wall vs SDK engine", "wall vs raw obstore"], rows)
+                 "wall vs SDK engine", "wall vs raw obstore", "died at exit"], rows)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ SDK). Same semantics as the SDK drivers:
 
 from __future__ import annotations
 
+import atexit
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
@@ -59,6 +61,16 @@ _CREDENTIAL_HOST = re.compile(
     r"Error performing \w+ https?://(169\.254\.169\.254|169\.254\.170\.2|sts\.[\w.-]*amazonaws"
     r"|login\.microsoftonline|oauth2\.googleapis|metadata\.google\.internal)")
 _LIVE_LISTINGS = 32
+_EXIT_GRACE = 0.01
+"""Seconds the interpreter waits at exit (once obstore was used) with the GIL released.
+
+obstore finishes each request on a Tokio worker thread, which drops its Python objects
+(it needs the GIL) just after the awaited result is set. If the main thread reaches
+interpreter finalization first, CPython 3.11-3.13 ends a thread that asks for the GIL
+with ``pthread_exit``; a forced unwind through Rust frames aborts the process (SIGABRT,
+no message), after all work succeeded. Measured here: about 1 exit in 8 without this
+wait, none in 60 with it. (PyO3 and CPython 3.14 park such threads instead.)"""
+_exit_hook_installed = False
 
 
 class ObstoreDriver:
@@ -101,6 +113,7 @@ class ObstoreDriver:
             raise ConfigurationError("engine=obstore needs obstore: "
                                      "pip install 'cloudstores[fast]'") from exc
         self._obs = obstore
+        _install_exit_grace()
         if self._store is None:
             assert self._spec is not None
             try:
@@ -231,6 +244,13 @@ class ObstoreDriver:
             # no HTTP answer: a connection-level failure, transient and ambiguous
             return connection_error(request, exc)
         return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
+
+
+def _install_exit_grace() -> None:
+    global _exit_hook_installed
+    if not _exit_hook_installed:
+        _exit_hook_installed = True
+        atexit.register(time.sleep, _EXIT_GRACE)  # sleeping releases the GIL
 
 
 async def _next_chunk(stream: Any) -> list[Any]:
