@@ -4,7 +4,8 @@ What a serverless function pays on every cold start. For each side, N fresh Pyth
 processes (alternating sides) each import their client, open a bucket on one moto
 server, PUT 1 KiB create-only and GET it back, then report their peak RSS
 (``getrusage(RUSAGE_SELF).ru_maxrss``). Wall time is measured by the parent from spawn
-to exit (interpreter start included, the same for every side). Sides:
+to exit (interpreter start included, the same for every side), CPU time (user + system)
+from getrusage(RUSAGE_CHILDREN), which a loaded machine disturbs less. Sides:
 
 - ``SDK engine``: ``import cloudstores``, ``open_bucket("s3://..")`` (aioboto3);
 - ``obstore engine``: the same with ``engine="obstore"``;
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,9 +75,10 @@ SIDES = {
 }
 
 
-def one_process(code: str, url: str) -> tuple[float, float, bool]:
-    """Run ``code`` in a fresh interpreter; return (wall seconds, peak RSS in MB, whether
-    it died by a signal after its work succeeded: see ``_EXIT_GRACE`` in the engine)."""
+def one_process(code: str, url: str) -> tuple[float, float, float, bool]:
+    """Run ``code`` in a fresh interpreter; return wall seconds, CPU seconds (user + system),
+    peak RSS in MB, and whether it died by a signal after its work succeeded (see
+    ``_EXIT_GRACE`` in the obstore engine)."""
     parsed = BucketURL(url)
     key = f"cold/{uuid.uuid4().hex}"  # relative to the URL's prefix; raw sides get it joined
     full = f"{parsed.prefix}/{key}" if parsed.prefix else key
@@ -83,14 +86,17 @@ def one_process(code: str, url: str) -> tuple[float, float, bool]:
             parsed.options["endpoint_url"], parsed.options["region"], full]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     printed = done.stdout.split()
     if not printed or (done.returncode != 0 and done.stderr.strip()):
         raise RuntimeError(f"cold-start child failed ({done.returncode}):\n{done.stdout[-1000:]}"
                            f"{done.stderr[-2000:]}")
-    return wall, int(printed[-1]) / 1024, done.returncode < 0
+    return wall, cpu, int(printed[-1]) / 1024, done.returncode < 0
 
 
 def main() -> None:
@@ -100,27 +106,32 @@ def main() -> None:
     names = list(SIDES)
     walls: dict[str, list[float]] = {name: [] for name in names}
     rss: dict[str, list[float]] = {name: [] for name in names}
+    cpus: dict[str, list[float]] = {name: [] for name in names}
     aborted: dict[str, int] = dict.fromkeys(names, 0)
     with emulator("s3") as new_url:
         url = new_url()
         for i in range(args.processes):
             for name in (names if i % 2 == 0 else names[::-1]):
-                wall, peak, killed = one_process(SIDES[name], url)
+                wall, cpu, peak, killed = one_process(SIDES[name], url)
                 walls[name].append(wall)
+                cpus[name].append(cpu)
                 rss[name].append(peak)
                 aborted[name] += killed
     sdk = statistics.median(walls["SDK engine"])
     raw = statistics.median(walls["raw obstore"])
+    raw_cpu = statistics.median(cpus["raw obstore"])
     rows = []
     for name in names:
-        wall = statistics.median(walls[name])
-        rows.append([name, f"{wall:.3f}", f"{min(walls[name]):.3f}",
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+        rows.append([name, f"{wall:.3f}", f"{min(walls[name]):.3f}", f"{cpu:.3f}",
                      f"{statistics.median(rss[name]):.0f}", f"{max(rss[name]):.0f}",
-                     f"{wall / sdk:.2f}", f"{wall / raw:.2f}", str(aborted[name])])
+                     f"{wall / sdk:.2f}", f"{wall / raw:.2f}", f"{cpu / raw_cpu:.2f}",
+                     str(aborted[name])])
     print_table(f"Cold start: fresh process, import + open s3 bucket (moto) + PUT + GET 1 KiB, "
                 f"{args.processes} processes per side, alternating",
-                ["side", "median wall s", "min wall s", "median peak RSS MB", "max peak RSS MB",
-                 "wall vs SDK engine", "wall vs raw obstore", "died at exit"], rows)
+                ["side", "median wall s", "min wall s", "median CPU s", "median peak RSS MB",
+                 "max peak RSS MB", "wall vs SDK engine", "wall vs raw obstore",
+                 "CPU vs raw obstore", "died at exit"], rows)
 
 
 if __name__ == "__main__":

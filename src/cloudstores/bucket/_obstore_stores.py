@@ -22,12 +22,9 @@ retries, and must see every failed attempt to keep conditional writes exactly-on
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
@@ -52,20 +49,23 @@ _S3_CREDENTIAL_OPTIONS = {"aws_access_key_id", "aws_secret_access_key", "aws_ses
 _SCHEMES = {"s3": "s3", "az": "az", "azure": "az", "gs": "gs", "gcs": "gs"}
 
 
-@dataclass(frozen=True, slots=True)
 class StoreSpec:
     """Everything needed to build one store later (in ``open``), checked up front.
 
     ``build`` imports obstore and constructs the store; ``credentials`` names where the
-    credentials are expected to come from, for error messages.
+    credentials are expected to come from, for error messages. (A plain class, not a
+    dataclass: this module is on the cold-start path.)
     """
 
-    scheme: str
-    name: str
-    prefix: str
-    page_size: int
-    credentials: str
-    build: Callable[[], Any] = field(repr=False)
+    __slots__ = ("build", "credentials", "name", "page_size", "prefix", "scheme")
+
+    def __init__(self, *, scheme: str, name: str, prefix: str, page_size: int,
+                 credentials: str, build: Callable[[], Any]) -> None:
+        self.scheme, self.name, self.prefix = scheme, name, prefix
+        self.page_size, self.credentials, self.build = page_size, credentials, build
+
+    def __repr__(self) -> str:
+        return f"<StoreSpec {self.scheme}://{self.name}/{self.prefix}>"
 
 
 def store_spec(url: BucketURL, options: Mapping[str, Any] | None = None) -> StoreSpec:
@@ -114,14 +114,14 @@ def _s3(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[
     env = os.environ
     has_keys = bool(env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
     profile = profile or (None if has_keys else env.get("AWS_PROFILE") or None)
-    shared_files = [Path(env.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")),
-                    Path(env.get("AWS_CONFIG_FILE", "~/.aws/config"))]
+    shared_files = [env.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+                    env.get("AWS_CONFIG_FILE", "~/.aws/config")]
     use_boto3 = profile is not None or (
         not has_keys
         and not env.get("AWS_WEB_IDENTITY_TOKEN_FILE")
         and not env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
         and not env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-        and any(path.expanduser().is_file() for path in shared_files)
+        and any(os.path.isfile(os.path.expanduser(path)) for path in shared_files)
     )
     if use_boto3:
         where = f"AWS profile {profile or 'default'} (shared config files, read with boto3)"
@@ -273,6 +273,8 @@ def _gcs(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[
         if endpoint is not None:
             # object_store's own emulator setup: a service-account JSON that names the
             # base URL and turns OAuth off.
+            import json
+
             config["service_account_key"] = json.dumps(
                 {"gcs_base_url": endpoint.rstrip("/"), "disable_oauth": True,
                  "client_email": "", "private_key": "", "private_key_id": ""})

@@ -49,19 +49,20 @@ __all__ = ["ObstoreDriver"]
 
 _STANDARD_ATTRIBUTES = frozenset({"Content-Disposition", "Content-Encoding", "Content-Language",
                                   "Content-Type", "Cache-Control", "Storage-Class"})
-_STATUS = re.compile(r"status code: (\d{3})|\(code: (\d{3})\)")
-_CODE = re.compile(r"<Code>\s*([A-Za-z]+)\s*</Code>|\"reason\"\s*:\s*\"([A-Za-z]+)\"")
 _MISSING_CONTAINER = {"NoSuchBucket", "ContainerNotFound", "ContainerBeingDeleted"}
 _THROTTLED = {"SlowDown", "ServerBusy", "Throttling", "ThrottlingException",
               "RequestLimitExceeded", "TooManyRequestsException", "rateLimitExceeded"}
 _CREDENTIAL_WORDS = ("credential", "Credential", "MissingCredentials", "token provider")
+_STATUS = r"status code: (\d{3})|\(code: (\d{3})\)"
+_CODE = r"<Code>\s*([A-Za-z]+)\s*</Code>|\"reason\"\s*:\s*\"([A-Za-z]+)\""
 # Where object_store fetches credentials: instance metadata (EC2, Azure), ECS task roles,
 # STS (web identity), Azure AD, Google OAuth and the GCE metadata server.
-_CREDENTIAL_HOST = re.compile(
+_CREDENTIAL_HOST = (
     r"Error performing \w+ https?://(169\.254\.169\.254|169\.254\.170\.2|sts\.[\w.-]*amazonaws"
     r"|login\.microsoftonline|oauth2\.googleapis|metadata\.google\.internal)")
+# (patterns are compiled on the first error, by re's cache: not on the cold-start path)
 _LIVE_LISTINGS = 32
-_EXIT_GRACE = 0.01
+_EXIT_GRACE = 0.005
 """Seconds the interpreter waits at exit (once obstore was used) with the GIL released.
 
 obstore finishes each request on a Tokio worker thread, which drops its Python objects
@@ -212,7 +213,7 @@ class ObstoreDriver:
         if code in _MISSING_CONTAINER:
             return request.error(ConfigurationError,
                                  f"{self.scheme}://{self.name} does not exist ({code})")
-        if _CREDENTIAL_HOST.search(text) or (
+        if re.search(_CREDENTIAL_HOST, text) or (
                 status is None and any(word in text for word in _CREDENTIAL_WORDS)):
             if status is not None and (status >= 500 or status == 429):
                 return request.error(BackendUnavailableError,
@@ -304,9 +305,9 @@ def _before(prefix: str) -> str | None:
 
 
 def _status_and_code(text: str) -> tuple[int | None, str]:
-    found = _STATUS.search(text)
+    found = re.search(_STATUS, text)
     status = int(found.group(1) or found.group(2)) if found else None
-    named = _CODE.search(text)
+    named = re.search(_CODE, text)
     code = (named.group(1) or named.group(2)) if named else ""
     return status, code
 
