@@ -15,6 +15,7 @@ __all__ = [
     "MAX_ID_LENGTH",
     "MAX_KEY_BYTES",
     "MAX_WORKSPACE_LENGTH",
+    "is_control",
     "join_key",
     "key_number",
     "numbered_key",
@@ -35,11 +36,18 @@ py-code-mode's unscoped store), never a view of all workspaces."""
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
+def is_control(char: str) -> bool:
+    """C0 and C1 control characters, DEL, and lone surrogates (U+D800..U+DFFF)."""
+    code = ord(char)
+    return code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
+
+
 def validate_key(key: object) -> str:
     """Return ``key`` if it is a usable relative object key, else raise InvalidKeyError.
 
     A key is non-empty text of at most 1,024 UTF-8 bytes, relative (no leading
-    ``/``), with no empty, ``.`` or ``..`` segments and no control characters.
+    ``/``), with no empty, ``.`` or ``..`` segments and no control characters (C0, DEL
+    and C1: U+0000..U+001F, U+007F..U+009F) or lone surrogates.
     """
     if not isinstance(key, str):
         raise InvalidKeyError(f"object key must be str, not {type(key).__name__}")
@@ -65,7 +73,7 @@ def _check_key_text(key: str, *, what: str) -> None:
         raise InvalidKeyError(f"{what} is longer than {MAX_KEY_BYTES} bytes", key=key[:64] + "...")
     if key.startswith("/"):
         raise InvalidKeyError(f"{what} {key!r} must be relative (no leading '/')", key=key)
-    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in key):
+    if any(is_control(c) for c in key):
         raise InvalidKeyError(f"{what} {key!r} contains a control character", key=key)
     if "\\" in key:
         raise InvalidKeyError(f"{what} {key!r} contains a backslash", key=key)

@@ -6,8 +6,11 @@ most 15 s, at most 10 attempts, all within 180 s.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
+
+from cloudstores.errors import InvalidInputError
 
 __all__ = ["RetryConfig"]
 
@@ -35,10 +38,17 @@ class RetryConfig:
     _rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if not 0 <= self.initial_backoff <= self.max_backoff:
-            raise ValueError("need 0 <= initial_backoff <= max_backoff")
+        if not _whole(self.max_attempts) or not 1 <= self.max_attempts <= 1000:
+            raise InvalidInputError("max_attempts must be a whole number from 1 to 1,000")
+        for name in ("initial_backoff", "max_backoff", "deadline"):
+            if not _seconds(getattr(self, name), zero=name == "initial_backoff"):
+                raise InvalidInputError(f"{name} must be a finite number of seconds")
+        if not self.initial_backoff <= self.max_backoff:
+            raise InvalidInputError("need 0 <= initial_backoff <= max_backoff")
+        if self.request_timeout is not None and not _seconds(self.request_timeout, zero=False):
+            raise InvalidInputError("request_timeout must be None or a positive number of seconds")
+        if self.seed is not None and not _whole(self.seed):
+            raise InvalidInputError("seed must be None or a whole number")
         object.__setattr__(self, "_rng", random.Random(self.seed))
 
     def next_backoff(self, previous: float | None) -> float:
@@ -47,3 +57,15 @@ class RetryConfig:
             previous = self.initial_backoff
         upper = min(self.max_backoff, previous * 3)
         return self._rng.uniform(self.initial_backoff, max(upper, self.initial_backoff))
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _seconds(value: object, *, zero: bool) -> bool:
+    """A finite number of seconds: > 0, or >= 0 when ``zero``; at most a day."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    low_ok = value >= 0 if zero else value > 0
+    return math.isfinite(value) and low_ok and value <= 86400

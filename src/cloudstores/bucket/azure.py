@@ -38,7 +38,7 @@ from typing import Any, Self
 from cloudstores.bucket._aiohttp import disable_resend
 from cloudstores.bucket.driver import ListPage
 from cloudstores.bucket.errors import Request, connection_error, error_for_status, timeout_error
-from cloudstores.bucket.options import Options
+from cloudstores.bucket.options import Options, check_bucket_name
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -137,8 +137,7 @@ class AzureDriver:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
-        if not container:
-            raise ConfigurationError("az:// URLs name a container: az://CONTAINER[/prefix]")
+        check_bucket_name("az", container, what="container")
         if bool(connection_string) == bool(account_url):
             raise ConfigurationError(
                 "az:// needs exactly one of connection_string or account_url "

@@ -46,7 +46,7 @@ from typing import Any, Self, TypeVar
 
 from cloudstores.bucket.driver import ListPage
 from cloudstores.bucket.errors import Request, connection_error, error_for_status, timeout_error
-from cloudstores.bucket.options import Options
+from cloudstores.bucket.options import Options, check_bucket_name
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -91,8 +91,7 @@ class GCSDriver:
         threads: int = DEFAULT_THREADS,
         timeout: float = SDK_TIMEOUT,
     ) -> None:
-        if not name:
-            raise ConfigurationError("gs:// URLs need a bucket name: gs://BUCKET[/prefix]")
+        check_bucket_name("gs", name)
         if threads < 1:
             raise ConfigurationError("gs:// option threads must be at least 1")
         if endpoint_url is not None and not endpoint_url.startswith(("https://", "http://")):

@@ -8,12 +8,13 @@ ConfigurationError that never echoes a secret.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cloudstores.errors import ConfigurationError
 
-__all__ = ["SECRET_OPTIONS", "Options"]
+__all__ = ["SECRET_OPTIONS", "Options", "check_bucket_name"]
 
 SECRET_OPTIONS = frozenset({
     "connection_string", "sas_token", "credential", "account_key", "aws_secret_access_key",
@@ -21,6 +22,8 @@ SECRET_OPTIONS = frozenset({
 })
 """Option names whose values are never shown in a message, ``repr`` or log."""
 
+_NUMERIC = re.compile(r"[0-9.eE+-]*|true|false|yes|no|on|off|nan|inf", re.IGNORECASE)
+_BUCKET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -44,7 +47,15 @@ class Options:
         return set(self._values)
 
     def _show(self, name: str, value: Any) -> str:
-        return "<redacted>" if name in SECRET_OPTIONS else repr(value)
+        """A value for a message: numbers as they are, anything else by its type only
+        (a misplaced secret must never be echoed)."""
+        if name in SECRET_OPTIONS:
+            return "<redacted>"
+        if isinstance(value, int | float) or (
+            isinstance(value, str) and len(value) <= 24 and _NUMERIC.fullmatch(value)
+        ):
+            return repr(value)
+        return f"<{type(value).__name__}>"
 
     def _bad(self, name: str, value: Any, want: str) -> ConfigurationError:
         return ConfigurationError(
@@ -118,3 +129,15 @@ class Options:
         if self._values:
             names = ", ".join(sorted(self._values))
             raise ConfigurationError(f"unknown option(s) for {self.scheme}://: {names}")
+
+
+def check_bucket_name(scheme: str, name: str, *, what: str = "bucket") -> str:
+    """``name`` if it can name a cloud bucket or container (letters, digits, '.', '_',
+    '-'; 1..255), else ConfigurationError. The cloud applies its own stricter rule."""
+    if not name:
+        raise ConfigurationError(f"{scheme}:// URLs need a {what} name: {scheme}://NAME[/prefix]")
+    if not _BUCKET_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"{scheme}:// {what} name {name[:64]!r} may only hold letters, digits, '.', '_' "
+            "and '-'")
+    return name

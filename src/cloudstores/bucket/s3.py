@@ -21,7 +21,7 @@ from cloudstores.bucket.errors import (
     error_for_status,
     timeout_error,
 )
-from cloudstores.bucket.options import Options
+from cloudstores.bucket.options import Options, check_bucket_name
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -76,8 +76,7 @@ class S3Driver:
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
     ) -> None:
-        if not bucket:
-            raise ConfigurationError("s3:// URL needs a bucket name: s3://bucket/prefix")
+        check_bucket_name("s3", bucket)
         if endpoint_url is not None and not endpoint_url.startswith(("https://", "http://")):
             raise ConfigurationError("s3:// endpoint_url must start with https:// or http://")
         self.name = bucket

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from cloudstores.bucket.options import SECRET_OPTIONS
 from cloudstores.errors import ConfigurationError
+from cloudstores.keys import is_control
 
 __all__ = ["BucketURL", "redact_url"]
 
@@ -38,7 +39,7 @@ class BucketURL:
     def __init__(self, url: str) -> None:
         if not isinstance(url, str) or "://" not in url:
             raise ConfigurationError(f"not a bucket URL: {redact_url(url)}")
-        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
+        if any(is_control(c) for c in url):
             raise ConfigurationError(
                 f"bucket URL contains a control character: {redact_url(url)!r}")
         try:
@@ -58,6 +59,9 @@ class BucketURL:
                 "credentials as open_bucket keywords or through the cloud's credential chain")
         if parts.fragment:
             raise ConfigurationError("bucket URL must not have a #fragment")
+        if any(is_control(c) for c in self.name + self.path):
+            raise ConfigurationError(
+                f"bucket URL contains an (encoded) control character: {redact_url(url)!r}")
         self.options: dict[str, Any] = dict(pairs)
         self.redacted = redact_url(url)
 
