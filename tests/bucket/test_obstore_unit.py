@@ -24,8 +24,9 @@ from obstore.store import LocalStore, MemoryStore
 import cloudstores
 from cloudstores.bucket import Bucket
 from cloudstores.bucket._obstore_stores import _parse_connection_string, store_spec
-from cloudstores.bucket.errors import Request
+from cloudstores.bucket.errors import STATUS_TABLE, Request, error_class
 from cloudstores.bucket.obstore import ObstoreDriver
+from cloudstores.bucket.types import IfMatch, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
     AlreadyExistsError,
@@ -151,6 +152,42 @@ def test_translate(exc: Exception, mode: Any, expected: type[StoreError]) -> Non
     driver = ObstoreDriver(store=object(), scheme="s3", name="b")
     mapped = driver.translate(exc, _request(mode=mode))
     assert type(mapped) is expected, mapped
+
+
+STATUSES = sorted({*STATUS_TABLE, 418, 500, 501, 502, 504})
+MODES: list[tuple[str, Any]] = [
+    ("get", None), ("put", "create"), ("put", IfMatch(Version(etag='"e"'))),
+    ("put", "overwrite"), ("delete", None),
+]
+
+
+def _obstore_error(status: int, mode: Any) -> Exception:
+    """The exception obstore raises for an HTTP answer ``status`` (object_store's mapping)."""
+    text = (f"Error performing PUT http://127.0.0.1:1/bkt/pre/k in 1ms - Server returned "
+            f"non-2xx status code: {status} X: secret text")
+    if status == 404:
+        return FileNotFoundError(text)
+    if status == 412:
+        return oe.PreconditionError(text)
+    if status == 409 and mode == "create":
+        return oe.AlreadyExistsError(text)
+    if status == 401:
+        return oe.UnauthenticatedError(text)
+    if status == 403:
+        return oe.PermissionDeniedError(text)
+    return oe.GenericError(text)
+
+
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize(("op", "mode"), MODES)
+def test_status_rows(status: int, op: str, mode: Any) -> None:
+    """Every row of the shared status table through the obstore driver's hook."""
+    driver = ObstoreDriver(store=object(), scheme="s3", name="bkt")
+    request = Request(op=op, key="pre/k", mode=mode, bucket="bkt", scheme="s3")
+    error = driver.translate(_obstore_error(status, mode), request)
+    assert type(error) is error_class(status, request), (status, op, mode, error)
+    assert error.key == "pre/k" and error.bucket == "bkt"
+    assert "secret text" not in str(error)
 
 
 def test_missing_credentials_name_the_sources() -> None:
