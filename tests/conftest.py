@@ -1,4 +1,5 @@
-"""Shared fixtures: the five backends, with real emulators for the three clouds.
+"""Shared fixtures: the eight backends (five, and the obstore engine on the three clouds),
+with real emulators for the three clouds.
 
 Emulators start on first use, once per session, on 127.0.0.1 free ports, and stop at
 the end. Their logs live in the session's tmp dir; a failing test prints their tails.
@@ -19,6 +20,12 @@ import cloudstores
 from tests.emulators import Emulator
 
 BACKENDS = ["memory", "file", "s3", "azure", "gcs"]
+# The obstore engine on the same three emulators (URL option engine=obstore).
+OBSTORE_BACKENDS = {"s3-obstore": "s3", "azure-obstore": "azure", "gcs-obstore": "gcs"}
+BACKENDS += list(OBSTORE_BACKENDS)
+# fake-gcs-server takes XML-style PUT /bucket/object only for signed URLs; obstore
+# uploads that way (object_store's own CI runs a fork of the emulator). See DESIGN.md.
+GCS_OBSTORE_GAP = "emulator gap: fake-gcs-server answers obstore's XML-API upload with 400"
 # Real clouds are opt-in: set e.g. CLOUDSTORES_REAL_S3_URL=s3://bucket/some/prefix?region=..
 # (an empty prefix of a bucket you own; every test writes under a fresh sub-prefix) and
 # the whole suite runs there too, as backend "real-s3". Without the variable nothing is
@@ -74,12 +81,21 @@ def make_bucket_url(emulators: EmulatorPool, tmp_path: Path) -> Any:
             root = tmp_path / f"bucket-{uuid.uuid4().hex[:8]}"
             root.mkdir()
             return f"file://{root}?fsync=false"
+        if backend in OBSTORE_BACKENDS:
+            url = emulators.new_bucket_url(OBSTORE_BACKENDS[backend])
+            return f"{url}{'&' if '?' in url else '?'}engine=obstore"
         return emulators.new_bucket_url(backend)
 
     return make
 
 
-@pytest.fixture(params=BACKENDS)
+def _backend_param(name: str) -> Any:
+    if name == "gcs-obstore":  # not run: every request would fail the same way
+        return pytest.param(name, marks=pytest.mark.xfail(reason=GCS_OBSTORE_GAP, run=False))
+    return name
+
+
+@pytest.fixture(params=[_backend_param(name) for name in BACKENDS])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
