@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# Two pytest workers (pytest-xdist): each starts its own emulators on free ports.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test install lint typecheck terraform-check pytest bench clean
 
@@ -35,7 +37,7 @@ terraform-check:
 	bash scripts/terraform_checks.sh
 
 pytest: install
-	$(BIN)/python -m pytest -q -rs -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider --durations=15 -n $(PYTEST_WORKERS)
 
 bench: install
 	$(BIN)/python benchmarks/bucket_overhead.py
