@@ -134,6 +134,10 @@ class S3Driver:
             stack, self._stack, self._client = self._stack, None, None
             await stack.aclose()
 
+    def discard(self) -> None:
+        """Forget the client of an event loop that is gone (it cannot be awaited)."""
+        self._stack = self._client = None
+
     # ------------------------------------------------------------------ errors
     def translate(self, exc: Exception, request: Request) -> StoreError:
         """botocore and aiohttp errors; HTTP statuses go through the shared table."""
