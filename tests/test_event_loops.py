@@ -129,3 +129,28 @@ def test_stores_inside_async_with_per_invocation(make_bucket_url: Any) -> None:
 
     asyncio.run(handler(1))
     asyncio.run(handler(2))
+
+
+def test_s3_session_is_kept_and_its_credentials_lock_follows_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cloudstores.bucket.s3 import S3Driver
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    driver = S3Driver("bkt", region="us-east-1", endpoint_url="http://127.0.0.1:9")
+
+    async def cycle() -> asyncio.AbstractEventLoop:
+        await driver.open()
+        await driver.close()
+        return asyncio.get_running_loop()
+
+    first = asyncio.run(cycle())
+    session = driver._session
+    credentials = session._session._credentials  # what the first client resolved
+    assert credentials is not None
+    credentials._refresh_lock = asyncio.Lock()  # as refreshable credentials hold one
+    credentials._refresh_lock._loop = first  # as if a task of that loop had waited on it
+    asyncio.run(cycle())
+    assert driver._session is session  # kept: no service-model reload per invocation
+    assert getattr(credentials._refresh_lock, "_loop", None) is None  # a fresh lock
