@@ -192,3 +192,41 @@ def test_exit_without_close_flushes(tmp_path: Path) -> None:
     assert "appended" in done.stdout
     checkpoints = list(root.rglob("cp/*.json"))
     assert checkpoints, sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+class Notes(cloudstores._resource.AsyncResource):
+    """A store the sync module has never heard of (like a future documents store)."""
+
+    def __init__(self, bucket: cloudstores.Bucket, name: str = "notes") -> None:
+        self.bucket, self.name = bucket, name
+
+    async def put(self, key: str, text: str) -> int:
+        await self.bucket.put(f"{self.name}/{key}", text.encode())
+        return len(text)
+
+    async def items(self) -> Any:
+        async for info in self.bucket.list(f"{self.name}/"):
+            yield info.key
+
+    def sub(self, name: str) -> Notes:
+        return Notes(self.bucket, name)
+
+    @staticmethod
+    async def double(x: int) -> int:
+        return 2 * x
+
+
+def test_new_async_methods_appear_without_edits() -> None:
+    with sync.open_bucket("memory://sync-generic") as bucket:
+        notes = sync.SyncProxy(Notes(bucket.aio), bucket._runner)
+        assert notes.put("a", "hello") == 5
+        sub = notes.sub("other")
+        assert isinstance(sub, sync.SyncProxy)
+        sub.put("b", "x")
+        assert list(notes.items()) == ["notes/a"]
+        assert list(sub.items()) == ["other/b"]
+        assert notes.double(21) == 42
+        assert notes.name == "notes"
+        assert isinstance(notes.bucket, sync.SyncBucket)
+        with pytest.raises(AttributeError):
+            notes.name = "x"

@@ -232,7 +232,10 @@ class SyncProxy(Generic[A]):
         static = inspect.getattr_static(type(self._target), name, _MISSING)
         if inspect.isfunction(static):
             return self._method(name)
-        return _wrap(self._runner.run(_getattr(self._target, name)), self._runner)
+        value = self._runner.run(_getattr(self._target, name))
+        if inspect.ismethod(value) or inspect.iscoroutinefunction(value):
+            return _blocking(value, self._runner)  # static/class methods, stored callables
+        return _wrap(value, self._runner)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} attributes are read-only")
@@ -248,7 +251,7 @@ class SyncProxy(Generic[A]):
         target, runner = self._target, self._runner
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return _wrap(runner.run(_invoke(target, name, args, kwargs)), runner)
+            return _wrap(runner.run(_invoke(getattr(target, name), args, kwargs)), runner)
 
         call.__name__ = name
         call.__doc__ = getattr(getattr(type(target), name, None), "__doc__", None)
@@ -432,9 +435,18 @@ def _wrap(value: Any, runner: _Runner) -> Any:
     return value
 
 
-async def _invoke(target: Any, name: str, args: tuple[Any, ...],
+def _blocking(fn: Callable[..., Any], runner: _Runner) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _wrap(runner.run(_invoke(fn, args, kwargs)), runner)
+
+    call.__name__ = getattr(fn, "__name__", "call")
+    call.__doc__ = getattr(fn, "__doc__", None)
+    return call
+
+
+async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> Any:
-    result = getattr(target, name)(*args, **kwargs)
+    result = fn(*args, **kwargs)
     if inspect.isawaitable(result):
         result = await result
     return result
