@@ -13,6 +13,9 @@ The public face::
         version = await bucket.put("a/b.json", b"{}")                    # create-only
         await bucket.put("a/b.json", b"[]", mode=cloudstores.IfMatch(version))
 
+    with cloudstores.sync.open_stores("file:///tmp/demo") as stores:   # blocking twin
+        stores.audit.append("security", {"event": "login", "user": "u1"})
+
 Importing this package loads no cloud SDK: each driver imports its SDK when a bucket
 of its scheme is opened. The store layer (pydantic models, signing) loads on first use
 of one of its names.
@@ -37,6 +40,7 @@ from cloudstores.keys import DEFAULT_WORKSPACE
 from cloudstores.retry import RetryConfig
 
 if TYPE_CHECKING:
+    from cloudstores import ids, sync
     from cloudstores.models import (
         Artifact,
         ExecutionRecord,
@@ -71,6 +75,7 @@ _LAZY = {
     "cloudstores.stores.workspace": ["Stores", "open_stores"],
 }
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
+_SUBMODULES = {"sync": "cloudstores.sync", "ids": "cloudstores.ids"}
 
 __all__ = [
     "DEFAULT_WORKSPACE",
@@ -101,14 +106,18 @@ __all__ = [
     "Version",
     "WorkflowSnapshot",
     "errors",
+    "ids",
     "open_bucket",
     "open_stores",
+    "sync",
 ]
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:  # cloudstores.sync / cloudstores.ids without importing them
+        return importlib.import_module(_SUBMODULES[name])
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'cloudstores' has no attribute {name!r}")

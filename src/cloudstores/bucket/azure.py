@@ -264,6 +264,12 @@ class AzureDriver:
                 await session.close()
             await self._close_credential()
 
+    def discard(self) -> None:
+        """Forget the clients of an event loop that is gone (they cannot be awaited)."""
+        self._service = self._container = None
+        self._session = None
+        self._owned_credential = None
+
     async def _close_credential(self) -> None:
         credential, self._owned_credential = self._owned_credential, None
         if credential is not None:

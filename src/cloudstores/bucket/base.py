@@ -11,11 +11,13 @@ transient failures with backoff, and reconciles conditional writes by put-id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 import uuid
+import weakref
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -79,6 +81,8 @@ class Bucket(AsyncResource):
         self._limit = asyncio.Semaphore(self.max_in_flight) if self.max_in_flight else None
         self._open_lock = asyncio.Lock()
         self._opened = False
+        self._guard_token: object | None = None
+        self._guard: AsyncGenerator[None, None] | None = None
         self.requests: Counter[str] = Counter()
         """Requests sent, by operation (``put``, ``get``, ``head``, ``list``, ``delete``),
         retries included. Tests assert on these; they cost nothing to keep."""
@@ -104,7 +108,14 @@ class Bucket(AsyncResource):
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
-        """Open the driver (clients, pools) once. Called by ``async with`` or lazily."""
+        """Open the driver (clients, pools) once. Called by ``async with`` or lazily.
+
+        A bucket follows the event loop it is used in: when a later call runs in
+        another loop (``asyncio.run`` per invocation), the clients of the old loop are
+        dropped and new ones made. Clients of a loop-bound driver (s3, az) are closed
+        when ``asyncio.run`` shuts its loop down, so nothing leaks between invocations.
+        """
+        self._enter_loop()
         if self._opened:
             return
         async with self._open_lock:
@@ -118,13 +129,48 @@ class Bucket(AsyncResource):
             except Exception as exc:
                 raise self._translate(exc, request) from exc
             self._opened = True
+            if _loop_bound(self.driver):
+                await self._arm_loop_end_guard()
 
     async def close(self) -> None:
         """Close the driver. A later request opens it again."""
+        self._enter_loop()
         async with self._open_lock:
             if not self._opened:
                 return
             self._opened = False
+            guard, self._guard, self._guard_token = self._guard, None, None
+            try:
+                await self._close_driver()
+            finally:
+                if guard is not None:
+                    await guard.aclose()
+
+    def _rebind_loop(self) -> None:
+        """A new event loop: new lock and slots; drop the old loop's clients unawaited."""
+        self._open_lock = asyncio.Lock()
+        self._limit = asyncio.Semaphore(self.max_in_flight) if self.max_in_flight else None
+        self._guard = self._guard_token = None
+        if self._opened and _loop_bound(self.driver):
+            self._opened = False
+            discard = getattr(self.driver, "discard", None)
+            if callable(discard):
+                discard()
+
+    async def _arm_loop_end_guard(self) -> None:
+        """Close the driver when this loop shuts down (``asyncio.run`` closes every
+        async generator still open, so a suspended one runs its ``finally`` then)."""
+        token = object()
+        guard = _close_at_loop_end(weakref.ref(self), token)
+        await anext(guard)
+        self._guard, self._guard_token = guard, token
+
+    async def _loop_ended(self, token: object) -> None:
+        if token is not self._guard_token or not self._opened:
+            return
+        self._guard = self._guard_token = None
+        self._opened = False
+        with contextlib.suppress(Exception):  # the loop is ending: no one to tell
             await self._close_driver()
 
     async def _open_driver(self) -> None:
@@ -269,6 +315,7 @@ class Bucket(AsyncResource):
     async def _send(self, op: str, key: str, call: Callable[[], Awaitable[T]], *,
                     mode: PutMode | None = None) -> T:
         """Send one request: open once, count it, hold a slot, time it, translate errors."""
+        self._enter_loop()
         if not self._opened:
             await self.open()
         self.requests[op] += 1
@@ -347,6 +394,21 @@ class Bucket(AsyncResource):
         if info.metadata.get(PUT_ID_KEY) == put_id:
             return info.version
         raise conflict
+
+
+async def _close_at_loop_end(bucket: weakref.ReferenceType[Bucket],
+                             token: object) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        owner = bucket()
+        if owner is not None:
+            await owner._loop_ended(token)
+
+
+def _loop_bound(driver: Driver) -> bool:
+    """Whether the driver's clients belong to one event loop (True unless it says not)."""
+    return bool(getattr(driver, "loop_bound", True))
 
 
 async def _timed(call: Awaitable[T], limit: float | None, op: str) -> T:

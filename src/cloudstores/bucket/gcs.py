@@ -81,6 +81,8 @@ class GCSDriver:
     """Objects in one Google Cloud Storage bucket."""
 
     scheme = "gs"
+    loop_bound = False
+    """Requests run on its own thread pool: the client serves any event loop."""
 
     def __init__(
         self,

@@ -60,6 +60,18 @@ def _no_resend_session_class() -> type[Any]:
     return NoResendSession
 
 
+def _unbind_credentials_lock(session: Any) -> None:
+    """Refreshable credentials cached in a reused session hold an asyncio.Lock, which
+    binds to the loop that first waited on it: give them a fresh one in a new loop."""
+    import asyncio
+
+    credentials: Any = getattr(getattr(session, "_session", None), "_credentials", None)
+    lock = getattr(credentials, "_refresh_lock", None)
+    bound = getattr(lock, "_loop", None)
+    if bound is not None and bound is not asyncio.get_running_loop():
+        credentials._refresh_lock = asyncio.Lock()
+
+
 class S3Driver:
     """A bucket in S3 or an S3-compatible service."""
 
@@ -88,6 +100,7 @@ class S3Driver:
         self.read_timeout = read_timeout
         self._stack: AsyncExitStack | None = None
         self._client: Any = None
+        self._session: Any = None
 
     @classmethod
     def from_url(cls, url: BucketURL, **options: Any) -> Self:
@@ -114,7 +127,12 @@ class S3Driver:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigurationError(
                 "s3:// needs the s3 extra: pip install 'cloudstores[s3]'") from exc
-        session = aioboto3.Session(profile_name=self.profile)
+        # One session per driver: it caches the service model and the credentials, so
+        # a client re-made for a new event loop (asyncio.run per invocation) is cheap.
+        if self._session is None:
+            self._session = aioboto3.Session(profile_name=self.profile)
+        session = self._session
+        _unbind_credentials_lock(session)
         config = AioConfig(
             # One attempt per call: the Bucket retries, and must see each failure to
             # know when a conditional write became ambiguous.
@@ -133,6 +151,10 @@ class S3Driver:
         if self._stack is not None:
             stack, self._stack, self._client = self._stack, None, None
             await stack.aclose()
+
+    def discard(self) -> None:
+        """Forget the client of an event loop that is gone (it cannot be awaited)."""
+        self._stack = self._client = None
 
     # ------------------------------------------------------------------ errors
     def translate(self, exc: Exception, request: Request) -> StoreError:

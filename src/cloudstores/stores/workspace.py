@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar, cast
 
 from cloudstores._resource import AsyncResource
 from cloudstores.bucket import Bucket, open_bucket
@@ -15,9 +17,19 @@ from cloudstores.stores.executions import ExecutionStore
 
 __all__ = ["Stores", "open_stores"]
 
+R = TypeVar("R", bound=AsyncResource)
+
 
 class Stores(AsyncResource):
-    """The three stores of one workspace, sharing one bucket. An async context manager."""
+    """The three stores of one workspace, sharing one bucket. An async context manager.
+
+    Works across event loops: opened once at module level, it may serve one
+    ``asyncio.run(handler())`` after another. Store objects hold loop-bound state
+    (group-commit futures, writer tasks, locks), so ``stores.artifacts``,
+    ``stores.executions`` and ``stores.audit`` are rebuilt the first time they are
+    reached from a new loop (only caches are lost; anything awaited has landed). Reach
+    them through ``stores`` inside each handler rather than keeping them across loops.
+    """
 
     def __init__(
         self,
@@ -33,21 +45,79 @@ class Stores(AsyncResource):
         self.workspace = validate_workspace(workspace)
         self.bucket = bucket
         self._owns_bucket = owns_bucket
-        self.artifacts = ArtifactStore(bucket, workspace=workspace, options=artifact_options)
-        self.executions = ExecutionStore(bucket, workspace=workspace)
-        self.audit = AuditStore(bucket, workspace=workspace, signer=audit_signer,
-                                verifier=audit_verifier, options=audit_options)
+        self._artifact_options = artifact_options
+        self._audit_signer = audit_signer
+        self._audit_verifier = audit_verifier
+        self._audit_options = audit_options
+        self._children: dict[Hashable, AsyncResource] = {}
+        # Built now, so bad options fail here rather than on first use.
+        self._child("artifacts", self._new_artifacts)
+        self._child("executions", self._new_executions)
+        self._child("audit", self._new_audit)
 
+    # ------------------------------------------------------------------ the stores
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self._child("artifacts", self._new_artifacts)
+
+    @property
+    def executions(self) -> ExecutionStore:
+        return self._child("executions", self._new_executions)
+
+    @property
+    def audit(self) -> AuditStore:
+        return self._child("audit", self._new_audit)
+
+    def _new_artifacts(self) -> ArtifactStore:
+        return ArtifactStore(self.bucket, workspace=self.workspace,
+                             options=self._artifact_options)
+
+    def _new_executions(self) -> ExecutionStore:
+        return ExecutionStore(self.bucket, workspace=self.workspace)
+
+    def _new_audit(self) -> AuditStore:
+        return AuditStore(self.bucket, workspace=self.workspace, signer=self._audit_signer,
+                          verifier=self._audit_verifier, options=self._audit_options)
+
+    def _child(self, key: Hashable, build: Callable[[], R]) -> R:
+        """The store named ``key`` for the running event loop, built on first use.
+
+        New stores (``documents(collection)``...) get their objects here too, so they
+        follow the loop like the three above.
+        """
+        self._follow_loop()
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = build()
+        return cast(R, child)
+
+    def _follow_loop(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # reached outside any loop: keep what there is
+        self._enter_loop()
+
+    def _rebind_loop(self) -> None:
+        """A new event loop: the old loop's store objects are dropped (rebuilt on use)."""
+        self._children = {}
+
+    # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
         """Open the bucket (``async with`` does it)."""
+        self._enter_loop()
         await self.bucket.open()
 
     async def close(self) -> None:
         """Finish pending index and audit writes; close the bucket if ``open_stores`` opened it."""
+        self._enter_loop()
+        children = list(self._children.values())
+        audit = [c for c in children if isinstance(c, AuditStore)]
         try:
-            await self.audit.close()
-            await self.artifacts.close()
-            await self.executions.close()
+            # Audit first (its seals may index nothing, but must land before the bucket
+            # closes), then everything else.
+            for child in audit + [c for c in children if not isinstance(c, AuditStore)]:
+                await child.close()
         finally:
             if self._owns_bucket:
                 await self.bucket.close()
