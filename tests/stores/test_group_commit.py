@@ -198,3 +198,20 @@ async def test_bad_options_are_rejected(kwargs: dict[str, object]) -> None:
     rec = Recorder()
     with pytest.raises(InvalidInputError):
         GroupCommit(rec.write, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_the_manifest_index_pattern_fits() -> None:
+    """Items are lists of rows, a batch is at most ``max_batch`` rows (a bigger list goes
+    alone), one segment per batch, every waiter gets None: the index's ``add``."""
+    segments: list[list[str]] = []
+
+    async def write_segment(batch: list[list[str]]) -> Sequence[None]:
+        segments.append([row for rows in batch for row in rows])
+        await asyncio.sleep(0)
+        return [None] * len(batch)
+
+    commit: GroupCommit[list[str], None] = GroupCommit(write_segment, (Bound(len, 4),))
+    adds = [["a"], ["b", "c"], ["d", "e"], ["f"], ["g", "h", "i", "j", "k"], ["l"]]
+    assert await asyncio.gather(*(commit.submit(rows) for rows in adds)) == [None] * 6
+    # all six are queued before the flusher first runs
+    assert segments == [["a", "b", "c"], ["d", "e", "f"], ["g", "h", "i", "j", "k"], ["l"]]
