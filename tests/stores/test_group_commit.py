@@ -120,6 +120,20 @@ async def test_flusher_cancelled_fails_every_waiter_nobody_hangs() -> None:
     assert await commit.submit(9) == 90  # a new flusher starts
 
 
+async def test_flusher_cancelled_before_it_ever_ran_fails_every_waiter() -> None:
+    rec = Recorder()
+    commit: GroupCommit[int, int] = GroupCommit(rec.write)
+    futures = [commit.submit_nowait(i) for i in range(3)]
+    flusher = commit._flusher
+    assert flusher is not None
+    flusher.cancel()  # before its first step: its coroutine body never runs
+    results = await asyncio.wait_for(
+        asyncio.gather(*futures, return_exceptions=True), timeout=5)
+    assert all(isinstance(r, StoreError) for r in results), results
+    assert rec.batches == [] and not commit.busy
+    assert await commit.submit(3) == 30
+
+
 async def test_flusher_dies_of_a_base_exception_fails_every_waiter() -> None:
     rec = Recorder()
     commit: GroupCommit[int, int] = GroupCommit(rec.write, (Bound(lambda _: 1, 1),))

@@ -14,10 +14,10 @@ Guarantees:
 * items are written in submission order;
 * a submitted item is written even if its waiter is cancelled (the write may already be
   under way; cancelling only stops waiting), so other callers' items are never lost;
-* if the flusher task dies or is cancelled, every pending waiter (in the batch being
-  written and still queued) gets an error: the batch's own exception when it is an
-  ``Exception``, else the ``stopped()`` error. Nobody hangs; the next ``submit``
-  starts a new flusher.
+* if the flusher task dies or is cancelled (even before its first step), every waiter
+  (of the batch being written and still queued) gets an error: the batch's own
+  exception when it is an ``Exception``, else the ``stopped()`` error. Nobody hangs;
+  the next ``submit`` starts a new flusher.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class GroupCommit(Generic[T, R]):
         self._queue.append(waiting)
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self._run())
+            self._flusher.add_done_callback(self._flusher_done)
         return waiting.future
 
     async def submit(self, item: T) -> R:
@@ -122,9 +123,19 @@ class GroupCommit(Generic[T, R]):
         finally:
             self._flusher = None
             self._fail(batch, self._stopped())
-            if self._queue:
-                self._fail(list(self._queue), self._stopped())
-                self._queue.clear()
+            self._fail_queue()
+
+    def _flusher_done(self, task: asyncio.Task[None]) -> None:
+        """A flusher cancelled before its first step never runs ``_run``'s ``finally``:
+        fail what is queued here instead (nothing was taken yet)."""
+        if self._flusher is task:
+            self._flusher = None
+            self._fail_queue()
+
+    def _fail_queue(self) -> None:
+        if self._queue:
+            self._fail(list(self._queue), self._stopped())
+            self._queue.clear()
 
     async def _write_batch(self, batch: list[_Waiting[T, R]]) -> None:
         try:
