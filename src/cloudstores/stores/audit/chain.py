@@ -212,14 +212,11 @@ _CHECKPOINT_FIELDS = frozenset(
 )
 
 
-def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint, bytes]:
-    """A stored checkpoint and the message its signature covers; IntegrityError if bad."""
-    doc = codec.loads(data, key=key)
-    if not isinstance(doc, dict) or set(doc) != _CHECKPOINT_FIELDS or doc["v"] != FORMAT_VERSION:
-        raise IntegrityError("not an audit checkpoint (v1)", key=key)
+def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
+    """Whether every field of an untrusted checkpoint dict has its stored type."""
     prev = doc["prev"]
     leaves = doc["leaves"]
-    ok = (
+    return (
         isinstance(doc["size"], int)
         and not isinstance(doc["size"], bool)
         and doc["size"] >= 1
@@ -243,6 +240,14 @@ def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint
             )
         )
     )
+
+
+def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint, bytes]:
+    """A stored checkpoint and the message its signature covers; IntegrityError if bad."""
+    doc = codec.loads(data, key=key)
+    if not isinstance(doc, dict) or set(doc) != _CHECKPOINT_FIELDS or doc["v"] != FORMAT_VERSION:
+        raise IntegrityError("not an audit checkpoint (v1)", key=key)
+    ok = _checkpoint_fields_ok(doc)
     if not ok:
         raise IntegrityError("audit checkpoint has a field of the wrong type", key=key)
     stored = cast(StoredCheckpoint, doc)  # every field checked above

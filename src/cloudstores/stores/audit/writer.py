@@ -159,16 +159,8 @@ class StreamWriter:
             assert seq0 is not None
             if seq0 == 0 and not self._registered:
                 await self._register()
-            prev = prev0 = self._head
-            stored: list[bytes] = []
-            hashes: list[str] = []
-            for i, (event, ts) in enumerate(events):
-                data, prev = chain.build_entry(
-                    workspace=ctx.workspace, stream=self.keys.stream, seq=seq0 + i,
-                    ts=ts, event=event, prev=prev,
-                )
-                stored.append(data)
-                hashes.append(prev)
+            prev0 = self._head
+            stored, hashes = self._build(seq0, prev0, events)
             try:
                 await ctx.bucket.put(
                     self.keys.entry(seq0), chain.encode_object(stored),
@@ -176,17 +168,12 @@ class StreamWriter:
                 )
             except AlreadyExistsError:
                 losses += 1
-                try:
-                    if losses >= 3:
-                        await self._skip_to_last(seq0)
-                    else:
-                        await self._adopt(seq0)
-                except NotFoundError:
-                    self._next = None  # the object vanished: find the tail afresh
+                await self._lost_race(seq0, losses)
                 continue
             except BaseException:
                 self._next = None  # it may have landed: find the tail afresh
                 raise
+            prev = hashes[-1]
             count = len(events)
             self._next, self._head = seq0 + count, prev
             self._own_end = seq0 + count
@@ -198,6 +185,30 @@ class StreamWriter:
             return self._entries(seq0, events, prev0, hashes)
         raise ConflictError(f"gave up appending to stream {self.keys.stream!r} after "
                             f"{MAX_RACES} lost races", key=self.keys.e_prefix)
+
+    def _build(self, seq0: int, prev: str, events: list[tuple[bytes, str]]
+               ) -> tuple[list[bytes], list[str]]:
+        """The stored bytes and the hash of each entry, chained on ``prev`` from ``seq0``."""
+        stored: list[bytes] = []
+        hashes: list[str] = []
+        for i, (event, ts) in enumerate(events):
+            data, prev = chain.build_entry(
+                workspace=self.ctx.workspace, stream=self.keys.stream, seq=seq0 + i,
+                ts=ts, event=event, prev=prev,
+            )
+            stored.append(data)
+            hashes.append(prev)
+        return stored, hashes
+
+    async def _lost_race(self, seq0: int, losses: int) -> None:
+        """Another writer took ``seq0``: move the tail past it (walk, or LIST after 2)."""
+        try:
+            if losses >= 3:
+                await self._skip_to_last(seq0)
+            else:
+                await self._adopt(seq0)
+        except NotFoundError:
+            self._next = None  # the object vanished: find the tail afresh
 
     def _entries(self, seq0: int, events: list[tuple[bytes, str]], prev: str,
                  hashes: list[str]) -> list[AuditEntry]:
