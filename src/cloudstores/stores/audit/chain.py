@@ -19,13 +19,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from cloudstores import codec
 from cloudstores.errors import IntegrityError, SerializationError
 from cloudstores.stores.audit.models import AuditEntry, Checkpoint, CheckpointRef
+from cloudstores.stores.audit.records import CheckpointBody, StoredCheckpoint, StoredEntry
 
 __all__ = [
     "CHECKPOINT_CONTEXT",
@@ -106,7 +107,7 @@ def encode_object(entries: list[bytes]) -> bytes:
     return b'{"entries":[' + b",".join(entries) + b'],"v":1}'
 
 
-def recompute_hash(entry: dict[str, Any]) -> str:
+def recompute_hash(entry: StoredEntry) -> str:
     """The hash an entry should carry, from its content (its ``hash`` field ignored)."""
     body = {k: v for k, v in entry.items() if k != "hash"}
     return codec.leaf_hash(orjson.dumps(body, option=_SORTED))
@@ -116,8 +117,9 @@ def _is_hex64(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
 
 
-def parse_object(data: bytes, *, key: str | None = None) -> list[dict[str, Any]]:
-    """The entries of a stored entry object; IntegrityError if it is not one."""
+def parse_object(data: bytes, *, key: str | None = None) -> list[StoredEntry]:
+    """The entries of a stored entry object, checked field by field (only then are they
+    ``StoredEntry``s); IntegrityError if it is not one."""
     doc = codec.loads(data, key=key)
     if not isinstance(doc, dict) or doc.get("v") != FORMAT_VERSION:
         raise IntegrityError("not an audit entry object (v1)", key=key)
@@ -141,10 +143,10 @@ def parse_object(data: bytes, *, key: str | None = None) -> list[dict[str, Any]]
             or not _is_hex64(entry["hash"])
         ):
             raise IntegrityError("audit entry has a field of the wrong type", key=key)
-    return entries
+    return cast(list[StoredEntry], entries)
 
 
-def entry_from_dict(entry: dict[str, Any], *, key: str | None = None) -> AuditEntry:
+def entry_from_dict(entry: StoredEntry, *, key: str | None = None) -> AuditEntry:
     return AuditEntry(
         workspace=entry["ws"],
         stream=entry["stream"],
@@ -169,7 +171,7 @@ def checkpoint_body(
     leaves: list[str],
     algorithm: str,
     key_id: str | None,
-) -> dict[str, Any]:
+) -> CheckpointBody:
     """Every signed field of a checkpoint."""
     return {
         "algorithm": algorithm,
@@ -186,19 +188,21 @@ def checkpoint_body(
     }
 
 
-def checkpoint_message(body: dict[str, Any]) -> bytes:
+def checkpoint_message(body: CheckpointBody) -> bytes:
     """The bytes a signer signs: a context line, then the canonical body."""
     return CHECKPOINT_CONTEXT + orjson.dumps(body, option=_SORTED)
 
 
-def _checkpoint_hash(stored: dict[str, Any]) -> str:
+def _checkpoint_hash(stored: StoredCheckpoint) -> str:
     return hashlib.sha256(b"\x02" + orjson.dumps(stored, option=_SORTED)).hexdigest()
 
 
-def encode_checkpoint(body: dict[str, Any], signature: bytes | None) -> tuple[bytes, str]:
+def encode_checkpoint(body: CheckpointBody, signature: bytes | None) -> tuple[bytes, str]:
     """Stored bytes of a checkpoint and its hash."""
-    stored = dict(body)
-    stored["signature"] = None if signature is None else base64.b64encode(signature).decode()
+    stored: StoredCheckpoint = {
+        **body,
+        "signature": None if signature is None else base64.b64encode(signature).decode(),
+    }
     return orjson.dumps(stored, option=_SORTED), _checkpoint_hash(stored)
 
 
@@ -208,14 +212,11 @@ _CHECKPOINT_FIELDS = frozenset(
 )
 
 
-def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint, bytes]:
-    """A stored checkpoint and the message its signature covers; IntegrityError if bad."""
-    doc = codec.loads(data, key=key)
-    if not isinstance(doc, dict) or set(doc) != _CHECKPOINT_FIELDS or doc["v"] != FORMAT_VERSION:
-        raise IntegrityError("not an audit checkpoint (v1)", key=key)
+def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
+    """Whether every field of an untrusted checkpoint dict has its stored type."""
     prev = doc["prev"]
     leaves = doc["leaves"]
-    ok = (
+    return (
         isinstance(doc["size"], int)
         and not isinstance(doc["size"], bool)
         and doc["size"] >= 1
@@ -239,28 +240,38 @@ def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint
             )
         )
     )
+
+
+def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint, bytes]:
+    """A stored checkpoint and the message its signature covers; IntegrityError if bad."""
+    doc = codec.loads(data, key=key)
+    if not isinstance(doc, dict) or set(doc) != _CHECKPOINT_FIELDS or doc["v"] != FORMAT_VERSION:
+        raise IntegrityError("not an audit checkpoint (v1)", key=key)
+    ok = _checkpoint_fields_ok(doc)
     if not ok:
         raise IntegrityError("audit checkpoint has a field of the wrong type", key=key)
+    stored = cast(StoredCheckpoint, doc)  # every field checked above
     try:
-        signature_ok = doc["signature"] is None or bool(base64.b64decode(doc["signature"],
-                                                                         validate=True))
+        signature_ok = stored["signature"] is None or bool(
+            base64.b64decode(stored["signature"], validate=True))
     except ValueError:
         signature_ok = False
     if not signature_ok:
         raise IntegrityError("audit checkpoint signature is not base64", key=key)
-    body = {k: v for k, v in doc.items() if k != "signature"}
+    link = stored["prev"]
+    body = cast(CheckpointBody, {k: v for k, v in stored.items() if k != "signature"})
     checkpoint = Checkpoint(
-        workspace=doc["ws"],
-        stream=doc["stream"],
-        size=doc["size"],
-        head=doc["head"],
-        time=parse_ts(doc["time"], key=key),
-        prev=None if prev is None else CheckpointRef(size=prev["size"], hash=prev["hash"]),
-        leaves_start=doc["leaves_start"],
-        leaves=tuple(leaves),
-        algorithm=doc["algorithm"],
-        key_id=doc["key_id"],
-        signature=doc["signature"],
-        hash=_checkpoint_hash(doc),
+        workspace=stored["ws"],
+        stream=stored["stream"],
+        size=stored["size"],
+        head=stored["head"],
+        time=parse_ts(stored["time"], key=key),
+        prev=None if link is None else CheckpointRef(size=link["size"], hash=link["hash"]),
+        leaves_start=stored["leaves_start"],
+        leaves=tuple(stored["leaves"]),
+        algorithm=stored["algorithm"],
+        key_id=stored["key_id"],
+        signature=stored["signature"],
+        hash=_checkpoint_hash(stored),
     )
     return checkpoint, checkpoint_message(body)

@@ -15,7 +15,7 @@ import bisect
 import logging
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from cloudstores.bucket.base import Bucket
 from cloudstores.bucket.types import ObjectInfo
@@ -24,6 +24,7 @@ from cloudstores.keys import key_number
 from cloudstores.stores.audit import chain
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import MAX_BATCH_LIMIT
+from cloudstores.stores.audit.records import StoredEntry
 
 __all__ = ["SpanCache", "check_seq", "fetch_objects", "fetch_ordered", "list_objects",
            "numbered", "read_object"]
@@ -148,7 +149,7 @@ def fetch_objects(
 
 async def read_object(
     bucket: Bucket, keys: StreamKeys, spans: SpanCache, first: int
-) -> list[dict[str, Any]]:
+) -> list[StoredEntry]:
     """GET and parse the entry object at ``first``; its entries must be ``first, first+1..``
     (IntegrityError otherwise). The span is remembered."""
     key = keys.entry(first)

@@ -5,12 +5,12 @@ checkpoint known. Nothing here makes a request."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from cloudstores.bucket.base import Bucket
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import MAX_BATCH_LIMIT, AuditOptions, Checkpoint
 from cloudstores.stores.audit.reader import SpanCache
+from cloudstores.stores.audit.records import StoredEntry
 from cloudstores.stores.audit.signing import Signer
 
 __all__ = ["StoreContext", "StreamState"]
@@ -42,7 +42,7 @@ class StreamState:
     """The largest checkpoint this store wrote or verified: a later verify that finds it
     gone or changed reports a rollback."""
 
-    def remember(self, entries: list[dict[str, Any]] | list[tuple[int, str]]) -> None:
+    def remember(self, entries: list[StoredEntry] | list[tuple[int, str]]) -> None:
         """Record entry hashes: from parsed entry dicts or ``(seq, hash)`` pairs."""
         for item in entries:
             if isinstance(item, dict):

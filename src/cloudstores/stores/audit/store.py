@@ -39,6 +39,7 @@ from cloudstores.stores.audit.reader import (
     list_objects,
     read_object,
 )
+from cloudstores.stores.audit.records import StoredEntry
 from cloudstores.stores.audit.signing import Signer, Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.audit.verify import verify_stream
@@ -183,7 +184,7 @@ class AuditStore(AsyncResource):
         self._check_entry(entry, stream, key)
         return chain.entry_from_dict(entry, key=key)
 
-    def _check_entry(self, entry: dict[str, Any], stream: str, key: str) -> None:
+    def _check_entry(self, entry: StoredEntry, stream: str, key: str) -> None:
         """IntegrityError unless the entry belongs here and its hash is its content's."""
         if entry["stream"] != stream or entry["ws"] != self.workspace:
             raise IntegrityError(f"entry {entry['seq']} under stream {stream!r} names "
@@ -192,7 +193,7 @@ class AuditStore(AsyncResource):
             raise IntegrityError(f"entry {entry['seq']} of stream {stream!r} does not match "
                                  "its hash (run verify)", key=key)
 
-    async def _get_object(self, state: StreamState, start: int) -> list[dict[str, Any]]:
+    async def _get_object(self, state: StreamState, start: int) -> list[StoredEntry]:
         return await read_object(self.bucket, state.keys, state.spans, start)
 
     async def _find_start(self, state: StreamState, seq: int) -> int:

@@ -26,6 +26,7 @@ import binascii
 import bisect
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import NamedTuple
 
 from cloudstores.errors import IntegrityError, NotFoundError, StoreError
 from cloudstores.keys import key_number
@@ -38,6 +39,7 @@ from cloudstores.stores.audit.models import (
     VerifyReport,
 )
 from cloudstores.stores.audit.reader import fetch_ordered
+from cloudstores.stores.audit.records import StoredEntry
 from cloudstores.stores.audit.signing import Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.objects import Progress
@@ -51,6 +53,9 @@ event is at most 64 MiB, a batch at most ``max_batch_bytes`` <= 64 MiB, plus fra
 
 _Listed = tuple[int | None, str, int]
 """``(number in the key or None, key, size)`` of a listed object."""
+_Checkpoints = dict[int, tuple[Checkpoint, bytes] | None]
+"""Checkpoints by the size in their key, with the message their signature covers (None:
+one that could not be read)."""
 
 
 class _Hashes:
@@ -123,9 +128,9 @@ def _fetch(ctx: StoreContext, prefix: str
 
 async def _load_checkpoints(
     ctx: StoreContext, keys: StreamKeys, problems: _Problems
-) -> dict[int, tuple[Checkpoint, bytes] | None]:
+) -> _Checkpoints:
     """Every checkpoint by the size in its key; None for one that cannot be used."""
-    found: dict[int, tuple[Checkpoint, bytes] | None] = {}
+    found: _Checkpoints = {}
     async for (size, key, _), data in _fetch(ctx, keys.cp_prefix):
         if size is None:
             problems.add("unexpected", 0, f"stray key {key!r} among checkpoints", key=key)
@@ -145,6 +150,27 @@ async def _load_checkpoints(
     return found
 
 
+class _Walk:
+    """The entries read so far, in order: where the next object must start, the hash
+    the next entry must link to (None: unknown after a problem), the hash of each."""
+
+    def __init__(self) -> None:
+        self.hashes = _Hashes()
+        self.expected = 0
+        self.prev: str | None = chain.GENESIS
+        self.objects = 0
+        self.quiet_gap = False
+        """After an unreadable object its range is unknown: no ``missing`` after it."""
+
+
+class _Finding(NamedTuple):
+    """A problem with one checkpoint; ``seq`` None: the checkpoint's last entry."""
+
+    kind: ProblemKind
+    detail: str
+    seq: int | None = None
+
+
 async def verify_stream(
     ctx: StoreContext,
     state: StreamState,
@@ -158,127 +184,184 @@ async def verify_stream(
     keys = state.keys
     problems = _Problems(max_problems)
     checkpoints = await _load_checkpoints(ctx, keys, problems)
+    walk = await _walk_entries(ctx, keys, problems, on_progress)
+    valid = _check_checkpoints(ctx, keys, checkpoints, walk, verifier, problems)
+    _check_rollback(keys, checkpoints, (trusted, state.highest_trusted), problems)
+    return _report(state, checkpoints, walk, valid, problems,
+                   signatures_checked=verifier is not None, started=started)
 
-    # ---- the entries, in order
-    hashes = _Hashes()
-    expected = 0
-    prev: str | None = chain.GENESIS
-    objects = 0
-    quiet_gap = False  # after an unreadable object its range is unknown: no "missing"
+
+# ---------------------------------------------------------------------- the entries
+async def _walk_entries(ctx: StoreContext, keys: StreamKeys, problems: _Problems,
+                        on_progress: Progress | None) -> _Walk:
+    """Read every entry object in key order; check its place, then each entry in it."""
+    walk = _Walk()
     async for (first, key, _), data in _fetch(ctx, keys.e_prefix):
         if first is None:
-            problems.add("unexpected", expected, f"stray key {key!r} among entries", key=key)
+            problems.add("unexpected", walk.expected, f"stray key {key!r} among entries",
+                         key=key)
             continue
         if isinstance(data, NotFoundError):
             continue
         if isinstance(data, StoreError) and not isinstance(data, IntegrityError):
             raise data
-        objects += 1
-        if first < expected:
-            problems.add("unexpected", first,
-                         f"object at {first} starts inside the range of the object before "
-                         f"(which ends at {expected - 1})", key=key)
+        walk.objects += 1
+        if not _place_object(walk, first, key, problems):
             continue
-        if first > expected:
-            if not quiet_gap:
-                problems.add("missing", expected,
-                             f"entries {expected}..{first - 1} are missing", key=key)
-            expected, prev = first, None
-        quiet_gap = False
-        try:
-            if isinstance(data, IntegrityError):
-                raise data
-            entries = chain.parse_object(data, key=key)
-        except IntegrityError as exc:
-            problems.add("unreadable", first, f"entry object at {first}: {exc.message}", key=key)
-            hashes.add(first, None)
-            expected, prev, quiet_gap = first + 1, None, True
+        entries = _parse_object(walk, first, key, data, problems)
+        if entries is None:
             continue
-        for entry in entries:
-            seq = expected
-            kind: ProblemKind | None = None
-            detail = ""
-            if entry["seq"] != seq:
-                kind, detail = "seq_mismatch", f"position {seq} holds entry {entry['seq']}"
-            elif entry["stream"] != keys.stream or entry["ws"] != ctx.workspace:
-                kind = "wrong_stream"
-                detail = f"entry names {entry['ws']}/{entry['stream']}"
-            elif chain.recompute_hash(entry) != entry["hash"]:
-                kind, detail = "bad_hash", "content does not match its hash"
-            elif prev is not None and entry["prev"] != prev:
-                kind, detail = "broken_link", "prev is not the hash of the entry before"
-            if kind is not None:
-                problems.add(kind, seq, f"entry {seq}: {detail}", key=key)
-                prev = None
-                hashes.add(seq, None)
-            else:
-                prev = entry["hash"]
-                hashes.add(seq, entry["hash"])
-            expected += 1
+        _check_entries(ctx, keys, walk, entries, key, problems)
         if on_progress is not None:
-            on_progress(expected)
-    size = expected
+            on_progress(walk.expected)
+    return walk
 
-    def stored(seq: int) -> str | None:
-        return hashes.get(seq)
 
-    # ---- the checkpoints, against the chain
-    valid_sizes: list[int] = []
+def _place_object(walk: _Walk, first: int, key: str, problems: _Problems) -> bool:
+    """Contiguity: False (reported) if the object starts inside the one before; a gap
+    before it is reported as ``missing`` and the chain restarts there."""
+    if first < walk.expected:
+        problems.add("unexpected", first,
+                     f"object at {first} starts inside the range of the object before "
+                     f"(which ends at {walk.expected - 1})", key=key)
+        return False
+    if first > walk.expected:
+        if not walk.quiet_gap:
+            problems.add("missing", walk.expected,
+                         f"entries {walk.expected}..{first - 1} are missing", key=key)
+        walk.expected, walk.prev = first, None
+    walk.quiet_gap = False
+    return True
+
+
+def _parse_object(walk: _Walk, first: int, key: str, data: bytes | StoreError,
+                  problems: _Problems) -> list[StoredEntry] | None:
+    """The object's entries, or None (reported ``unreadable``) if it cannot be read."""
+    try:
+        if isinstance(data, StoreError):
+            raise data
+        return chain.parse_object(data, key=key)
+    except IntegrityError as exc:
+        problems.add("unreadable", first, f"entry object at {first}: {exc.message}", key=key)
+        walk.hashes.add(first, None)
+        walk.expected, walk.prev, walk.quiet_gap = first + 1, None, True
+        return None
+
+
+def _check_entries(ctx: StoreContext, keys: StreamKeys, walk: _Walk,
+                   entries: list[StoredEntry], key: str, problems: _Problems) -> None:
+    """Check each entry in turn; a bad one breaks the link so the next is not blamed."""
+    for entry in entries:
+        seq = walk.expected
+        found = _entry_problem(ctx, keys, entry, seq, walk.prev)
+        if found is not None:
+            kind, detail = found
+            problems.add(kind, seq, f"entry {seq}: {detail}", key=key)
+            walk.prev = None
+            walk.hashes.add(seq, None)
+        else:
+            walk.prev = entry["hash"]
+            walk.hashes.add(seq, entry["hash"])
+        walk.expected += 1
+
+
+def _entry_problem(ctx: StoreContext, keys: StreamKeys, entry: StoredEntry, seq: int,
+                   prev: str | None) -> tuple[ProblemKind, str] | None:
+    if entry["seq"] != seq:
+        return "seq_mismatch", f"position {seq} holds entry {entry['seq']}"
+    if entry["stream"] != keys.stream or entry["ws"] != ctx.workspace:
+        return "wrong_stream", f"entry names {entry['ws']}/{entry['stream']}"
+    if chain.recompute_hash(entry) != entry["hash"]:
+        return "bad_hash", "content does not match its hash"
+    if prev is not None and entry["prev"] != prev:
+        return "broken_link", "prev is not the hash of the entry before"
+    return None
+
+
+# ---------------------------------------------------------------------- the checkpoints
+def _check_checkpoints(ctx: StoreContext, keys: StreamKeys, checkpoints: _Checkpoints,
+                       walk: _Walk, verifier: Verifier | None,
+                       problems: _Problems) -> list[int]:
+    """Check each loaded checkpoint against itself, its ``prev`` and the recomputed
+    chain; the sizes of the ones that pass."""
+    valid: list[int] = []
     for cp_size in sorted(checkpoints):
         loaded = checkpoints[cp_size]
         if loaded is None:
             continue
         cp, message = loaded
-        at, ckey = cp_size - 1, keys.checkpoint(cp_size)
+        found = (_checkpoint_header_problem(ctx, keys, cp, cp_size, message, verifier)
+                 or _checkpoint_link_problem(cp, checkpoints)
+                 or _checkpoint_seal_problem(cp, walk))
+        if found is not None:
+            problems.add(found.kind, cp_size - 1 if found.seq is None else found.seq,
+                         f"checkpoint {cp_size}: {found.detail}",
+                         key=keys.checkpoint(cp_size), checkpoint=cp_size)
+            continue
+        valid.append(cp_size)
+    return valid
 
-        def bad(kind: ProblemKind, detail: str, seq: int = at, size: int = cp_size,
-                key: str = ckey) -> None:
-            problems.add(kind, seq, f"checkpoint {size}: {detail}", key=key, checkpoint=size)
 
-        if cp.size != cp_size:
-            bad("bad_checkpoint", f"the object under key {cp_size} is checkpoint {cp.size}")
-            continue
-        if cp.stream != keys.stream or cp.workspace != ctx.workspace:
-            bad("wrong_stream", f"names {cp.workspace}/{cp.stream}")
-            continue
-        unsigned = cp.algorithm == "none"
-        if unsigned != (cp.signature is None) or unsigned != (cp.key_id is None):
-            bad("bad_checkpoint", f"algorithm {cp.algorithm!r} does not fit its signature "
-                "and key_id")
-            continue
-        if verifier is not None:
-            reason = _signature_problem(cp, message, verifier)
-            if reason:
-                bad("bad_signature", reason)
-                continue
-        if cp.prev is not None:
-            ref = checkpoints.get(cp.prev.size)
-            if cp.prev.size >= cp.size:
-                bad("checkpoint_link", f"prev {cp.prev.size} is not smaller")
-                continue
-            if ref is None or ref[0].hash != cp.prev.hash or ref[0].size != cp.prev.size:
-                bad("checkpoint_link", f"prev checkpoint {cp.prev.size} is missing or changed")
-                continue
-            if ref[0].time > cp.time:
-                bad("checkpoint_link", f"time goes backwards from checkpoint {cp.prev.size}")
-                continue
-        if cp.size > size:
-            bad("missing", f"seals {cp.size} entries but the stream has {size}", seq=size)
-            continue
-        if cp.leaves and cp.leaves_start + len(cp.leaves) != cp.size:
-            bad("bad_checkpoint", "its leaves do not end at its size")
-            continue
-        changed = next((cp.leaves_start + i for i, leaf in enumerate(cp.leaves)
-                        if stored(cp.leaves_start + i) != leaf), None)
-        if changed is None and stored(cp.size - 1) != cp.head:
-            changed = cp.size - 1
-        if changed is not None:
-            bad("sealed_entry_changed", f"entry {changed} is not the one it sealed",
-                seq=changed)
-            continue
-        valid_sizes.append(cp_size)
+def _checkpoint_header_problem(ctx: StoreContext, keys: StreamKeys, cp: Checkpoint,
+                               cp_size: int, message: bytes,
+                               verifier: Verifier | None) -> _Finding | None:
+    """Its key, its stream, its algorithm and signature."""
+    if cp.size != cp_size:
+        return _Finding("bad_checkpoint", f"the object under key {cp_size} is checkpoint "
+                        f"{cp.size}")
+    if cp.stream != keys.stream or cp.workspace != ctx.workspace:
+        return _Finding("wrong_stream", f"names {cp.workspace}/{cp.stream}")
+    unsigned = cp.algorithm == "none"
+    if unsigned != (cp.signature is None) or unsigned != (cp.key_id is None):
+        return _Finding("bad_checkpoint", f"algorithm {cp.algorithm!r} does not fit its "
+                        "signature and key_id")
+    if verifier is not None:
+        reason = _signature_problem(cp, message, verifier)
+        if reason:
+            return _Finding("bad_signature", reason)
+    return None
 
-    for memo in (trusted, state.highest_trusted):
+
+def _checkpoint_link_problem(cp: Checkpoint, checkpoints: _Checkpoints) -> _Finding | None:
+    """``prev`` names an existing, smaller, unchanged checkpoint no later than this one."""
+    if cp.prev is None:
+        return None
+    ref = checkpoints.get(cp.prev.size)
+    if cp.prev.size >= cp.size:
+        return _Finding("checkpoint_link", f"prev {cp.prev.size} is not smaller")
+    if ref is None or ref[0].hash != cp.prev.hash or ref[0].size != cp.prev.size:
+        return _Finding("checkpoint_link", f"prev checkpoint {cp.prev.size} is missing or "
+                        "changed")
+    if ref[0].time > cp.time:
+        return _Finding("checkpoint_link", f"time goes backwards from checkpoint "
+                        f"{cp.prev.size}")
+    return None
+
+
+def _checkpoint_seal_problem(cp: Checkpoint, walk: _Walk) -> _Finding | None:
+    """What it seals is still there: not beyond the stream, its leaves and head equal
+    to the stored hashes."""
+    size = walk.expected
+    if cp.size > size:
+        return _Finding("missing", f"seals {cp.size} entries but the stream has {size}",
+                        seq=size)
+    if cp.leaves and cp.leaves_start + len(cp.leaves) != cp.size:
+        return _Finding("bad_checkpoint", "its leaves do not end at its size")
+    stored = walk.hashes.get
+    changed = next((cp.leaves_start + i for i, leaf in enumerate(cp.leaves)
+                    if stored(cp.leaves_start + i) != leaf), None)
+    if changed is None and stored(cp.size - 1) != cp.head:
+        changed = cp.size - 1
+    if changed is not None:
+        return _Finding("sealed_entry_changed", f"entry {changed} is not the one it sealed",
+                        seq=changed)
+    return None
+
+
+def _check_rollback(keys: StreamKeys, checkpoints: _Checkpoints,
+                    memos: tuple[Checkpoint | None, ...], problems: _Problems) -> None:
+    """Every checkpoint seen before (``trusted``, the newest trusted) is still there."""
+    for memo in memos:
         if memo is None:
             continue
         now = checkpoints.get(memo.size)
@@ -287,22 +370,29 @@ async def verify_stream(
                          f"checkpoint {memo.size} seen before is gone or changed",
                          key=keys.checkpoint(memo.size), checkpoint=memo.size)
 
+
+# ---------------------------------------------------------------------- the report
+def _report(state: StreamState, checkpoints: _Checkpoints, walk: _Walk, valid: list[int],
+            problems: _Problems, *, signatures_checked: bool,
+            started: float) -> VerifyReport:
+    """The report; a clean stream's newest valid checkpoint becomes trusted."""
     items = sorted(problems.items, key=lambda p: p.seq)
-    last = max(valid_sizes) if valid_sizes else None
+    size = walk.expected
+    last = max(valid) if valid else None
     ok = not items
     if ok and last is not None:
         newest = checkpoints[last]
         if newest is not None:
             state.trust(newest[0])
     return VerifyReport(
-        stream=keys.stream,
+        stream=state.keys.stream,
         ok=ok,
         size=size,
-        objects=objects,
+        objects=walk.objects,
         checkpoints=len(checkpoints),
         last_checkpoint=last,
         unsealed=size - (last or 0),
-        signatures_checked=verifier is not None,
+        signatures_checked=signatures_checked,
         first_bad_seq=items[0].seq if items else None,
         problems=tuple(items),
         truncated_problems=problems.truncated,

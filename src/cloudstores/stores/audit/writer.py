@@ -21,12 +21,13 @@ since a batch holds at most ``MAX_BATCH_LIMIT`` entries. The alternative that ke
 "one GET for any n" (a stub object per reserved number) would cost one PUT per event
 again and defeat group commit.
 
-**Group commit.** Appends queue per stream; one commit is in flight per stream and
-writer (a batch must chain on the previous one, and a batch written on top of one that
-then lost its race would break the chain). When the queue is idle an append is sent at
-once (``max_wait`` = 0 by default: a lone append is one PUT, no added latency); while a
-PUT is in flight, arrivals pile up and go together in the next object, up to
-``max_batch`` entries and ``max_batch_bytes``. Each event keeps its own sequence number.
+**Group commit** (``cloudstores.stores.group_commit``). Appends queue per stream; one
+commit is in flight per stream and writer (a batch must chain on the previous one, and a
+batch written on top of one that then lost its race would break the chain). When the
+queue is idle an append is sent at once (``max_wait`` = 0 by default: a lone append is
+one PUT, no added latency); while a PUT is in flight, arrivals pile up and go together
+in the next object, up to ``max_batch`` entries and ``max_batch_bytes``. Each event
+keeps its own sequence number.
 
 **Failure.** When a PUT fails with anything but AlreadyExists (after the bucket's own
 retries and put-id reconciliation), the appends of that batch get the error and the
@@ -38,9 +39,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -56,6 +56,7 @@ from cloudstores.stores.audit.checkpoints import Checkpointer
 from cloudstores.stores.audit.models import AuditEntry, Checkpoint, StreamHead
 from cloudstores.stores.audit.reader import list_objects, numbered, read_object
 from cloudstores.stores.audit.state import StoreContext, StreamState
+from cloudstores.stores.group_commit import Bound, GroupCommit
 
 __all__ = ["StreamWriter"]
 
@@ -73,9 +74,14 @@ class _Pending:
 
     events: list[tuple[bytes, str]]
     size: int
-    future: asyncio.Future[list[AuditEntry]] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+
+
+def _count(pending: _Pending) -> int:
+    return len(pending.events)
+
+
+def _size(pending: _Pending) -> int:
+    return pending.size
 
 
 class StreamWriter:
@@ -86,8 +92,13 @@ class StreamWriter:
         self.state = state
         self.keys = state.keys
         self.checkpointer = Checkpointer(ctx, state)
-        self._queue: deque[_Pending] = deque()
-        self._committer: asyncio.Task[None] | None = None
+        options = ctx.options
+        self._group: GroupCommit[_Pending, list[AuditEntry]] = GroupCommit(
+            self._commit_batch,
+            (Bound(_count, options.max_batch), Bound(_size, options.max_batch_bytes)),
+            max_wait=options.max_wait,
+            stopped=lambda: ConflictError("audit writer stopped"),
+        )
         self._next: int | None = None
         self._head = chain.GENESIS
         self._registered = False
@@ -121,60 +132,21 @@ class StreamWriter:
             size += cost
         if current:
             chunks.append(_Pending(current, size))
-        self._queue.extend(chunks)
-        if self._committer is None:
-            self._committer = asyncio.ensure_future(self._run())
+        futures = [self._group.submit_nowait(chunk) for chunk in chunks]
         results: list[AuditEntry] = []
-        for chunk in chunks:
-            results.extend(await asyncio.shield(chunk.future))
+        for future in futures:
+            results.extend(await asyncio.shield(future))
         return results
 
-    async def _run(self) -> None:
-        options = self.ctx.options
-        try:
-            while self._queue:
-                if options.max_wait > 0 and self._queued() < options.max_batch:
-                    await asyncio.sleep(options.max_wait)
-                batch = self._take()
-                try:
-                    entries = await self._commit([e for p in batch for e in p.events])
-                except BaseException as exc:
-                    for pending in batch:
-                        if not pending.future.done():
-                            pending.future.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                at = 0
-                for pending in batch:
-                    n = len(pending.events)
-                    if not pending.future.done():
-                        pending.future.set_result(entries[at:at + n])
-                    at += n
-        finally:
-            self._committer = None
-            if self._queue:  # a BaseException stopped us; do not strand the rest
-                for pending in self._queue:
-                    if not pending.future.done():
-                        pending.future.set_exception(ConflictError("audit writer stopped"))
-                self._queue.clear()
-
-    def _queued(self) -> int:
-        return sum(len(p.events) for p in self._queue)
-
-    def _take(self) -> list[_Pending]:
-        options = self.ctx.options
-        batch = [self._queue.popleft()]
-        count, size = len(batch[0].events), batch[0].size
-        while self._queue:
-            nxt = self._queue[0]
-            if (count + len(nxt.events) > options.max_batch
-                    or size + nxt.size > options.max_batch_bytes):
-                break
-            batch.append(self._queue.popleft())
-            count += len(nxt.events)
-            size += nxt.size
-        return batch
+    async def _commit_batch(self, batch: list[_Pending]) -> list[list[AuditEntry]]:
+        """One group commit: the chunks of ``batch`` as one object, entries per chunk."""
+        entries = await self._commit([e for p in batch for e in p.events])
+        out: list[list[AuditEntry]] = []
+        at = 0
+        for pending in batch:
+            out.append(entries[at:at + len(pending.events)])
+            at += len(pending.events)
+        return out
 
     async def _commit(self, events: list[tuple[bytes, str]]) -> list[AuditEntry]:
         """Write ``events`` as one object at the tail, winning the race eventually."""
@@ -187,16 +159,8 @@ class StreamWriter:
             assert seq0 is not None
             if seq0 == 0 and not self._registered:
                 await self._register()
-            prev = prev0 = self._head
-            stored: list[bytes] = []
-            hashes: list[str] = []
-            for i, (event, ts) in enumerate(events):
-                data, prev = chain.build_entry(
-                    workspace=ctx.workspace, stream=self.keys.stream, seq=seq0 + i,
-                    ts=ts, event=event, prev=prev,
-                )
-                stored.append(data)
-                hashes.append(prev)
+            prev0 = self._head
+            stored, hashes = self._build(seq0, prev0, events)
             try:
                 await ctx.bucket.put(
                     self.keys.entry(seq0), chain.encode_object(stored),
@@ -204,17 +168,12 @@ class StreamWriter:
                 )
             except AlreadyExistsError:
                 losses += 1
-                try:
-                    if losses >= 3:
-                        await self._skip_to_last(seq0)
-                    else:
-                        await self._adopt(seq0)
-                except NotFoundError:
-                    self._next = None  # the object vanished: find the tail afresh
+                await self._lost_race(seq0, losses)
                 continue
             except BaseException:
                 self._next = None  # it may have landed: find the tail afresh
                 raise
+            prev = hashes[-1]
             count = len(events)
             self._next, self._head = seq0 + count, prev
             self._own_end = seq0 + count
@@ -226,6 +185,30 @@ class StreamWriter:
             return self._entries(seq0, events, prev0, hashes)
         raise ConflictError(f"gave up appending to stream {self.keys.stream!r} after "
                             f"{MAX_RACES} lost races", key=self.keys.e_prefix)
+
+    def _build(self, seq0: int, prev: str, events: list[tuple[bytes, str]]
+               ) -> tuple[list[bytes], list[str]]:
+        """The stored bytes and the hash of each entry, chained on ``prev`` from ``seq0``."""
+        stored: list[bytes] = []
+        hashes: list[str] = []
+        for i, (event, ts) in enumerate(events):
+            data, prev = chain.build_entry(
+                workspace=self.ctx.workspace, stream=self.keys.stream, seq=seq0 + i,
+                ts=ts, event=event, prev=prev,
+            )
+            stored.append(data)
+            hashes.append(prev)
+        return stored, hashes
+
+    async def _lost_race(self, seq0: int, losses: int) -> None:
+        """Another writer took ``seq0``: move the tail past it (walk, or LIST after 2)."""
+        try:
+            if losses >= 3:
+                await self._skip_to_last(seq0)
+            else:
+                await self._adopt(seq0)
+        except NotFoundError:
+            self._next = None  # the object vanished: find the tail afresh
 
     def _entries(self, seq0: int, events: list[tuple[bytes, str]], prev: str,
                  hashes: list[str]) -> list[AuditEntry]:
@@ -353,8 +336,7 @@ class StreamWriter:
     # ------------------------------------------------------------------ lifecycle
     async def flush(self) -> None:
         """Wait until every queued append is committed (or failed)."""
-        while self._committer is not None:
-            await asyncio.shield(self._committer)
+        await self._group.flush()
 
     async def close(self, *, seal: bool) -> None:
         await self.flush()

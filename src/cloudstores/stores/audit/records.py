@@ -1,0 +1,63 @@
+"""The stored audit records as ``TypedDict``s: what ``chain`` writes and, once it has
+validated them, hands out.
+
+These are types only. Bytes read from a bucket are untrusted: ``chain.parse_object`` and
+``chain.parse_checkpoint`` check every field and only then treat the dict as one of
+these. See ``chain`` for the canonical encoding and the hashes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+__all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint",
+           "StoredEntry"]
+
+
+class StoredEntry(TypedDict):
+    """One entry as stored: ``hash`` is the leaf hash of every other field."""
+
+    event: dict[str, Any]
+    hash: str
+    prev: str
+    seq: int
+    stream: str
+    ts: str
+    v: int
+    ws: str
+
+
+class EntryObject(TypedDict):
+    """One object of a stream: consecutive entries of one commit."""
+
+    entries: list[StoredEntry]
+    v: int
+
+
+class CheckpointLink(TypedDict):
+    """``prev`` of a checkpoint: the size and hash of the checkpoint before it."""
+
+    hash: str
+    size: int
+
+
+class CheckpointBody(TypedDict):
+    """Every signed field of a checkpoint."""
+
+    algorithm: str
+    head: str
+    key_id: str | None
+    leaves: list[str]
+    leaves_start: int
+    prev: CheckpointLink | None
+    size: int
+    stream: str
+    time: str
+    v: int
+    ws: str
+
+
+class StoredCheckpoint(CheckpointBody):
+    """A checkpoint as stored: its body and the base64 signature (None: unsigned)."""
+
+    signature: str | None
