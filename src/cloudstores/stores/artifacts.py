@@ -26,7 +26,7 @@ from cloudstores.bucket.base import Bucket
 from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import Artifact, ReindexReport, as_utc
-from cloudstores.stores.index import Entry, ManifestIndex
+from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.objects import (
     Progress,
     expect_dict,
@@ -64,7 +64,8 @@ class ArtifactStore(AsyncResource):
         self.workspace = workspace
         self.options = options or ArtifactOptions()
         self._root = workspace_prefix(workspace)
-        self.index = ManifestIndex(bucket, f"{self._root}_index/artifacts")
+        self.index = Index(bucket, f"{self._root}_index/artifacts", ARTIFACT_FIELDS,
+                           legacy=_legacy_entry)
 
     def _key(self, artifact_id: str) -> str:
         return f"{self._root}artifacts/{validate_id(artifact_id, what='artifact id')}.json"
@@ -81,6 +82,7 @@ class ArtifactStore(AsyncResource):
         """
         if not isinstance(artifact, Artifact):
             raise InvalidInputError(f"expected an Artifact, not {type(artifact).__name__}")
+        entry = _entry(self.index, artifact)  # checks the indexed fields' sizes first
         record = artifact.model_dump()
         body = codec.check_size(codec.dumps(record), self.options.max_bytes,
                                 what=f"artifact {artifact.id!r}")
@@ -102,7 +104,9 @@ class ArtifactStore(AsyncResource):
                     f"artifact {artifact.id!r} already exists with different content "
                     f"in workspace {self.workspace!r}", bucket=self.bucket.name, key=key) from None
         # Index entry second; on a repeat it is written again (readers keep one).
-        await self.index.add([_entry(stored)])
+        if stored is not artifact:
+            entry = _entry(self.index, stored)
+        await self.index.add([entry])
         return stored
 
     # ------------------------------------------------------------------ reading
@@ -139,7 +143,8 @@ class ArtifactStore(AsyncResource):
     async def list_by_run(self, run_id: str) -> builtins.list[Artifact]:
         """Every artifact of ``run_id``, in the order they were stored (from the index)."""
         validate_id(run_id, what="run_id")
-        ids = [e["id"] for e in await self.index.entries() if e["run_id"] == run_id]
+        page = await self.index.query(where={"run_id": run_id}, order_by="_commit")
+        ids = [e.key for e in page.entries]
         return await self._get_many(ids)
 
     async def list(
@@ -164,18 +169,16 @@ class ArtifactStore(AsyncResource):
         if start_after is not None:
             validate_id(start_after, what="start_after")
         lo, hi = as_utc(since), as_utc(until)
-
-        def keep(e: Entry) -> bool:
-            when = datetime.fromisoformat(e["created_at"])
-            return ((run_id is None or e["run_id"] == run_id)
-                    and (type is None or e["type"] == type)
-                    and (created_by is None or e["created_by"] == created_by)
-                    and (task_id is None or e["task_id"] == task_id)
-                    and (lo is None or when >= lo) and (hi is None or when < hi)
-                    and (start_after is None or e["id"] > start_after))
-
-        chosen = sorted(filter(keep, await self.index.entries()), key=lambda e: str(e["id"]))
-        ids = [e["id"] for e in chosen][:limit]
+        where: dict[str, object] = {name: value for name, value in (
+            ("run_id", run_id), ("type", type), ("created_by", created_by),
+            ("task_id", task_id)) if value is not None}
+        when = {op: at for op, at in (("gte", lo), ("lt", hi)) if at is not None}
+        if when:
+            where["created_at"] = when
+        if start_after is not None:
+            where["_key"] = {"gt": start_after}
+        page = await self.index.query(where=where, order_by="_key", limit=limit)
+        ids = [e.key for e in page.entries]
         step = self.options.fetch_concurrency
         for start in range(0, len(ids), step):
             for artifact in await self._get_many(ids[start:start + step]):
@@ -208,7 +211,7 @@ class ArtifactStore(AsyncResource):
 
         ``on_progress`` is called with the number of objects scanned so far.
         """
-        known = {e["id"] for e in await self.index.entries()}
+        known = {e.key for e in (await self.index.query()).entries}
         prefix = f"{self._root}artifacts/"
         scanned = 0
         missing: builtins.list[str] = []
@@ -221,7 +224,8 @@ class ArtifactStore(AsyncResource):
                 missing.append(artifact_id)
         found = await self._get_many(missing)
         if found:
-            await self.index.add([_entry(a) for a in found])
+            await self.index.add([_entry(self.index, a) for a in found])
+        await self.index.compact()  # also upgrades an index of the format-1 layout
         return ReindexReport(store="artifacts", scanned=scanned, added=tuple(missing))
 
     async def close(self) -> None:
@@ -232,7 +236,20 @@ def _identity(artifact: Artifact) -> dict[str, Any]:
     return artifact.model_dump(mode="json", exclude={"created_at"})
 
 
-def _entry(artifact: Artifact) -> Entry:
-    return {"k": artifact.id, "id": artifact.id, "run_id": artifact.run_id,
-            "type": artifact.type, "created_by": artifact.created_by,
-            "task_id": artifact.task_id, "created_at": artifact.created_at.isoformat()}
+ARTIFACT_FIELDS = Schema((Field("run_id"), Field("type"), Field("created_by"),
+                          Field("task_id"), Field("created_at", "datetime")),
+                         partition="run_id")
+"""What the artifact index holds for each artifact id (partitioned by run)."""
+
+
+def _entry(index: Index, artifact: Artifact) -> IndexEntry:
+    """The index entry of ``artifact``; InvalidInputError if a field is over its bound."""
+    return index.entry(artifact.id, {
+        "run_id": artifact.run_id, "type": artifact.type, "created_by": artifact.created_by,
+        "task_id": artifact.task_id, "created_at": artifact.created_at})
+
+
+def _legacy_entry(old: dict[str, Any]) -> tuple[str, int, dict[str, object]]:
+    """A format-1 artifact index entry (flat fields, key ``k`` = id)."""
+    return (old["id"], 0, {name: old.get(name) for name in
+                           ("run_id", "type", "created_by", "task_id", "created_at")})

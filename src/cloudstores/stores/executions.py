@@ -43,7 +43,7 @@ from cloudstores.models import (
     WorkflowSnapshot,
     as_utc,
 )
-from cloudstores.stores.index import Entry, ManifestIndex
+from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.objects import (
     Progress,
     expect_dict,
@@ -73,7 +73,7 @@ class ExecutionStore(AsyncResource):
         self.max_record_bytes = max_record_bytes
         self.fetch_concurrency = fetch_concurrency
         self._root = workspace_prefix(workspace)
-        self.index = ManifestIndex(bucket, f"{self._root}_index/runs")
+        self.index = Index(bucket, f"{self._root}_index/runs", RUN_FIELDS, legacy=_legacy_entry)
         self._known_version: dict[str, int] = {}
 
     # ------------------------------------------------------------------ keys
@@ -105,7 +105,7 @@ class ExecutionStore(AsyncResource):
                 f"run {summary.run_id!r} already exists in workspace {self.workspace!r}",
                 bucket=self.bucket.name, key=key) from None
         self._known_version[summary.run_id] = 0
-        await self.index.add([_run_entry(first)])
+        await self.index.add([_run_entry(self.index, first)])
         return first
 
     async def update_run(self, summary: RunSummary, *,
@@ -134,7 +134,7 @@ class ExecutionStore(AsyncResource):
                 continue
             self._known_version[summary.run_id] = max(
                 version, self._known_version.get(summary.run_id, 0))
-            await self.index.add([_run_entry(stored)])
+            await self.index.add([_run_entry(self.index, stored)])
             return stored
 
     async def get_run(self, run_id: str) -> RunSummary:
@@ -170,33 +170,25 @@ class ExecutionStore(AsyncResource):
         """Runs whose latest indexed version matches, newest ``started_at`` first."""
         if offset < 0 or (limit is not None and limit < 0):
             raise InvalidInputError("limit and offset must be >= 0")
-        latest: dict[str, Entry] = {}
-        for entry in await self.index.entries():
-            if entry["kind"] == "run":
-                seen = latest.get(entry["run_id"])
-                if seen is None or entry["version"] > seen["version"]:
-                    latest[entry["run_id"]] = entry
         lo, hi = as_utc(since), as_utc(until)
-
-        def keep(e: Entry) -> bool:
-            started = datetime.fromisoformat(e["started_at"])
-            return ((status is None or e["status"] == status)
-                    and (user_id is None or e["user_id"] == user_id)
-                    and (lo is None or started >= lo) and (hi is None or started < hi))
-
-        chosen = sorted(filter(keep, latest.values()),
-                        key=lambda e: (e["started_at"], e["run_id"]), reverse=True)
-        chosen = chosen[offset:] if limit is None else chosen[offset:offset + limit]
+        where: dict[str, object] = {"kind": "run"}
+        where.update({name: value for name, value in (("status", status), ("user_id", user_id))
+                      if value is not None})
+        started = {op: at for op, at in (("gte", lo), ("lt", hi)) if at is not None}
+        if started:
+            where["started_at"] = started
+        page = await self.index.query(where=where, order_by="started_at", descending=True,
+                                      limit=None if limit is None else offset + limit)
+        chosen = page.entries[offset:]
         return await gather_limited(
-            chosen, lambda e: self._read(self._run_key(e["run_id"], e["version"]), RunSummary),
+            chosen, lambda e: self._read(self._run_key(e.partition, e.version), RunSummary),
             self.fetch_concurrency)
 
     async def _start_version(self, run_id: str) -> int:
         known = self._known_version.get(run_id)
         if known is None:
-            versions = [e["version"] for e in await self.index.entries()
-                        if e["kind"] == "run" and e["run_id"] == run_id]
-            known = max(versions, default=0)
+            page = await self.index.query(where={"run_id": run_id, "kind": "run"})
+            known = max((e.version for e in page.entries), default=0)
         return known
 
     async def _probe_versions(self, run_id: str, start: int) -> builtins.list[RunSummary]:
@@ -244,6 +236,7 @@ class ExecutionStore(AsyncResource):
         _expect(step, ExecutionRecord)
         body = self._encode(step, f"record {step.id!r}")
         key = self._step_key(step.run_id, step.id)
+        entry = _step_entry(self.index, step)
         if step.run_id not in self._known_version:
             await self._latest_version(step.run_id)
         try:
@@ -254,30 +247,30 @@ class ExecutionStore(AsyncResource):
                 raise AlreadyExistsError(f"record {step.id!r} of run {step.run_id!r} already "
                                          "exists with different content",
                                          bucket=self.bucket.name, key=key) from None
-        await self.index.add([{"k": f"s:{step.run_id}:{step.id}", "kind": "step",
-                               "run_id": step.run_id, "id": step.id, "task_id": step.task_id,
-                               "timestamp": step.timestamp.isoformat()}])
+        await self.index.add([entry])
         return step
 
-    async def _step_entries(self, run_id: str) -> builtins.list[Entry]:
+    async def _step_entries(self, run_id: str) -> builtins.list[IndexEntry]:
         validate_id(run_id, what="run_id")
-        return [e for e in await self.index.entries()
-                if e["kind"] == "step" and e["run_id"] == run_id]
+        page = await self.index.query(where={"run_id": run_id, "kind": "step"},
+                                      order_by="_commit")
+        return page.entries
 
     async def get_step(self, run_id: str, task_id: str) -> ExecutionRecord:
         """The newest record of ``task_id`` in the run. NotFoundError if there is none."""
-        entries = [e for e in await self._step_entries(run_id) if e["task_id"] == task_id]
+        entries = [e for e in await self._step_entries(run_id) if e.get("task_id") == task_id]
         if not entries:
             raise NotFoundError(f"no record of task {task_id!r} in run {run_id!r}",
                                 bucket=self.bucket.name)
-        newest = max(entries, key=lambda e: str(e["timestamp"]))
-        return await self._read(self._step_key(run_id, newest["id"]), ExecutionRecord)
+        newest = max(entries, key=lambda e: str(e.get("timestamp")))
+        return await self._read(self._step_key(run_id, str(newest.get("id"))), ExecutionRecord)
 
     async def list_records(self, run_id: str) -> builtins.list[ExecutionRecord]:
         """The run's records in order of ``timestamp`` (then of storing)."""
-        entries = sorted(await self._step_entries(run_id), key=lambda e: str(e["timestamp"]))
+        entries = sorted(await self._step_entries(run_id), key=lambda e: str(e.get("timestamp")))
         return await gather_limited(
-            entries, lambda e: self._read(self._step_key(run_id, e["id"]), ExecutionRecord),
+            entries, lambda e: self._read(self._step_key(run_id, str(e.get("id"))),
+                                          ExecutionRecord),
             self.fetch_concurrency)
 
     # ------------------------------------------------------------------ workflow snapshots
@@ -320,7 +313,10 @@ class ExecutionStore(AsyncResource):
 
         ``on_progress`` is called with the number of objects scanned so far.
         """
-        known = {e["k"] for e in await self.index.entries()}
+        indexed = (await self.index.query()).entries
+        known = {e.key for e in indexed if e.get("kind") == "step"}
+        known.update(f"r:{e.partition}:{v}" for e in indexed if e.get("kind") == "run"
+                     for v in range(e.version + 1))
         prefix = f"{self._root}runs/"
         scanned = 0
         missing: builtins.list[str] = []
@@ -338,28 +334,54 @@ class ExecutionStore(AsyncResource):
             if k not in known:
                 missing.append(info.key)
 
-        async def entry(key: str) -> Entry:
+        async def entry(key: str) -> tuple[str, IndexEntry]:
             if "/steps/" in key:
                 step = await self._read(key, ExecutionRecord)
-                return {"k": f"s:{step.run_id}:{step.id}", "kind": "step",
-                        "run_id": step.run_id, "id": step.id, "task_id": step.task_id,
-                        "timestamp": step.timestamp.isoformat()}
-            return _run_entry(await self._read(key, RunSummary))
+                made = _step_entry(self.index, step)
+                return made.key, made
+            summary = await self._read(key, RunSummary)
+            return f"r:{summary.run_id}:{summary.version}", _run_entry(self.index, summary)
 
-        entries = await gather_limited(missing, entry, self.fetch_concurrency)
-        if entries:
-            await self.index.add(entries)
-        return ReindexReport(store="runs", scanned=scanned, added=tuple(e["k"] for e in entries))
+        found = await gather_limited(missing, entry, self.fetch_concurrency)
+        if found:
+            await self.index.add([made for _, made in found])
+        await self.index.compact()  # also upgrades an index of the format-1 layout
+        return ReindexReport(store="runs", scanned=scanned, added=tuple(k for k, _ in found))
 
     async def close(self) -> None:
         await self.index.close()
 
 
-def _run_entry(summary: RunSummary) -> Entry:
-    return {"k": f"r:{summary.run_id}:{summary.version}", "kind": "run",
-            "run_id": summary.run_id, "version": summary.version, "status": summary.status,
-            "user_id": summary.user_id, "workflow_name": summary.workflow_name,
-            "started_at": summary.started_at.isoformat()}
+RUN_FIELDS = Schema((
+    Field("run_id"), Field("kind"), Field("status"), Field("user_id"),
+    Field("workflow_name"), Field("started_at", "datetime"), Field("id"), Field("task_id"),
+    Field("timestamp", "datetime")), partition="run_id")
+"""The run index: per run, key ``r:{run_id}`` (its latest version wins) and one
+``s:{run_id}:{record_id}`` entry per step record."""
+
+
+def _run_entry(index: Index, summary: RunSummary) -> IndexEntry:
+    return index.entry(f"r:{summary.run_id}", {
+        "run_id": summary.run_id, "kind": "run", "status": summary.status,
+        "user_id": summary.user_id, "workflow_name": summary.workflow_name,
+        "started_at": summary.started_at}, version=summary.version)
+
+
+def _step_entry(index: Index, step: ExecutionRecord) -> IndexEntry:
+    return index.entry(f"s:{step.run_id}:{step.id}", {
+        "run_id": step.run_id, "kind": "step", "id": step.id, "task_id": step.task_id,
+        "timestamp": step.timestamp})
+
+
+def _legacy_entry(old: dict[str, Any]) -> tuple[str, int, dict[str, object]]:
+    """A format-1 run index entry: ``r:{run}:{version}`` or ``s:{run}:{record}``."""
+    if old["kind"] == "run":
+        return (f"r:{old['run_id']}", old["version"], {name: old.get(name) for name in (
+            "run_id", "status", "user_id", "workflow_name", "started_at")} | {"kind": "run"})
+    if old["kind"] == "step":
+        return (old["k"], 0, {name: old.get(name) for name in (
+            "run_id", "id", "task_id", "timestamp")} | {"kind": "step"})
+    raise ValueError(f"unknown kind {old['kind']!r}")
 
 
 def _expect(value: object, model: type[BaseModel]) -> None:
