@@ -6,13 +6,14 @@ A chunk body is ``{"format": 2, "entries": [entry, ...]}`` with every entry stam
 
 A manifest body is::
 
-    {"format": 2, "n": n, "upto": seq, "schema": {...},
+    {"format": 2, "n": n, "since": seq, "upto": seq, "schema": {...},
      "chunks": [{"id": sha256, "level": L, "count": c, "bytes": b,
                  "lo": [partition, key], "hi": [partition, key],
                  "min": {field: value}, "max": {field: value}}, ...],
      "cursors": {"L": [partition, key]}}
 
-``upto``: every segment numbered up to it is merged into the chunks. Within a level,
+``upto``: every segment numbered up to it is merged into the chunks; ``since``: the
+``upto`` of manifest ``n - 1`` (-1 for the first), also in the manifest's key. Within a level,
 chunk ranges ``[lo, hi]`` do not overlap. ``min``/``max`` cover non-null values only.
 """
 
@@ -69,6 +70,8 @@ class Manifest:
     upto: int
     chunks: tuple[ChunkInfo, ...]
     cursors: dict[int, Identity] = field(default_factory=dict)
+    since: int = -1
+    """``upto`` of manifest ``n - 1``, the base it was compacted from (-1 for n = 0)."""
 
     def level(self, level: int) -> list[ChunkInfo]:
         return [c for c in self.chunks if c.level == level]
@@ -151,12 +154,13 @@ def decode_chunk(schema: Schema, info: ChunkInfo, data: bytes, key: str,
 
 def encode_manifest(manifest: Manifest, schema: Schema) -> bytes:
     return codec.dumps({
-        "format": FORMAT, "n": manifest.n, "upto": manifest.upto, "schema": schema.describe(),
+        "format": FORMAT, "n": manifest.n, "since": manifest.since, "upto": manifest.upto,
+        "schema": schema.describe(),
         "chunks": [c.encode() for c in manifest.chunks],
         "cursors": {str(level): list(at) for level, at in manifest.cursors.items()}})
 
 
-def decode_manifest(schema: Schema, body: Any, n: int, upto_in_key: int) -> Manifest | str:
+def decode_manifest(schema: Schema, body: Any, n: int, since_in_key: int) -> Manifest | str:
     """The manifest numbered ``n`` (from its key), or why it cannot be used."""
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         return "manifest is not a format-2 object"
@@ -165,8 +169,9 @@ def decode_manifest(schema: Schema, body: Any, n: int, upto_in_key: int) -> Mani
     upto = body.get("upto")
     if not isinstance(upto, int) or isinstance(upto, bool) or upto < -1:
         return "manifest has no valid 'upto'"
-    if upto != upto_in_key:
-        return f"manifest holds upto={upto}, its key says {upto_in_key}"
+    since = body.get("since")
+    if since != since_in_key or isinstance(since, bool) or upto < since_in_key:
+        return f"manifest holds since={since!r} upto={upto}, its key says since={since_in_key}"
     raw = body.get("chunks")
     if not isinstance(raw, list):
         return "manifest has no 'chunks' list"
@@ -191,7 +196,7 @@ def decode_manifest(schema: Schema, body: Any, n: int, upto_in_key: int) -> Mani
             identity = _identity(at)
             if isinstance(level_text, str) and level_text.isdigit() and identity is not None:
                 cursors[int(level_text)] = identity
-    return Manifest(n, upto, tuple(chunks), cursors)
+    return Manifest(n, upto, tuple(chunks), cursors, since_in_key)
 
 
 def _identity(value: object) -> Identity | None:

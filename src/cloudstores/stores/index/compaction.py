@@ -137,9 +137,10 @@ async def compact(index: Index) -> bool:
 
     await gather_limited(new, put_chunk, index.options.fetch_concurrency)
     n = 0 if manifest is None else manifest.n + 1
-    result = Manifest(n, upto, tuple(chunks), dict(plan.cursors))
+    since = -1 if manifest is None else manifest.upto
+    result = Manifest(n, upto, tuple(chunks), dict(plan.cursors), since)
     try:
-        await index.bucket.put(index.layout.manifest(n, upto),
+        await index.bucket.put(index.layout.manifest(n, since),
                                encode_manifest(result, index.schema),
                                content_type="application/json")
     except AlreadyExistsError:

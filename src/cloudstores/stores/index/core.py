@@ -179,21 +179,21 @@ class Index:
             if numbers is None:
                 self.problems.report(info.key, "not a manifest key")
                 continue
-            n, upto = numbers
+            n, since = numbers
             if self.manifest is not None and n <= self.manifest.n:
                 return self.manifest
-            manifest = await self._fetch_manifest(info.key, n, upto)
+            manifest = await self._fetch_manifest(info.key, n, since)
             if manifest is not None:
                 return manifest
         return None
 
-    async def _fetch_manifest(self, key: str, n: int, upto: int) -> Manifest | None:
+    async def _fetch_manifest(self, key: str, n: int, since: int) -> Manifest | None:
         try:
             body = codec.loads((await self.bucket.get(key)).data, key=key)
         except (NotFoundError, IntegrityError) as exc:
             self.problems.report(key, f"manifest unreadable: {exc}")
             return None
-        manifest = decode_manifest(self.schema, body, n, upto)
+        manifest = decode_manifest(self.schema, body, n, since)
         if isinstance(manifest, str):
             self.problems.report(key, manifest)
             return None
@@ -202,8 +202,9 @@ class Index:
     async def _load_manifest(self) -> list[str]:
         """Cold: pick the manifest (or the legacy snapshot) and LIST the tail after it.
 
-        The manifest GET and the tail LIST run at once: the manifest's key names its
-        ``upto``. Returns the keys of the tail segments to GET.
+        The manifest GET and the tail LIST run at once: the manifest's key names the
+        ``upto`` of the manifest before it, where the tail LIST can start. Returns the
+        keys of the tail segments to GET.
         """
         first: tuple[str, int, int] | None = None
         async for info in self.bucket.list(self.layout.manifests):
@@ -214,12 +215,13 @@ class Index:
             first = (info.key, *numbers)
             break
         if first is not None:
-            key, n, upto = first
-            manifest, listed = await asyncio.gather(self._fetch_manifest(key, n, upto),
-                                                    self._list_tail(upto))
+            key, n, since = first
+            # the tail after the manifest starts at or after `since`: LIST it meanwhile
+            manifest, listed = await asyncio.gather(self._fetch_manifest(key, n, since),
+                                                    self._list_tail(since))
             if manifest is not None:
                 self._install(manifest)
-                return self._check_tail(upto, listed)
+                return self._check_tail(manifest.upto, listed)
             fallback = await self._newest_manifest_after_bad(key)
             if fallback is not None:
                 self._install(fallback)
@@ -273,9 +275,12 @@ class Index:
         numbered: dict[int, str] = {}
         for key in keys:
             try:
-                numbered[self.layout.segment_number(key)] = key
+                seq = self.layout.segment_number(key)
             except IntegrityError:
                 self.problems.report(key, "not a segment key")
+                continue
+            if seq > upto:
+                numbered[seq] = key
         if numbered:
             last = max(numbered)
             for seq in range(upto + 1, last):
@@ -350,11 +355,12 @@ class Index:
             self._next_seq = start + len(found)
 
     # ------------------------------------------------------------------ chunks
-    def _select(self, where: Where) -> list[ChunkInfo]:
-        if self.manifest is None:
+    def _select(self, where: Where, manifest: Manifest | None = None) -> list[ChunkInfo]:
+        manifest = manifest or self.manifest
+        if manifest is None:
             return []
         bounds = where.identity_range()
-        return [c for c in self.manifest.chunks
+        return [c for c in manifest.chunks
                 if (bounds is None or c.overlaps(*bounds)) and where.may_match(c)]
 
     async def _load_chunks(self, chunks: Iterable[ChunkInfo]) -> None:
@@ -393,18 +399,22 @@ class Index:
     # ------------------------------------------------------------------ queries
     async def _winners(self, where: Where) -> list[IndexEntry]:
         """The live winning entries that match ``where``."""
-        chunks = await self._prepare(where)
-        sources: list[IndexEntry] = list(self._legacy_base)
+        await self._prepare(where)
+        # One consistent view, taken without awaiting: a compaction that finishes while
+        # chunks load swaps the manifest and trims the tail together, after this copy.
+        manifest, sources = self.manifest, list(self._legacy_base)
         for seq in sorted(self._tail):
             sources.extend(self._tail[seq])
-        held = {c.id for c in chunks}
-        for info in chunks:
-            sources.extend(await self.read_chunk(info))
-        if self.manifest is not None and where.conditions:
+        chunks = self._select(where, manifest)
+        for entries in await gather_limited(chunks, self.read_chunk,
+                                            self.options.fetch_concurrency):
+            sources.extend(entries)
+        if manifest is not None and where.conditions:
             # A chunk pruned by its min/max may still hold a newer version of a key that
             # matches elsewhere: read the pruned chunks whose range holds a candidate.
+            held = {c.id for c in chunks}
             bounds = where.identity_range()
-            pruned = [c for c in self.manifest.chunks if c.id not in held
+            pruned = [c for c in manifest.chunks if c.id not in held
                       and (bounds is None or c.overlaps(*bounds))]
             if pruned:
                 candidates = sorted({e.identity for e in sources if where.test(e)})
