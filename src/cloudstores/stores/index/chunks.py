@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from cloudstores import codec
 from cloudstores.stores.index.entries import Identity, IndexEntry, decode_entry, encode_entry
 from cloudstores.stores.index.fields import Schema, Value
@@ -90,7 +92,7 @@ def build_chunks(entries: Sequence[IndexEntry], level: int, target_bytes: int,
     size = 0
 
     def flush() -> None:
-        body = codec.dumps({"format": FORMAT, "entries": group})
+        body = _dumps({"format": FORMAT, "entries": group})
         lo_v: dict[str, Value] = {}
         hi_v: dict[str, Value] = {}
         for entry in members:
@@ -107,7 +109,7 @@ def build_chunks(entries: Sequence[IndexEntry], level: int, target_bytes: int,
 
     for entry in entries:
         encoded = encode_entry(entry, stamp=True)
-        cost = len(codec.dumps(encoded)) + 1
+        cost = len(_dumps(encoded)) + 1
         if group and size + cost > target_bytes:
             flush()
             group, members, size = [], [], 0
@@ -117,6 +119,12 @@ def build_chunks(entries: Sequence[IndexEntry], level: int, target_bytes: int,
     if group:
         flush()
     return out
+
+
+def _dumps(value: Any) -> bytes:
+    """Canonical JSON of values already checked (finite numbers, text): what
+    ``codec.dumps`` writes, without its walk for NaN."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def decode_chunk(schema: Schema, info: ChunkInfo, data: bytes, key: str,
