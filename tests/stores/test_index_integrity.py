@@ -190,3 +190,19 @@ async def test_cold_list_by_run_reads_manifest_matching_chunks_and_tail(
     assert bucket.requests["get"] == 10 + 1 + len(matching) + tail
     assert len(matching) <= manifest.levels + 1 and tail < 4
     assert set(bucket.requests) == {"list", "get"}
+
+
+async def test_stores_write_past_a_bad_segment_and_reindex_repairs(
+        bucket: cloudstores.Bucket) -> None:
+    store = ArtifactStore(bucket, workspace="w")
+    await store.store(Artifact(id="a1", run_id="r"))
+    segment0 = store.index.layout.segment(0)
+    await bucket.put(segment0, b'{"seq": 0, "entries": [{"no": "k"}]}', mode="overwrite")
+    fresh = ArtifactStore(bucket, workspace="w")
+    await fresh.store(Artifact(id="a2", run_id="r"))  # not blocked by the bad segment
+    assert [a.id for a in await fresh.list_by_run("r")] == ["a2"]
+    assert fresh.index.problems and fresh.index.problems[0].key == segment0
+    report = await fresh.reindex()
+    assert report.added == ("a1",)
+    assert sorted(a.id for a in await ArtifactStore(bucket, workspace="w").list_by_run("r")) == [
+        "a1", "a2"]
