@@ -97,7 +97,7 @@ def build_chunks(entries: Sequence[IndexEntry], level: int, target_bytes: int,
         hi_v: dict[str, Value] = {}
         for entry in members:
             for name, value in entry.fields.items():
-                if value is None:
+                if value is None or name == schema.partition:  # lo/hi bound the partition
                     continue
                 if name not in lo_v or value < lo_v[name]:  # type: ignore[operator]
                     lo_v[name] = value

@@ -66,7 +66,7 @@ class IndexOptions:
     """
 
     max_batch: int = 1000
-    compact_every: int = 8
+    compact_every: int = 6
     chunk_bytes: int = 128 * 1024
     level1_bytes: int = 2 * 1024 * 1024
     fanout: int = 8
