@@ -14,7 +14,8 @@ A manifest body is::
 
 ``upto``: every segment numbered up to it is merged into the chunks; ``since``: the
 ``upto`` of manifest ``n - 1`` (-1 for the first), also in the manifest's key. Within a level,
-chunk ranges ``[lo, hi]`` do not overlap. ``min``/``max`` cover non-null values only.
+chunk ranges ``[lo, hi]`` do not overlap. ``min``/``max`` cover non-null values of the
+fields other than the partition (``lo``/``hi`` bound it).
 """
 
 from __future__ import annotations
