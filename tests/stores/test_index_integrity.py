@@ -206,3 +206,52 @@ async def test_stores_write_past_a_bad_segment_and_reindex_repairs(
     assert report.added == ("a1",)
     assert sorted(a.id for a in await ArtifactStore(bucket, workspace="w").list_by_run("r")) == [
         "a1", "a2"]
+
+
+async def test_cursor_pages_survive_concurrent_writers(bucket: cloudstores.Bucket) -> None:
+    writer = Index(bucket, PREFIX, SCHEMA, options=TINY)
+    await fill(writer, 30)
+    reader = Index(bucket, PREFIX, SCHEMA, options=TINY)
+    seen: list[str] = []
+    cursor: str | None = None
+    extra = 1000
+    while True:
+        page = await reader.query(order_by="n", descending=True, limit=7, start_after=cursor)
+        seen.extend(e.key for e in page.entries)
+        # other writers land entries before, inside and after the pages between calls
+        await writer.add([writer.entry(f"x{extra}", {"part": "p1", "n": extra % 40 - 5})])
+        extra += 1
+        if extra % 2:
+            await writer.compact()
+        cursor = page.cursor
+        if cursor is None:
+            break
+    original = [f"k{j:04d}" for j in range(29, -1, -1)]
+    assert [k for k in seen if k.startswith("k")] == original  # each once, in order
+    assert len(seen) == len(set(seen))
+    with pytest.raises(cloudstores.errors.InvalidInputError):
+        await reader.query(order_by="n", start_after=cursor or "bm90IGEgY3Vyc29y")
+
+
+async def test_bad_query_arguments_fail_before_any_request(bucket: cloudstores.Bucket,
+                                                           backend: str) -> None:
+    if backend != "memory":
+        pytest.skip("argument checks make no request: one backend is enough")
+    index = Index(bucket, PREFIX, SCHEMA, options=TINY)
+    bad: list[dict[str, object]] = [
+        {"where": {"nope": 1}}, {"where": {"part": {"gt": "a"}}}, {"where": {"n": {"near": 1}}},
+        {"where": {"n": "x"}}, {"where": {"n": {}}}, {"order_by": "nope"}, {"limit": -1},
+        {"limit": True}, {"descending": "yes"}, {"start_after": 5}, {"where": ["n"]}]
+    for kwargs in bad:
+        with pytest.raises(cloudstores.errors.InvalidInputError):
+            await index.query(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(cloudstores.errors.InvalidInputError):
+        await index.aggregate(sum=["part"])
+    with pytest.raises(cloudstores.errors.InvalidInputError):
+        await index.aggregate(group_by="nope")
+    for make in (lambda: index.entry("", {}), lambda: index.entry("k", {"n": float("nan")}),
+                 lambda: index.entry("k", {"other": 1}), lambda: index.entry("k", {}, version=-1),
+                 lambda: index.entry("k" * 2000, {}), lambda: index.entry("k", {"n": True})):
+        with pytest.raises(cloudstores.errors.InvalidInputError):
+            make()
+    assert sum(bucket.requests.values()) == 0
