@@ -20,6 +20,7 @@ fields other than the partition (``lo``/``hi`` bound it).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from cloudstores.stores.index.entries import Identity, IndexEntry, decode_entry,
 from cloudstores.stores.index.fields import Schema, Value
 from cloudstores.stores.index.layout import is_digest
 
-__all__ = ["ChunkInfo", "Manifest", "build_chunks", "decode_chunk", "decode_manifest",
+__all__ = ["ChunkData", "ChunkInfo", "Manifest", "build_chunks", "decode_chunk", "decode_manifest",
            "encode_manifest"]
 
 FORMAT = 2
@@ -128,37 +129,107 @@ def _dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+class ChunkData:
+    """The entries of one chunk read from the bucket, decoded as they are needed.
+
+    When every raw entry has a well-formed identity, in strictly increasing order and
+    inside the manifest's ``[lo, hi]`` (checked for all entries at once, cheaply), the
+    entries of one partition are found by bisection and only those are validated and
+    decoded. Otherwise every entry is decoded at once and the bad ones reported.
+    """
+
+    def __init__(self, schema: Schema, info: ChunkInfo, key: str, raw: list[Any],
+                 report: Any) -> None:
+        self.schema, self.info, self.key, self.report = schema, info, key, report
+        self._raw = raw
+        self._ids: list[Identity] = []
+        self._decoded: list[IndexEntry | str | None] = []
+        self._all: list[IndexEntry] | None = None
+        part = schema.partition
+        try:
+            for item in raw:
+                value = item["f"].get(part, "") if part is not None else ""
+                ident = ("" if value is None else value, item["k"])
+                if not (isinstance(ident[0], str) and isinstance(ident[1], str)):
+                    raise TypeError("identity")
+                self._ids.append(ident)
+        except (KeyError, TypeError, AttributeError):
+            self._ids = []
+        ordered = len(self._ids) == len(raw) and all(
+            a < b for a, b in itertools.pairwise(self._ids)) and (
+            not self._ids or (info.lo <= self._ids[0] and self._ids[-1] <= info.hi))
+        if ordered:
+            self._decoded = [None] * len(raw)
+        else:
+            self._all = self._decode_all()
+
+    @classmethod
+    def built(cls, schema: Schema, info: ChunkInfo, entries: list[IndexEntry]) -> ChunkData:
+        """A chunk this process built (or could not read: no entries)."""
+        data = cls(schema, info, "", [], None)
+        data._all = entries
+        return data
+
+    def _decode_all(self) -> list[IndexEntry]:
+        kept: list[IndexEntry] = []
+        for item in self._raw:
+            entry = decode_entry(self.schema, item)
+            if isinstance(entry, str):
+                self.report(self.key, entry)
+            elif kept and entry.identity <= kept[-1].identity:
+                self.report(self.key, f"entry {entry.key[:100]!r} is out of order")
+            elif not self.info.holds(entry.identity):
+                self.report(self.key, f"entry {entry.key[:100]!r} is outside the chunk's range")
+            else:
+                kept.append(entry)
+        return kept
+
+    def entries(self, bounds: tuple[Identity, Identity] | None = None) -> list[IndexEntry]:
+        """The valid entries, or only those with an identity within ``bounds``."""
+        if self._all is not None:
+            if bounds is None:
+                return self._all
+            return [e for e in self._all if bounds[0] <= e.identity <= bounds[1]]
+        if bounds is None:
+            start, stop = 0, len(self._raw)
+        else:
+            start = bisect.bisect_left(self._ids, bounds[0])
+            stop = bisect.bisect_right(self._ids, bounds[1])
+        out: list[IndexEntry] = []
+        for at in range(start, stop):
+            entry = self._decoded[at]
+            if entry is None:
+                entry = decode_entry(self.schema, self._raw[at])
+                if isinstance(entry, str):
+                    self.report(self.key, entry)
+                self._decoded[at] = entry
+            if not isinstance(entry, str):
+                out.append(entry)
+        if bounds is None:
+            self._all, self._raw, self._decoded = out, [], []
+        return out
+
+
 def decode_chunk(schema: Schema, info: ChunkInfo, data: bytes, key: str,
-                 report: Any) -> list[IndexEntry]:
-    """The valid entries of a chunk body read from ``key``; problems go to ``report``.
+                 report: Any) -> ChunkData | None:
+    """A chunk body read from ``key`` (None, reported, if it is not the chunk at all).
 
     A body whose hash is not its key's is skipped whole; an entry that is invalid,
     out of order or outside the manifest's range for the chunk is skipped alone.
     """
     if codec.sha256_hex(data) != info.id:
         report(key, "chunk bytes do not match the SHA-256 in its key")
-        return []
+        return None
     try:
         body = codec.loads(data, key=key)
     except Exception:  # IntegrityError: not JSON (cannot happen with a matching hash)
         report(key, "chunk is not JSON")
-        return []
+        return None
     raw = body.get("entries") if isinstance(body, dict) else None
     if not isinstance(raw, list) or body.get("format") != FORMAT:
         report(key, "chunk is not a format-2 object with an 'entries' list")
-        return []
-    kept: list[IndexEntry] = []
-    for item in raw:
-        entry = decode_entry(schema, item)
-        if isinstance(entry, str):
-            report(key, entry)
-        elif kept and entry.identity <= kept[-1].identity:
-            report(key, f"entry {entry.key[:100]!r} is out of order")
-        elif not info.holds(entry.identity):
-            report(key, f"entry {entry.key[:100]!r} is outside the chunk's range")
-        else:
-            kept.append(entry)
-    return kept
+        return None
+    return ChunkData(schema, info, key, raw, report)
 
 
 def encode_manifest(manifest: Manifest, schema: Schema) -> bytes:

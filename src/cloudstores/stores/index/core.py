@@ -23,8 +23,15 @@ from typing import Any
 from cloudstores import codec
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
-from cloudstores.stores.index.chunks import ChunkInfo, Manifest, decode_chunk, decode_manifest
+from cloudstores.stores.index.chunks import (
+    ChunkData,
+    ChunkInfo,
+    Manifest,
+    decode_chunk,
+    decode_manifest,
+)
 from cloudstores.stores.index.entries import (
+    Identity,
     IndexEntry,
     decode_entry,
     encode_entry,
@@ -125,7 +132,7 @@ class Index:
         self._tail: dict[int, list[IndexEntry]] = {}
         self._next_seq = 0
         self._cold = True
-        self._cache: OrderedDict[str, list[IndexEntry]] = OrderedDict()
+        self._cache: OrderedDict[str, ChunkData] = OrderedDict()
         self._cache_sizes: dict[str, int] = {}
         self._cache_total = 0
         self._lock = asyncio.Lock()
@@ -366,10 +373,15 @@ class Index:
     async def _load_chunks(self, chunks: Iterable[ChunkInfo]) -> None:
         wanted = [c for c in chunks if c.id not in self._cache]
         if wanted:
-            await gather_limited(wanted, self.read_chunk, self.options.fetch_concurrency)
+            await gather_limited(wanted, self._chunk, self.options.fetch_concurrency)
 
-    async def read_chunk(self, info: ChunkInfo) -> list[IndexEntry]:
-        """The valid entries of one chunk: from the cache, else one GET (then cached)."""
+    async def read_chunk(self, info: ChunkInfo,
+                         bounds: tuple[Identity, Identity] | None = None) -> list[IndexEntry]:
+        """The valid entries of one chunk (within ``bounds``, if given): from the cache,
+        else one GET (then cached)."""
+        return (await self._chunk(info)).entries(bounds)
+
+    async def _chunk(self, info: ChunkInfo) -> ChunkData:
         cached = self._cache.get(info.id)
         if cached is not None:
             self._cache.move_to_end(info.id)
@@ -379,17 +391,19 @@ class Index:
             data = (await self.bucket.get(key)).data
         except NotFoundError:
             self.problems.report(key, "chunk listed by the manifest is missing")
-            entries: list[IndexEntry] = []
+            chunk = None
         else:
-            entries = decode_chunk(self.schema, info, data, key, self.problems.report)
-        self._remember(info, entries)
-        return entries
+            chunk = decode_chunk(self.schema, info, data, key, self.problems.report)
+        if chunk is None:
+            chunk = ChunkData.built(self.schema, info, [])
+        self._remember(info, chunk)
+        return chunk
 
-    def _remember(self, info: ChunkInfo, entries: list[IndexEntry]) -> None:
+    def _remember(self, info: ChunkInfo, chunk: ChunkData) -> None:
         if info.id in self._cache:
             self._cache.move_to_end(info.id)
             return
-        self._cache[info.id] = entries
+        self._cache[info.id] = chunk
         self._cache_sizes[info.id] = info.bytes
         self._cache_total += info.bytes
         while self._cache_total > self.options.cache_bytes and len(self._cache) > 1:
@@ -406,20 +420,20 @@ class Index:
         for seq in sorted(self._tail):
             sources.extend(self._tail[seq])
         chunks = self._select(where, manifest)
-        for entries in await gather_limited(chunks, self.read_chunk,
+        bounds = where.identity_range()
+        for entries in await gather_limited(chunks, lambda c: self.read_chunk(c, bounds),
                                             self.options.fetch_concurrency):
             sources.extend(entries)
         if manifest is not None and where.conditions:
             # A chunk pruned by its min/max may still hold a newer version of a key that
             # matches elsewhere: read the pruned chunks whose range holds a candidate.
             held = {c.id for c in chunks}
-            bounds = where.identity_range()
             pruned = [c for c in manifest.chunks if c.id not in held
                       and (bounds is None or c.overlaps(*bounds))]
             if pruned:
                 candidates = sorted({e.identity for e in sources if where.test(e)})
                 extra = [c for c in pruned if _holds_any(c, candidates)]
-                for entries in await gather_limited(extra, self.read_chunk,
+                for entries in await gather_limited(extra, lambda c: self.read_chunk(c, bounds),
                                                     self.options.fetch_concurrency):
                     sources.extend(entries)
         bounds = where.identity_range()
@@ -570,7 +584,7 @@ class Index:
             return
         self._install(manifest)
         for info, entries in chunks.values():
-            self._remember(info, entries)
+            self._remember(info, ChunkData.built(self.schema, info, entries))
 
     def snapshot_state(self) -> tuple[Manifest | None, list[IndexEntry], int,
                                       dict[int, list[IndexEntry]]]:
