@@ -114,7 +114,7 @@ async def one_size(url: str, size: int, per_partition: int, gc: bool) -> dict[st
     base = datetime(2026, 1, 1, tzinfo=UTC)
     async with cloudstores.open_bucket(url) as inner:
         bucket = CountingBucket(inner)
-        options = IndexOptions(cache_bytes=64 * 1024 * 1024)
+        options = IndexOptions(cache_bytes=512 * 1024 * 1024)
         index = Index(bucket, PREFIX, ARTIFACT_FIELDS, options=options)
         entry_bytes = 0
         started = time.perf_counter()
