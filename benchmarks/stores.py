@@ -7,7 +7,9 @@
    flight. The index rides along by group commit.
 2. ``get`` vs raw GET, 16 concurrent.
 3. ``list_by_run`` over ``--listed`` artifacts (5 per run) vs the raw SDK listing a
-   Binex-style ``artifacts/{run_id}/`` prefix and GETting what it lists.
+   Binex-style ``artifacts/{run_id}/`` prefix and GETting what it lists; warm (the
+   writer's index) and cold (a new store object each call: manifest, the run's chunks,
+   tail segments), and the requests one cold call makes.
 4. ``get`` on the file backend vs Binex's FilesystemArtifactStore lookup (``rglob`` for
    ``{id}.json`` under ``artifacts/``) over the same number of artifacts.
 """
@@ -123,13 +125,23 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
                 scan_rate = await timed(raw_scan_by_run, repeat=3)
             cold_rate = await timed(cold_list_by_run)
             warm_rate = await timed(warm_list_by_run)
+            bucket.requests.clear()
+            cold = ArtifactStore(bucket, workspace="bench")
+            await cold.list_by_run("run-00007")
+            manifest = cold.index.manifest
+            cold_requests = (f"{bucket.requests['list']} LIST + {bucket.requests['get']} GET "
+                             f"({PER_RUN} artifacts, 1 manifest of "
+                             f"{len(manifest.chunks) if manifest else 0} chunks, "
+                             f"{len(cold.index._tail)} tail segments)")
         await raw.close()
         rows.append([f"{cloud} list_by_run, {listed:,} stored, warm reader",
                      f"{warm_rate:,.1f}/s", f"{raw_rate:,.1f}/s", f"{warm_rate / raw_rate:.2f}",
                      "raw: LIST run prefix + GETs"])
         rows.append([f"{cloud} list_by_run, {listed:,} stored, cold reader",
                      f"{cold_rate:,.1f}/s", f"{raw_rate:,.1f}/s", f"{cold_rate / raw_rate:.2f}",
-                     "cold: snapshot + new segments"])
+                     "cold: manifest + the run's chunks + tail"])
+        rows.append([f"{cloud} cold list_by_run requests", cold_requests, "1 LIST + "
+                     f"{PER_RUN} GET", "", "raw: LIST run prefix + GETs"])
         rows.append([f"{cloud} list_by_run, {listed:,} stored, cold reader",
                      f"{cold_rate:,.1f}/s", f"{scan_rate:,.2f}/s", f"{cold_rate / scan_rate:.1f}",
                      "raw: LIST all artifact keys + GETs"])

@@ -301,7 +301,12 @@ def _before(prefix: str) -> str | None:
     last = ord(prefix[-1])
     if last == 0 or 0xD800 <= last - 1 <= 0xDFFF:
         return None
-    return prefix[:-1] + chr(last - 1) + "\U0010ffff"
+    below = prefix[:-1] + chr(last - 1)
+    if below.endswith("/") or "//" in below:
+        # e.g. prefix "a/0": "a//..." is no valid obstore path (empty segment); list the
+        # parent from its start instead (keys outside the prefix are dropped anyway)
+        return None
+    return below + "\U0010ffff"
 
 
 def _status_and_code(text: str) -> tuple[int | None, str]:

@@ -44,11 +44,10 @@ from cloudstores.errors import (
     IntegrityError,
     InvalidInputError,
     NotFoundError,
-    StoreError,
 )
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import Artifact, ReindexReport, SkippedObject, as_utc
-from cloudstores.stores.index import Entry, ManifestIndex
+from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.objects import (
     MAX_CONCURRENCY,
     Progress,
@@ -117,7 +116,8 @@ class ArtifactStore(AsyncResource):
         self._root = workspace_prefix(workspace)
         self.workspace = workspace
         self.options = options or ArtifactOptions()
-        self.index = ManifestIndex(bucket, f"{self._root}_index/artifacts")
+        self.index = Index(bucket, f"{self._root}_index/artifacts", ARTIFACT_FIELDS,
+                           legacy=_legacy_entry)
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     def _key(self, artifact_id: str) -> str:
@@ -135,6 +135,7 @@ class ArtifactStore(AsyncResource):
         """
         if not isinstance(artifact, Artifact):
             raise InvalidInputError(f"expected an Artifact, not {type(artifact).__name__}")
+        entry = _entry(self.index, artifact)  # checks the indexed fields' sizes first
         record = artifact.model_dump()
         record[_FORMAT_FIELD] = FORMAT
         body = codec.check_size(seal(record), self.options.max_bytes,
@@ -158,7 +159,9 @@ class ArtifactStore(AsyncResource):
                     f"artifact {artifact.id!r} already exists with different content "
                     f"in workspace {self.workspace!r}", bucket=self.bucket.name, key=key) from None
         # Index entry second; on a repeat it is written again (readers keep one).
-        await self.index.add([_entry(stored)])
+        if stored is not artifact:
+            entry = _entry(self.index, stored)
+        await self.index.add([entry])
         return stored
 
     # ------------------------------------------------------------------ reading
@@ -226,25 +229,11 @@ class ArtifactStore(AsyncResource):
                     reason)
         self.index_mismatches.append(SkippedObject(key=key, reason=reason))
 
-    async def _hints(self) -> builtins.list[Entry]:
-        """Index entries usable as hints (a malformed one is reported and left out)."""
-        usable = []
-        for entry in await self.index.entries():
-            hint = _hint(entry)
-            if hint is not None:
-                usable.append(hint)
-            else:
-                log.warning("artifact index of workspace %s: malformed entry %.200r",
-                            self.workspace, entry)
-                self.index_mismatches.append(SkippedObject(
-                    key=str(entry.get("k"))[:300], reason="malformed index entry"))
-        return usable
-
     async def list_by_run(self, run_id: str) -> builtins.list[Artifact]:
         """Every artifact of ``run_id``, in the order they were stored (from the index)."""
         validate_id(run_id, what="run_id")
-        ids = builtins.list(dict.fromkeys(e["id"] for e in await self._hints()
-                                          if e["run_id"] == run_id))
+        page = await self.index.query(where={"run_id": run_id}, order_by="_commit")
+        ids = [e.key for e in page.entries]
         return await self._checked(ids, lambda a: a.run_id == run_id)
 
     async def list(
@@ -286,16 +275,18 @@ class ArtifactStore(AsyncResource):
                     and (hi is None or a.created_at < hi)
                     and (start_after is None or a.id > start_after))
 
-        def hinted(e: Entry) -> bool:
-            when = e["when"]
-            return ((run_id is None or e["run_id"] == run_id)
-                    and (type is None or e.get("type") == type)
-                    and (created_by is None or e.get("created_by") == created_by)
-                    and (task_id is None or e.get("task_id") == task_id)
-                    and (lo is None or when >= lo) and (hi is None or when < hi)
-                    and (start_after is None or e["id"] > start_after))
-
-        ids = sorted(dict.fromkeys(e["id"] for e in await self._hints() if hinted(e)))
+        where: dict[str, object] = {name: value for name, value in (
+            ("run_id", run_id), ("type", type), ("created_by", created_by),
+            ("task_id", task_id)) if value is not None}
+        when = {op: at for op, at in (("gte", lo), ("lt", hi)) if at is not None}
+        if when:
+            where["created_at"] = when
+        if start_after is not None:
+            where["_key"] = {"gt": start_after}
+        # No limit on the index query: an entry the data contradicts is skipped below,
+        # and the limit counts only what is returned.
+        page = await self.index.query(where=where, order_by="_key")
+        ids = [e.key for e in page.entries]
         remaining = limit
         step = self.options.fetch_concurrency
         for start in range(0, len(ids), step):
@@ -339,7 +330,7 @@ class ArtifactStore(AsyncResource):
         its key are skipped and listed in the report's ``skipped``; neither stops it.
         """
         check_callable(on_progress, what="on_progress")
-        known = {e["id"] for e in await self._hints()}
+        known = {e.key for e in (await self.index.query()).entries}
         prefix = f"{self._root}artifacts/"
         scanned = 0
         missing: builtins.list[str] = []
@@ -367,7 +358,8 @@ class ArtifactStore(AsyncResource):
             else:
                 found.append(result)
         if found:
-            await self.index.add([_entry(a) for a in found])
+            await self.index.add([_entry(self.index, a) for a in found])
+        await self.index.compact()  # also upgrades an index of the format-1 layout
         for item in skipped:
             log.warning("artifact reindex of workspace %s: skipped %s: %s", self.workspace,
                         item.key, item.reason)
@@ -382,11 +374,23 @@ def _identity(artifact: Artifact) -> dict[str, Any]:
     return artifact.model_dump(mode="json", exclude={"created_at"})
 
 
-def _entry(artifact: Artifact) -> Entry:
-    return {"k": artifact.id, "id": artifact.id, "run_id": artifact.run_id,
-            "type": artifact.type, "created_by": artifact.created_by,
-            "task_id": artifact.task_id, "created_at": artifact.created_at.isoformat()}
+ARTIFACT_FIELDS = Schema((Field("run_id"), Field("type"), Field("created_by"),
+                          Field("task_id"), Field("created_at", "datetime")),
+                         partition="run_id")
+"""What the artifact index holds for each artifact id (partitioned by run)."""
 
+
+def _entry(index: Index, artifact: Artifact) -> IndexEntry:
+    """The index entry of ``artifact``; InvalidInputError if a field is over its bound."""
+    return index.entry(artifact.id, {
+        "run_id": artifact.run_id, "type": artifact.type, "created_by": artifact.created_by,
+        "task_id": artifact.task_id, "created_at": artifact.created_at})
+
+
+def _legacy_entry(old: dict[str, Any]) -> tuple[str, int, dict[str, object]]:
+    """A format-1 artifact index entry (flat fields, key ``k`` = id)."""
+    return (old["id"], 0, {name: old.get(name) for name in
+                           ("run_id", "type", "created_by", "task_id", "created_at")})
 
 def _is_digest(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
@@ -420,18 +424,3 @@ def _id_of(name: str) -> str | None:
         return validate_id(name[:-5])
     except InvalidInputError:
         return None
-
-
-def _hint(entry: Entry) -> Entry | None:
-    """A copy of an index entry with ``when`` (its ``created_at`` as a datetime), or
-    None if it lacks a field lists filter on or has one of the wrong type."""
-    try:
-        validate_id(entry.get("id"))
-        validate_id(entry.get("run_id"))
-        if not all(entry.get(f) is None or isinstance(entry.get(f), str)
-                   for f in ("type", "created_by", "task_id")):
-            return None
-        when = as_utc(datetime.fromisoformat(entry["created_at"]))
-    except (StoreError, KeyError, TypeError, ValueError):
-        return None
-    return {**entry, "when": when}

@@ -36,7 +36,7 @@ import contextlib
 from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -49,7 +49,6 @@ from cloudstores.errors import (
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
-    StoreError,
 )
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import (
@@ -60,7 +59,7 @@ from cloudstores.models import (
     WorkflowSnapshot,
     as_utc,
 )
-from cloudstores.stores.index import Entry, ManifestIndex
+from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.objects import (
     MAX_CONCURRENCY,
     Progress,
@@ -76,9 +75,11 @@ from cloudstores.stores.objects import (
     seal,
 )
 
+Entry = dict[str, Any]
+"""A run or step hint from the index (see ``_hints``)."""
+
 __all__ = ["ExecutionStore"]
 
-M = TypeVar("M", bound=BaseModel)
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 _VERSION_DIGITS = 10
 MAX_MISMATCHES = 1000
@@ -102,7 +103,7 @@ class ExecutionStore(AsyncResource):
                                           hi=1 << 40)
         self.fetch_concurrency = check_int(fetch_concurrency, what="fetch_concurrency", lo=1,
                                            hi=MAX_CONCURRENCY)
-        self.index = ManifestIndex(bucket, f"{self._root}_index/runs")
+        self.index = Index(bucket, f"{self._root}_index/runs", RUN_FIELDS, legacy=_legacy_entry)
         self._known_version: dict[str, int] = {}
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
@@ -133,6 +134,7 @@ class ExecutionStore(AsyncResource):
         _expect(summary, RunSummary)
         first = summary.model_copy(update={"version": 0})
         body = self._encode(first, f"run {summary.run_id!r}")
+        entry = _run_entry(self.index, first)  # checks the indexed fields' sizes first
         key = self._run_key(summary.run_id, 0)
         try:
             await put_json(self.bucket, key, body)
@@ -141,7 +143,7 @@ class ExecutionStore(AsyncResource):
                 f"run {summary.run_id!r} already exists in workspace {self.workspace!r}",
                 bucket=self.bucket.name, key=key) from None
         self._known_version[summary.run_id] = 0
-        await self.index.add([_run_entry(first)])
+        await self.index.add([entry])
         return first
 
     async def update_run(self, summary: RunSummary, *,
@@ -155,6 +157,7 @@ class ExecutionStore(AsyncResource):
         if expected_version is not None:
             check_int(expected_version, what="expected_version")
         self._encode(summary, f"run {summary.run_id!r}")  # validate before any request
+        _run_entry(self.index, summary)
         latest = await self._latest_version(summary.run_id)
         while True:
             if expected_version is not None and latest != expected_version:
@@ -171,7 +174,7 @@ class ExecutionStore(AsyncResource):
                 latest = await self._latest_version(summary.run_id, at_least=version)
                 continue
             self._note(summary.run_id, version)
-            await self.index.add([_run_entry(stored)])
+            await self.index.add([_run_entry(self.index, stored)])
             return stored
 
     async def get_run(self, run_id: str) -> RunSummary:
@@ -258,29 +261,26 @@ class ExecutionStore(AsyncResource):
         found = await gather_limited(chosen, read, self.fetch_concurrency)
         return [run for run in found if run is not None]
 
-    async def _hints(self, kind: str) -> builtins.list[Entry]:
-        """Index entries of ``kind`` usable as hints (a malformed one is reported)."""
-        usable = []
-        for entry in await self.index.entries():
-            if entry.get("kind") != kind:
-                continue
-            hint = _hint(entry)
-            if hint is None:
-                log.warning("run index of workspace %s: malformed entry %.200r",
-                            self.workspace, entry)
-                self.index_mismatches.append(SkippedObject(
-                    key=str(entry.get("k"))[:300], reason="malformed index entry"))
-            else:
-                usable.append(hint)
-        return usable
+    async def _hints(self, kind: str, run_id: str | None = None) -> builtins.list[Entry]:
+        """Index entries of ``kind`` (of ``run_id``, if given) as plain hints: the index
+        has validated them; the data objects read after them are the authority."""
+        where: dict[str, object] = {"kind": kind}
+        if run_id is not None:
+            where["run_id"] = run_id
+        page = await self.index.query(where=where, order_by="_commit")
+        if kind == "run":
+            return [{"run_id": e.partition, "version": e.version, "status": e.get("status"),
+                     "user_id": e.get("user_id"), "when": _when(e.get("started_at"))}
+                    for e in page.entries]
+        return [{"run_id": e.partition, "id": e.get("id"), "task_id": e.get("task_id"),
+                 "when": _when(e.get("timestamp"))} for e in page.entries]
 
     async def _start_version(self, run_id: str) -> int | None:
         """The newest version of the run this store has seen, else the index's (a hint);
         None if neither knows the run."""
         known = self._known_version.get(run_id)
         if known is None:
-            versions = [e["version"] for e in await self._hints("run")
-                        if e["run_id"] == run_id]
+            versions = [e["version"] for e in await self._hints("run", run_id)]
             known = max(versions, default=None)
         return known
 
@@ -339,6 +339,7 @@ class ExecutionStore(AsyncResource):
         """Store a step record of an existing run (NotFoundError for an unknown run)."""
         _expect(step, ExecutionRecord)
         body = self._encode(step, f"record {step.id!r}")
+        entry = _step_entry(self.index, step)  # checks the indexed fields' sizes first
         key = self._step_key(step.run_id, step.id)
         if step.run_id not in self._known_version:
             await self._latest_version(step.run_id)
@@ -350,7 +351,7 @@ class ExecutionStore(AsyncResource):
                 raise AlreadyExistsError(f"record {step.id!r} of run {step.run_id!r} already "
                                          "exists with different content",
                                          bucket=self.bucket.name, key=key) from None
-        await self.index.add([_step_entry(step)])
+        await self.index.add([entry])
         return step
 
     async def _read_step(self, run_id: str, record_id: str) -> ExecutionRecord:
@@ -365,8 +366,8 @@ class ExecutionStore(AsyncResource):
         """The run's records (of ``task_id``, if given), read and checked, in index order."""
         validate_id(run_id, what="run_id")
         ids = builtins.list(dict.fromkeys(
-            e["id"] for e in await self._hints("step")
-            if e["run_id"] == run_id and (task_id is None or e["task_id"] == task_id)))
+            e["id"] for e in await self._hints("step", run_id)
+            if task_id is None or e["task_id"] == task_id))
 
         async def read(record_id: str) -> ExecutionRecord | None:
             key = self._step_key(run_id, record_id)
@@ -442,7 +443,10 @@ class ExecutionStore(AsyncResource):
         disagrees with its key, are skipped and listed in ``skipped``.
         """
         check_callable(on_progress, what="on_progress")
-        known = {e["k"] for e in await self.index.entries() if isinstance(e.get("k"), str)}
+        indexed = (await self.index.query()).entries
+        known = {e.key for e in indexed if e.get("kind") == "step"}
+        known.update(f"r:{e.partition}:{v}" for e in indexed if e.get("kind") == "run"
+                     for v in range(e.version + 1))
         prefix = f"{self._root}runs/"
         scanned = 0
         missing: builtins.list[tuple[str, str, str | int]] = []
@@ -461,17 +465,17 @@ class ExecutionStore(AsyncResource):
             if k not in known:
                 missing.append(parsed)
 
-        async def entry(item: tuple[str, str, str | int]) -> Entry | SkippedObject:
+        async def entry(item: tuple[str, str, str | int]) -> IndexEntry | SkippedObject:
             run_id, kind, name = item
             try:
                 if kind == "v":
-                    return _run_entry(await self._read_version(run_id, int(name)))
-                return _step_entry(await self._read_step(run_id, str(name)))
+                    return _run_entry(self.index, await self._read_version(run_id, int(name)))
+                return _step_entry(self.index, await self._read_step(run_id, str(name)))
             except (IntegrityError, NotFoundError) as exc:
                 key = exc.key or prefix
                 return SkippedObject(key=key, reason=exc.message)
 
-        entries: builtins.list[Entry] = []
+        entries: builtins.list[IndexEntry] = []
         for result in await gather_limited(missing, entry, self.fetch_concurrency):
             if isinstance(result, SkippedObject):
                 skipped.append(result)
@@ -479,26 +483,58 @@ class ExecutionStore(AsyncResource):
                 entries.append(result)
         if entries:
             await self.index.add(entries)
+        await self.index.compact()  # also upgrades an index of the format-1 layout
         for item in skipped:
             log.warning("run reindex of workspace %s: skipped %s: %s", self.workspace,
                         item.key, item.reason)
         return ReindexReport(store="runs", scanned=scanned,
-                             added=tuple(e["k"] for e in entries), skipped=tuple(skipped))
+                             added=tuple(_added_key(e) for e in entries),
+                             skipped=tuple(skipped))
 
     async def close(self) -> None:
         await self.index.close()
 
 
-def _run_entry(summary: RunSummary) -> Entry:
-    return {"k": f"r:{summary.run_id}:{summary.version}", "kind": "run",
-            "run_id": summary.run_id, "version": summary.version, "status": summary.status,
-            "user_id": summary.user_id, "workflow_name": summary.workflow_name,
-            "started_at": summary.started_at.isoformat()}
+RUN_FIELDS = Schema((
+    Field("run_id"), Field("kind"), Field("status"), Field("user_id"),
+    Field("workflow_name"), Field("started_at", "datetime"), Field("id"), Field("task_id"),
+    Field("timestamp", "datetime")), partition="run_id")
+"""The run index: per run, key ``r:{run_id}`` (its latest version wins) and one
+``s:{run_id}:{record_id}`` entry per step record."""
 
 
-def _step_entry(step: ExecutionRecord) -> Entry:
-    return {"k": f"s:{step.run_id}:{step.id}", "kind": "step", "run_id": step.run_id,
-            "id": step.id, "task_id": step.task_id, "timestamp": step.timestamp.isoformat()}
+def _run_entry(index: Index, summary: RunSummary) -> IndexEntry:
+    return index.entry(f"r:{summary.run_id}", {
+        "run_id": summary.run_id, "kind": "run", "status": summary.status,
+        "user_id": summary.user_id, "workflow_name": summary.workflow_name,
+        "started_at": summary.started_at}, version=summary.version)
+
+
+def _step_entry(index: Index, step: ExecutionRecord) -> IndexEntry:
+    return index.entry(f"s:{step.run_id}:{step.id}", {
+        "run_id": step.run_id, "kind": "step", "id": step.id, "task_id": step.task_id,
+        "timestamp": step.timestamp})
+
+
+def _legacy_entry(old: dict[str, Any]) -> tuple[str, int, dict[str, object]]:
+    """A format-1 run index entry: ``r:{run}:{version}`` or ``s:{run}:{record}``."""
+    if old["kind"] == "run":
+        return (f"r:{old['run_id']}", old["version"], {name: old.get(name) for name in (
+            "run_id", "status", "user_id", "workflow_name", "started_at")} | {"kind": "run"})
+    if old["kind"] == "step":
+        return (old["k"], 0, {name: old.get(name) for name in (
+            "run_id", "id", "task_id", "timestamp")} | {"kind": "step"})
+    raise ValueError(f"unknown kind {old['kind']!r}")
+
+
+def _when(value: object) -> datetime:
+    """A datetime field of a validated index entry (fixed-width UTC text) as a datetime."""
+    return as_utc(datetime.fromisoformat(str(value))) or datetime.min.replace(tzinfo=UTC)
+
+
+def _added_key(entry: IndexEntry) -> str:
+    """How a reindex report names an entry: ``r:{run}:{version}`` or ``s:{run}:{id}``."""
+    return f"{entry.key}:{entry.version}" if entry.get("kind") == "run" else entry.key
 
 
 def _expect(value: object, model: type[BaseModel]) -> None:
@@ -532,26 +568,3 @@ def _parse_run_key(tail: str) -> tuple[str, str, str | int] | None:
         return run_id, "steps", validate_id(parts[2][:-5])
     except InvalidInputError:
         return None
-
-
-def _hint(entry: Entry) -> Entry | None:
-    """A copy of a run or step index entry with ``when`` (a datetime), or None if it
-    lacks a field the queries use or has one of the wrong type."""
-    try:
-        validate_id(entry.get("run_id"))
-        if entry.get("kind") == "run":
-            version = entry.get("version")
-            if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-                return None
-            if not all(entry.get(f) is None or isinstance(entry.get(f), str)
-                       for f in ("status", "user_id")):
-                return None
-            when = as_utc(datetime.fromisoformat(entry["started_at"]))
-        else:
-            validate_id(entry.get("id"))
-            if not isinstance(entry.get("task_id"), str):
-                return None
-            when = as_utc(datetime.fromisoformat(entry["timestamp"]))
-    except (StoreError, KeyError, TypeError, ValueError):
-        return None
-    return {**entry, "when": when}

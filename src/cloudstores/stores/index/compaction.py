@@ -1,0 +1,150 @@
+"""Leveled compaction: tail segments into level 1, and each full level into the next.
+
+One compaction reads the newest manifest ``n`` and the tail segments after it, then:
+
+1. merges every tail entry (and a format-1 snapshot, on the first compaction of an old
+   workspace) with the level-1 chunks whose ranges overlap them, and re-splits the
+   result into chunks of about ``chunk_bytes``;
+2. while level L holds more than ``level1_bytes * fanout ** (L - 1)`` bytes, moves one
+   chunk of L (the next after the level's cursor, round robin) into level L + 1, merged
+   with the chunks of L + 1 it overlaps (or moved as it is when it overlaps none);
+3. writes the new chunks (create-only, named by their hash: a retry or a rival that
+   built the same chunk finds it there) and then manifest ``n + 1`` (create-only).
+
+Merging keeps only the winner of each identity (a loser can never win again). Winning
+tombstones are kept: a late add of an older version (a retried write) must stay hidden,
+and a tombstone is small (key, version, partition). A compactor
+that loses the race for ``n + 1`` leaves unreferenced chunks and changes nothing else; a
+crash at any point leaves the newest manifest valid, and the next compaction redoes the
+work. Each entry is rewritten about once per level it passes: bytes written grow like
+``n log n``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from cloudstores.errors import AlreadyExistsError
+from cloudstores.stores.index.chunks import ChunkInfo, Manifest, build_chunks, encode_manifest
+from cloudstores.stores.index.entries import Identity, IndexEntry, latest
+from cloudstores.stores.objects import gather_limited
+
+if TYPE_CHECKING:
+    from cloudstores.stores.index.core import Index
+
+__all__ = ["compact"]
+
+
+class _Plan:
+    def __init__(self, index: Index, manifest: Manifest | None) -> None:
+        self.index = index
+        self.options = index.options
+        self.levels: dict[int, list[ChunkInfo]] = {}
+        for info in (manifest.chunks if manifest else ()):
+            self.levels.setdefault(info.level, []).append(info)
+        for members in self.levels.values():
+            members.sort(key=lambda c: c.lo)
+        self.cursors: dict[int, Identity] = dict(manifest.cursors) if manifest else {}
+        self.built: dict[str, tuple[ChunkInfo, bytes, list[IndexEntry]]] = {}
+
+    async def entries_of(self, info: ChunkInfo) -> list[IndexEntry]:
+        if info.id in self.built:
+            return self.built[info.id][2]
+        return await self.index.read_chunk(info)
+
+    def cap(self, level: int) -> int:
+        return int(self.options.level1_bytes * self.options.fanout ** (level - 1))
+
+    async def merge(self, level: int, incoming: list[IndexEntry]) -> None:
+        if not incoming:
+            return
+        lo = min(e.identity for e in incoming)
+        hi = max(e.identity for e in incoming)
+        members = self.levels.get(level, [])
+        overlapping = [c for c in members if c.overlaps(lo, hi)]
+        old: list[IndexEntry] = []
+        for entries in await gather_limited(overlapping, self.entries_of,
+                                            self.options.fetch_concurrency):
+            old.extend(entries)
+        winners = list(latest(incoming + old).values())
+        winners.sort(key=lambda e: e.identity)
+        kept = [c for c in members if c not in overlapping]
+        at = 0
+        for info, body in build_chunks(winners, level, self.options.chunk_bytes,
+                                       self.index.schema):
+            self.built[info.id] = (info, body, winners[at:at + info.count])
+            at += info.count
+            kept.append(info)
+        kept.sort(key=lambda c: c.lo)
+        self.levels[level] = kept
+
+    async def spill(self) -> None:
+        level = 1
+        while level in self.levels:
+            while sum(c.bytes for c in self.levels[level]) > self.cap(level):
+                members = self.levels[level]
+                cursor = self.cursors.get(level)
+                pick = next((c for c in members if cursor is None or c.lo > cursor),
+                            members[0])
+                members.remove(pick)
+                self.cursors[level] = pick.hi
+                below = self.levels.setdefault(level + 1, [])
+                if not any(c.overlaps(pick.lo, pick.hi) for c in below):
+                    moved = pick.at_level(level + 1)
+                    if pick.id in self.built:
+                        _, body, entries = self.built[pick.id]
+                        self.built[pick.id] = (moved, body, entries)
+                    below.append(moved)
+                    below.sort(key=lambda c: c.lo)
+                else:
+                    await self.merge(level + 1, await self.entries_of(pick))
+            if not self.levels[level]:
+                del self.levels[level]
+            level += 1
+
+    def chunks(self) -> list[ChunkInfo]:
+        return [c for level in sorted(self.levels) for c in self.levels[level]]
+
+
+async def compact(index: Index) -> bool:
+    await index.refresh(newest_manifest=True)
+    manifest, legacy_base, legacy_upto, tail = index.snapshot_state()
+    if not tail and not legacy_base and manifest is None and legacy_upto < 0:
+        return False
+    if not tail and manifest is not None:
+        return False
+    upto = max(tail) if tail else legacy_upto
+    if manifest is not None:
+        upto = max(upto, manifest.upto)
+    incoming = list(legacy_base)
+    for seq in sorted(tail):
+        incoming.extend(tail[seq])
+    plan = _Plan(index, manifest)
+    await plan.merge(1, incoming)
+    await plan.spill()
+    chunks = plan.chunks()
+    live = {c.id for c in chunks}
+    previous = {c.id for c in manifest.chunks} if manifest else set()
+    new = [(info, body) for chunk_id, (info, body, _) in plan.built.items()
+           if chunk_id in live and chunk_id not in previous]
+
+    async def put_chunk(item: tuple[ChunkInfo, bytes]) -> None:
+        # AlreadyExists: same bytes (the key is their hash), a retry or a rival built it
+        with contextlib.suppress(AlreadyExistsError):
+            await index.bucket.put(index.layout.chunk(item[0].id), item[1],
+                                   content_type="application/json")
+
+    await gather_limited(new, put_chunk, index.options.fetch_concurrency)
+    n = 0 if manifest is None else manifest.n + 1
+    since = -1 if manifest is None else manifest.upto
+    result = Manifest(n, upto, tuple(chunks), dict(plan.cursors), since)
+    try:
+        await index.bucket.put(index.layout.manifest(n, since),
+                               encode_manifest(result, index.schema),
+                               content_type="application/json")
+    except AlreadyExistsError:
+        return False  # another compactor published n first; its manifest is as good
+    index.adopt(result, {cid: (info, entries) for cid, (info, _, entries) in plan.built.items()
+                         if cid in live})
+    return True
