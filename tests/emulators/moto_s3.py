@@ -1,7 +1,8 @@
 """moto server (S3) in its own process, on a real HTTP port.
 
 A separate process rather than moto's in-process ThreadedMotoServer: the emulator then
-does not compete with the test's client for this interpreter's GIL.
+does not compete with the test's client for this interpreter's GIL. Its requests are
+applied one at a time (``moto_serial.py``), so conditional writes are atomic as on S3.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def start(log_dir: Path) -> Emulator:
     log_path = log_dir / "moto.log"
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    # moto.server, but applying one request at a time (moto_serial.py says why)
+    cmd = [sys.executable, str(Path(__file__).with_name("moto_serial.py")), "127.0.0.1",
+           str(port)]
     return launch("moto", cmd, endpoint=endpoint, probe=endpoint + "/moto-api/",
                   log_path=log_path)
 
