@@ -23,6 +23,7 @@ from typing import Any
 from cloudstores import codec
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
+from cloudstores.stores.group_commit import Bound, GroupCommit
 from cloudstores.stores.index.chunks import (
     ChunkData,
     ChunkInfo,
@@ -136,8 +137,10 @@ class Index:
         self._cache_sizes: dict[str, int] = {}
         self._cache_total = 0
         self._lock = asyncio.Lock()
-        self._pending: list[tuple[list[IndexEntry], asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._commit: GroupCommit[list[IndexEntry], None] = GroupCommit(
+            self._write_batch, (Bound(len, self.options.max_batch),))
+        """Group commit: entries added while a segment is in flight go out together in
+        the next one (a lone writer never waits for a timer)."""
         self._compacting: asyncio.Task[bool] | None = None
 
     # ------------------------------------------------------------------ entries
@@ -502,33 +505,11 @@ class Index:
             raise InvalidInputError("add takes entries built by Index.entry")
         if not batch:
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((batch, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_all())
-        await future
+        await self._commit.submit(batch)
 
-    async def _flush_all(self) -> None:
-        while self._pending:
-            batch: list[tuple[list[IndexEntry], asyncio.Future[None]]] = []
-            size = 0
-            while self._pending and (
-                    not batch or size + len(self._pending[0][0]) <= self.options.max_batch):
-                item = self._pending.pop(0)
-                batch.append(item)
-                size += len(item[0])
-            try:
-                await self._write_segment([e for entries, _ in batch for e in entries])
-            except BaseException as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
+    async def _write_batch(self, batch: list[list[IndexEntry]]) -> list[None]:
+        await self._write_segment([e for entries in batch for e in entries])
+        return [None] * len(batch)
 
     async def _write_segment(self, entries: list[IndexEntry]) -> None:
         if self._cold:
@@ -593,9 +574,7 @@ class Index:
 
     async def close(self) -> None:
         """Wait for pending writes and a running compaction."""
-        if self._flusher is not None:
-            with contextlib.suppress(Exception):
-                await self._flusher
+        await self._commit.flush()
         if self._compacting is not None:
             with contextlib.suppress(Exception):
                 await self._compacting
