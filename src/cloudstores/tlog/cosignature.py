@@ -19,18 +19,17 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cloudstores.errors import InvalidInputError
 from cloudstores.tlog.errors import SignatureError
 from cloudstores.tlog.note import (
     SIG_COSIGNATURE_V1,
+    Ed25519KeyVerifier,
     Note,
     check_key_name,
     compute_key_id,
-    format_vkey,
     parse_note,
-    parse_vkey,
     sign_note,
 )
 
@@ -91,32 +90,10 @@ class CosignatureSigner:
         return CosignatureVerifier(self.name, self.public_key)
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(Ed25519KeyVerifier):
     """Checks v1 cosignatures of one witness key (type 0x04)."""
 
     sig_type = SIG_COSIGNATURE_V1
-
-    def __init__(self, name: str, public_key: bytes) -> None:
-        if not isinstance(public_key, bytes) or len(public_key) != 32:
-            raise InvalidInputError("an Ed25519 public key is 32 bytes")
-        self.name = check_key_name(name)
-        self.public_key = public_key
-        self.key_id = compute_key_id(name, self.sig_type, public_key)
-        self._key = Ed25519PublicKey.from_public_bytes(public_key)
-
-    @classmethod
-    def from_vkey(cls, vkey: str) -> CosignatureVerifier:
-        key = parse_vkey(vkey)
-        if key.sig_type != cls.sig_type:
-            raise InvalidInputError(f"verifier key type is {key.sig_type:#04x}, not 0x04")
-        verifier = cls(key.name, key.public_key)
-        if verifier.key_id != key.key_id:
-            raise InvalidInputError(f"verifier key hash {key.key_id:08x} does not match its key")
-        return verifier
-
-    @property
-    def vkey(self) -> str:
-        return format_vkey(self.name, self.sig_type, self.public_key)
 
     @staticmethod
     def timestamp(signature: bytes) -> int:

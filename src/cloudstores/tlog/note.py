@@ -28,7 +28,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -181,8 +181,9 @@ class NoteVerifier(Protocol):
     def verify(self, text: bytes, signature: bytes) -> bool: ...
 
 
-class Ed25519NoteVerifier:
-    """Verifies type 0x01 Ed25519 note signatures."""
+class Ed25519KeyVerifier:
+    """An Ed25519 verifier key of one signature type (``sig_type``): its name, key id
+    and vkey string. Subclasses say how a signature of their type is checked."""
 
     sig_type = SIG_ED25519
 
@@ -195,10 +196,11 @@ class Ed25519NoteVerifier:
         self._key = Ed25519PublicKey.from_public_bytes(public_key)
 
     @classmethod
-    def from_vkey(cls, vkey: str) -> Ed25519NoteVerifier:
+    def from_vkey(cls, vkey: str) -> Self:
         key = parse_vkey(vkey)
         if key.sig_type != cls.sig_type:
-            raise InvalidInputError(f"verifier key type is {key.sig_type:#04x}, not 0x01")
+            raise InvalidInputError(
+                f"verifier key type is {key.sig_type:#04x}, not {cls.sig_type:#04x}")
         verifier = cls(key.name, key.public_key)
         if verifier.key_id != key.key_id:
             raise InvalidInputError(f"verifier key hash {key.key_id:08x} does not match its key")
@@ -207,6 +209,12 @@ class Ed25519NoteVerifier:
     @property
     def vkey(self) -> str:
         return format_vkey(self.name, self.sig_type, self.public_key)
+
+
+class Ed25519NoteVerifier(Ed25519KeyVerifier):
+    """Verifies type 0x01 Ed25519 note signatures."""
+
+    sig_type = SIG_ED25519
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         if len(signature) != 64:
