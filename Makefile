@@ -29,6 +29,7 @@ $(NODE_STAMP): package.json package-lock.json
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy src

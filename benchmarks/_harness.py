@@ -19,10 +19,16 @@ if str(REPO) not in sys.path:
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-EMULATOR_MODULES = {"s3": "tests.emulators.moto_s3", "azure": "tests.emulators.azurite",
-                    "gcs": "tests.emulators.fake_gcs"}
-RAW_CLASSES = {"s3": ("benchmarks.raw.s3", "RawS3"), "azure": ("benchmarks.raw.azure", "RawAzure"),
-               "gcs": ("benchmarks.raw.gcs", "RawGCS")}
+EMULATOR_MODULES = {
+    "s3": "tests.emulators.moto_s3",
+    "azure": "tests.emulators.azurite",
+    "gcs": "tests.emulators.fake_gcs",
+}
+RAW_CLASSES = {
+    "s3": ("benchmarks.raw.s3", "RawS3"),
+    "azure": ("benchmarks.raw.azure", "RawAzure"),
+    "gcs": ("benchmarks.raw.gcs", "RawGCS"),
+}
 console = Console(width=150)
 
 

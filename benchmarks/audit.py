@@ -49,16 +49,22 @@ SIGNER = Ed25519Signer.from_bytes(bytes(range(32)))
 
 
 def event(i: int) -> dict[str, object]:
-    return {"action": "tool_call", "actor": "agent-7", "n": i, "run_id": "run-000042",
-            "details": {"tool": "search", "query": "q" * 120, "ok": True}}
+    return {
+        "action": "tool_call",
+        "actor": "agent-7",
+        "n": i,
+        "run_id": "run-000042",
+        "details": {"tool": "search", "query": "q" * 120, "ok": True},
+    }
 
 
 EVENT_BYTES = len(codec.dumps(event(0)))
 Row = list[str]
 
 
-async def throughput(cloud: str, url: str, appenders: int, per: int,
-                     raw_count: int) -> tuple[Row, float]:
+async def throughput(
+    cloud: str, url: str, appenders: int, per: int, raw_count: int
+) -> tuple[Row, float]:
     raw = raw_client(cloud, url)
     await raw.open()
     try:
@@ -68,8 +74,10 @@ async def throughput(cloud: str, url: str, appenders: int, per: int,
     finally:
         await raw.close()
 
-    async with (cloudstores.open_bucket(url, max_in_flight=IN_FLIGHT) as bucket,
-                AuditStore(bucket, signer=SIGNER) as audit):
+    async with (
+        cloudstores.open_bucket(url, max_in_flight=IN_FLIGHT) as bucket,
+        AuditStore(bucket, signer=SIGNER) as audit,
+    ):
         await audit.append("bench", event(-1))  # warm: tail known, connections open
 
         async def appender(a: int) -> None:
@@ -80,9 +88,14 @@ async def throughput(cloud: str, url: str, appenders: int, per: int,
         await asyncio.gather(*(appender(a) for a in range(appenders)))
         ours = appenders * per / (time.perf_counter() - started)
         puts = bucket.requests["put"]
-    row = [f"throughput {cloud}", f"{ours:,.0f} ev/s", f"{raw_rate:,.0f} ev/s",
-           f"{ours / raw_rate:.1f}x", ">= 10x",
-           f"{appenders} appenders, {appenders * per} events, {puts} PUTs"]
+    row = [
+        f"throughput {cloud}",
+        f"{ours:,.0f} ev/s",
+        f"{raw_rate:,.0f} ev/s",
+        f"{ours / raw_rate:.1f}x",
+        ">= 10x",
+        f"{appenders} appenders, {appenders * per} events, {puts} PUTs",
+    ]
     return row, ours / raw_rate
 
 
@@ -94,8 +107,9 @@ async def latency(cloud: str, url: str, count: int) -> Row:
     ours: list[float] = []
     try:
         async with cloudstores.open_bucket(url, max_in_flight=IN_FLIGHT) as bucket:
-            options = AuditOptions(checkpoint_every=None, checkpoint_interval=None,
-                                   checkpoint_on_close=False)
+            options = AuditOptions(
+                checkpoint_every=None, checkpoint_interval=None, checkpoint_on_close=False
+            )
             async with AuditStore(bucket, signer=SIGNER, options=options) as audit:
                 for i in range(5):  # warm both paths
                     await audit.append("lat", event(i))
@@ -111,8 +125,14 @@ async def latency(cloud: str, url: str, count: int) -> Row:
     finally:
         await raw.close()
     ours_ms, raw_ms = statistics.median(ours) * 1e3, statistics.median(raw_times) * 1e3
-    return [f"lone append {cloud}", f"{ours_ms:.2f} ms", f"{raw_ms:.2f} ms",
-            f"{ours_ms / raw_ms:.2f}x", "<= 1.3x", f"median of {count}"]
+    return [
+        f"lone append {cloud}",
+        f"{ours_ms:.2f} ms",
+        f"{raw_ms:.2f} ms",
+        f"{ours_ms / raw_ms:.2f}x",
+        "<= 1.3x",
+        f"median of {count}",
+    ]
 
 
 async def build_single_objects(bucket: cloudstores.Bucket, stream: str, size: int) -> None:
@@ -122,8 +142,14 @@ async def build_single_objects(bucket: cloudstores.Bucket, stream: str, size: in
     ts = chain.format_ts(datetime.now(UTC))
     objects: list[tuple[str, bytes]] = []
     for seq in range(size):
-        data, prev = chain.build_entry(workspace="default", stream=stream, seq=seq, ts=ts,
-                                       event=codec.dumps(event(seq)), prev=prev)
+        data, prev = chain.build_entry(
+            workspace="default",
+            stream=stream,
+            seq=seq,
+            ts=ts,
+            event=codec.dumps(event(seq)),
+            prev=prev,
+        )
         objects.append((keys.entry(seq), chain.encode_object([data])))
     await rate(lambda i: bucket.put(objects[i][0], objects[i][1]), size, 32)
 
@@ -140,8 +166,9 @@ async def raw_get_rate(cloud: str, url: str, size: int) -> float:
         await raw.close()
 
 
-async def verify_rows(name: str, url: str, size: int, appenders: int,
-                      cloud: str | None = None) -> list[Row]:
+async def verify_rows(
+    name: str, url: str, size: int, appenders: int, cloud: str | None = None
+) -> list[Row]:
     rows: list[Row] = []
     async with cloudstores.open_bucket(url, max_in_flight=IN_FLIGHT) as bucket:
         await build_single_objects(bucket, "single", size)
@@ -164,8 +191,16 @@ async def verify_rows(name: str, url: str, size: int, appenders: int,
             if stream == "single" and cloud is not None:
                 gets = await raw_get_rate(cloud, url, size)
                 raw, ratio = f"{gets:,.0f} GET/s", f"{ours / gets:.2f}x"
-            rows.append([f"verify {name} ({stream})", f"{ours:,.0f} ev/s", raw, ratio, "",
-                         f"{report.size} events in {report.objects} objects, {seconds:.2f} s"])
+            rows.append(
+                [
+                    f"verify {name} ({stream})",
+                    f"{ours:,.0f} ev/s",
+                    raw,
+                    ratio,
+                    "",
+                    f"{report.size} events in {report.objects} objects, {seconds:.2f} s",
+                ]
+            )
     return rows
 
 
@@ -181,17 +216,20 @@ async def main() -> None:
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-audit-file-") as root:
-        rows += await verify_rows("file", f"file://{root}?fsync=false", args.verify_size,
-                                  args.appenders)
+        rows += await verify_rows(
+            "file", f"file://{root}?fsync=false", args.verify_size, args.appenders
+        )
     for cloud in args.clouds:
         with emulator(cloud) as new_url:
-            row, _ = await throughput(cloud, new_url(), args.appenders, args.per_appender,
-                                      args.raw_count)
+            row, _ = await throughput(
+                cloud, new_url(), args.appenders, args.per_appender, args.raw_count
+            )
             rows.append(row)
             rows.append(await latency(cloud, new_url(), args.latency_count))
             if cloud == "s3":
-                rows += await verify_rows("moto", new_url(), args.verify_size, args.appenders,
-                                          cloud)
+                rows += await verify_rows(
+                    "moto", new_url(), args.verify_size, args.appenders, cloud
+                )
     table = Table(title=f"Audit store (event {EVENT_BYTES} B, {IN_FLIGHT} requests in flight)")
     for i, column in enumerate(["measure", "cloudstores", "raw SDK", "ratio", "target", "notes"]):
         table.add_column(column, justify="left" if i in (0, 5) else "right")

@@ -67,8 +67,10 @@ async def phase(cloud: str, url: str, side: str, count: int) -> Figures:
     await client.open()
     put: Callable[[str, bytes], Awaitable[object]] = client.put
     if side == "raw SDK + put-id":
+
         def put(key: str, data: bytes) -> Awaitable[object]:
             return client.put(key, data, metadata={"cloudstores_put_id": uuid.uuid4().hex})
+
     try:
         await rate(lambda i: put(f"warm/{i}", BODY), 32, CONCURRENCY)
         put_rate, put_cpu = await timed(lambda i: put(f"k/{i:06d}", BODY), count)
@@ -85,26 +87,38 @@ async def measure_cloud(cloud: str, count: int, rounds: int) -> list[list[str]]:
     results: dict[str, list[Figures]] = {side: [] for side in sides}
     with emulator(cloud) as new_url:
         for r in range(rounds):
-            for side in (sides if r % 2 == 0 else sides[::-1]):
+            for side in sides if r % 2 == 0 else sides[::-1]:
                 results[side].append(await phase(cloud, new_url(), side, count))
-    med = {side: [statistics.median(x[i] for x in results[side]) for i in range(4)]
-           for side in sides}
-    ratio_to = {"SDK engine": "raw SDK", "raw SDK + put-id": "raw SDK",
-                "obstore engine": "raw obstore"}
+    med = {
+        side: [statistics.median(x[i] for x in results[side]) for i in range(4)] for side in sides
+    }
+    ratio_to = {
+        "SDK engine": "raw SDK",
+        "raw SDK + put-id": "raw SDK",
+        "obstore engine": "raw obstore",
+    }
     rows = []
     for op, (r_col, c_col) in (("PUT", (0, 1)), ("GET", (2, 3))):
         for side in sides:
             base = ratio_to.get(side)
-            row = [f"{cloud} {op} 1 KiB", side, f"{med[side][r_col]:,.0f}",
-                   f"{med[side][c_col]:,.0f}"]
+            row = [
+                f"{cloud} {op} 1 KiB",
+                side,
+                f"{med[side][r_col]:,.0f}",
+                f"{med[side][c_col]:,.0f}",
+            ]
             if base is not None:
-                row += [f"{med[side][r_col] / med[base][r_col]:.2f}",
-                        f"{med[side][c_col] / med[base][c_col]:.2f}"]
+                row += [
+                    f"{med[side][r_col] / med[base][r_col]:.2f}",
+                    f"{med[side][c_col] / med[base][c_col]:.2f}",
+                ]
             else:
                 row += ["", ""]
             if side == "obstore engine":
-                row += [f"{med[side][r_col] / med['SDK engine'][r_col]:.2f}",
-                        f"{med[side][c_col] / med['SDK engine'][c_col]:.2f}"]
+                row += [
+                    f"{med[side][r_col] / med['SDK engine'][r_col]:.2f}",
+                    f"{med[side][c_col] / med['SDK engine'][c_col]:.2f}",
+                ]
             else:
                 row += ["", ""]
             rows.append(row)
@@ -123,8 +137,18 @@ async def main() -> None:
     print_table(
         f"Bucket vs raw client, {CONCURRENCY} in flight, median of {args.rounds} rounds of "
         f"{args.count} (ratios: engine to its raw client, put-id side to raw SDK)",
-        ["operation", "side", "req/s", "CPU µs/req", "ratio req/s", "ratio CPU",
-         "vs SDK engine req/s", "vs SDK engine CPU"], rows)
+        [
+            "operation",
+            "side",
+            "req/s",
+            "CPU µs/req",
+            "ratio req/s",
+            "ratio CPU",
+            "vs SDK engine req/s",
+            "vs SDK engine CPU",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

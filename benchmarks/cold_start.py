@@ -83,10 +83,23 @@ def one_process(code: str, url: str) -> tuple[float, float, float, bool]:
     parsed = BucketURL(url)
     key = f"cold/{uuid.uuid4().hex}"  # relative to the URL's prefix; raw sides get it joined
     full = f"{parsed.prefix}/{key}" if parsed.prefix else key
-    args = [sys.executable, "-c", code, url, key, parsed.name,
-            parsed.options["endpoint_url"], parsed.options["region"], full]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    args = [
+        sys.executable,
+        "-c",
+        code,
+        url,
+        key,
+        parsed.name,
+        parsed.options["endpoint_url"],
+        parsed.options["region"],
+        full,
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
@@ -95,8 +108,10 @@ def one_process(code: str, url: str) -> tuple[float, float, float, bool]:
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     printed = done.stdout.split()
     if not printed or (done.returncode != 0 and done.stderr.strip()):
-        raise RuntimeError(f"cold-start child failed ({done.returncode}):\n{done.stdout[-1000:]}"
-                           f"{done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"cold-start child failed ({done.returncode}):\n{done.stdout[-1000:]}"
+            f"{done.stderr[-2000:]}"
+        )
     return wall, cpu, int(printed[-1]) / 1024, done.returncode < 0
 
 
@@ -115,7 +130,7 @@ def main() -> None:
     with emulator("s3") as new_url:
         url = new_url()
         for i in range(args.processes):
-            for name in (names if i % 2 == 0 else names[::-1]):
+            for name in names if i % 2 == 0 else names[::-1]:
                 wall, cpu, peak, killed = one_process(SIDES[name], url)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
@@ -127,15 +142,37 @@ def main() -> None:
     rows = []
     for name in names:
         wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
-        rows.append([name, f"{wall:.3f}", f"{min(walls[name]):.3f}", f"{cpu:.3f}",
-                     f"{statistics.median(rss[name]):.0f}", f"{max(rss[name]):.0f}",
-                     f"{wall / sdk:.2f}", f"{wall / raw:.2f}", f"{cpu / raw_cpu:.2f}",
-                     str(aborted[name])])
-    print_table(f"Cold start: fresh process, import + open s3 bucket (moto) + PUT + GET 1 KiB, "
-                f"{args.processes} processes per side, alternating",
-                ["side", "median wall s", "min wall s", "median CPU s", "median peak RSS MB",
-                 "max peak RSS MB", "wall vs SDK engine", "wall vs raw obstore",
-                 "CPU vs raw obstore", "died at exit"], rows)
+        rows.append(
+            [
+                name,
+                f"{wall:.3f}",
+                f"{min(walls[name]):.3f}",
+                f"{cpu:.3f}",
+                f"{statistics.median(rss[name]):.0f}",
+                f"{max(rss[name]):.0f}",
+                f"{wall / sdk:.2f}",
+                f"{wall / raw:.2f}",
+                f"{cpu / raw_cpu:.2f}",
+                str(aborted[name]),
+            ]
+        )
+    print_table(
+        f"Cold start: fresh process, import + open s3 bucket (moto) + PUT + GET 1 KiB, "
+        f"{args.processes} processes per side, alternating",
+        [
+            "side",
+            "median wall s",
+            "min wall s",
+            "median CPU s",
+            "median peak RSS MB",
+            "max peak RSS MB",
+            "wall vs SDK engine",
+            "wall vs raw obstore",
+            "CPU vs raw obstore",
+            "died at exit",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -70,11 +70,19 @@ class CountingBucket(Bucket):
     async def close(self) -> None:
         await self.inner.close()
 
-    async def _put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                   metadata: Mapping[str, str]) -> Version:
+    async def _put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         self.written[kind_of(key)] += len(data)
-        return await self.inner._put(key, data, mode=mode, content_type=content_type,
-                                     metadata=metadata)
+        return await self.inner._put(
+            key, data, mode=mode, content_type=content_type, metadata=metadata
+        )
 
     async def _get(self, key: str) -> StoredObject:
         obj = await self.inner._get(key)
@@ -88,8 +96,7 @@ class CountingBucket(Bucket):
     async def _delete(self, key: str) -> None:
         await self.inner._delete(key)
 
-    async def _list_page(self, prefix: str, start_after: str | None,
-                         token: str | None) -> ListPage:
+    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         return await self.inner._list_page(prefix, start_after, token)
 
     def reset(self) -> None:
@@ -100,8 +107,7 @@ class CountingBucket(Bucket):
 
 async def collect_garbage(bucket: CountingBucket, index: Index) -> None:
     """Delete chunks the index's manifest does not reference (memory backend only)."""
-    if index.manifest is None or (index._compacting is not None
-                                  and not index._compacting.done()):
+    if index.manifest is None or (index._compacting is not None and not index._compacting.done()):
         return
     live = {index.layout.chunk(c.id) for c in index.manifest.chunks}
     stale = [i.key async for i in bucket.list(index.layout.chunks) if i.key not in live]
@@ -119,14 +125,20 @@ async def one_size(url: str, size: int, per_partition: int, gc: bool) -> dict[st
         entry_bytes = 0
         started = time.perf_counter()
         for start in range(0, size, BATCH):
-            batch = [index.entry(f"a{i:07d}", {
-                "run_id": f"run-{i % partitions:06d}", "type": "llm_response",
-                "created_by": f"agent-{i % 13}", "task_id": f"t{i % 97}",
-                "created_at": base + timedelta(seconds=i)}) for i in range(start,
-                                                                           min(start + BATCH,
-                                                                               size))]
-            entry_bytes += sum(len(orjson.dumps(encode_entry(e, stamp=False))) + 1
-                               for e in batch)
+            batch = [
+                index.entry(
+                    f"a{i:07d}",
+                    {
+                        "run_id": f"run-{i % partitions:06d}",
+                        "type": "llm_response",
+                        "created_by": f"agent-{i % 13}",
+                        "task_id": f"t{i % 97}",
+                        "created_at": base + timedelta(seconds=i),
+                    },
+                )
+                for i in range(start, min(start + BATCH, size))
+            ]
+            entry_bytes += sum(len(orjson.dumps(encode_entry(e, stamp=False))) + 1 for e in batch)
             await index.add(batch)
             if gc and (start // BATCH) % 20 == 19:
                 await collect_garbage(bucket, index)
@@ -158,15 +170,17 @@ async def one_size(url: str, size: int, per_partition: int, gc: bool) -> dict[st
         "entry MB": f"{entry_bytes / 1e6:,.1f}",
         "index MB written (seg/chunk/manifest)": (
             f"{total_written / 1e6:,.1f} ({written.get('segment', 0) / 1e6:,.1f}/"
-            f"{written.get('chunk', 0) / 1e6:,.1f}/{written.get('manifest', 0) / 1e6:,.1f})"),
+            f"{written.get('chunk', 0) / 1e6:,.1f}/{written.get('manifest', 0) / 1e6:,.1f})"
+        ),
         "written / entry bytes": f"{total_written / entry_bytes:.1f}",
-        "levels, chunks, manifest n": (f"{manifest.levels}, {len(manifest.chunks)}, "
-                                       f"{manifest.n}" if manifest else "-"),
+        "levels, chunks, manifest n": (
+            f"{manifest.levels}, {len(manifest.chunks)}, {manifest.n}" if manifest else "-"
+        ),
         "cold partition query: GETs (m/c/seg), LISTs, KB": (
             f"{part_gets} ({part_kinds.get('manifest', 0)}/{part_kinds.get('chunk', 0)}/"
-            f"{part_kinds.get('segment', 0)}), {part_lists}, {part_bytes / 1e3:,.0f}"),
-        "cold count(): GETs by kind": ", ".join(f"{k} {v}" for k, v in
-                                                sorted(count_kinds.items())),
+            f"{part_kinds.get('segment', 0)}), {part_lists}, {part_bytes / 1e3:,.0f}"
+        ),
+        "cold count(): GETs by kind": ", ".join(f"{k} {v}" for k, v in sorted(count_kinds.items())),
     }
 
 
@@ -181,8 +195,11 @@ async def main() -> None:
         columns: list[str] = []
         for size in args.sizes:
             with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
-                url = (f"memory://index-scale-{size}/p" if backend == "memory"
-                       else f"file://{Path(tmp)}?fsync=false")
+                url = (
+                    f"memory://index-scale-{size}/p"
+                    if backend == "memory"
+                    else f"file://{Path(tmp)}?fsync=false"
+                )
                 row = await one_size(url, size, args.per_partition, gc=backend == "memory")
             columns = list(row)
             rows.append(list(row.values()))

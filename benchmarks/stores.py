@@ -35,8 +35,14 @@ PER_RUN = 5
 
 
 def artifact(i: int, runs: int) -> Artifact:
-    return Artifact(id=f"a{i:06d}", run_id=f"run-{i % runs:05d}", type="llm_response",
-                    content=CONTENT, created_by="agent-1", task_id=f"t{i % 7}")
+    return Artifact(
+        id=f"a{i:06d}",
+        run_id=f"run-{i % runs:05d}",
+        type="llm_response",
+        content=CONTENT,
+        created_by="agent-1",
+        task_id=f"t{i % 7}",
+    )
 
 
 def body_of(a: Artifact) -> bytes:
@@ -79,24 +85,43 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
         # 1 + 2: store and get throughput; sides alternate, each in a fresh bucket
         sides: dict[str, list[tuple[float, float, float]]] = {"raw": [], "ours": []}
         for r in range(rounds):
-            for who in (("raw", "ours") if r % 2 == 0 else ("ours", "raw")):
+            for who in ("raw", "ours") if r % 2 == 0 else ("ours", "raw"):
                 sides[who].append(await throughput(cloud, new_url(), who, count))
         raw_put, raw_get = (statistics.median(x[i] for x in sides["raw"]) for i in (0, 1))
-        ours_put, ours_get, puts = (statistics.median(x[i] for x in sides["ours"])
-                                    for i in (0, 1, 2))
-        rows.append([f"{cloud} store (64 writers, 16 in flight)", f"{ours_put:,.0f}/s",
-                     f"{raw_put:,.0f}/s", f"{ours_put / raw_put:.2f}",
-                     f"{puts:.3f} PUT per artifact"])
-        rows.append([f"{cloud} get (16 concurrent)", f"{ours_get:,.0f}/s", f"{raw_get:,.0f}/s",
-                     f"{ours_get / raw_get:.2f}", "1 GET each"])
+        ours_put, ours_get, puts = (
+            statistics.median(x[i] for x in sides["ours"]) for i in (0, 1, 2)
+        )
+        rows.append(
+            [
+                f"{cloud} store (64 writers, 16 in flight)",
+                f"{ours_put:,.0f}/s",
+                f"{raw_put:,.0f}/s",
+                f"{ours_put / raw_put:.2f}",
+                f"{puts:.3f} PUT per artifact",
+            ]
+        )
+        rows.append(
+            [
+                f"{cloud} get (16 concurrent)",
+                f"{ours_get:,.0f}/s",
+                f"{raw_get:,.0f}/s",
+                f"{ours_get / raw_get:.2f}",
+                "1 GET each",
+            ]
+        )
 
         # 3: list_by_run over `listed` artifacts
         runs = listed // PER_RUN
         url = new_url()
         raw = raw_client(cloud, url)
         await raw.open()
-        await rate(lambda i: raw.put(f"binex/artifacts/run-{i % runs:05d}/a{i:06d}.json",
-                                     body_of(artifact(i, runs))), listed, 16)
+        await rate(
+            lambda i: raw.put(
+                f"binex/artifacts/run-{i % runs:05d}/a{i:06d}.json", body_of(artifact(i, runs))
+            ),
+            listed,
+            16,
+        )
         async with cloudstores.open_bucket(url, max_in_flight=16) as bucket:
             writer = ArtifactStore(bucket, workspace="bench")
             await rate(lambda i: writer.store(artifact(i, runs)), listed, 64)
@@ -109,13 +134,18 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
 
             async def raw_scan_by_run() -> None:
                 """No run-keyed layout: LIST every artifact key, keep the run's, GET them."""
-                keys = [info.key async for info in raw_bucket.list("binex/artifacts/")
-                        if "/run-00007/" in info.key]
+                keys = [
+                    info.key
+                    async for info in raw_bucket.list("binex/artifacts/")
+                    if "/run-00007/" in info.key
+                ]
                 await asyncio.gather(*(raw.get(k) for k in keys))
 
             async def cold_list_by_run() -> None:
-                assert len(await ArtifactStore(bucket, workspace="bench")
-                           .list_by_run("run-00007")) == PER_RUN
+                assert (
+                    len(await ArtifactStore(bucket, workspace="bench").list_by_run("run-00007"))
+                    == PER_RUN
+                )
 
             async def warm_list_by_run() -> None:
                 assert len(await writer.list_by_run("run-00007")) == PER_RUN
@@ -129,22 +159,49 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
             cold = ArtifactStore(bucket, workspace="bench")
             await cold.list_by_run("run-00007")
             manifest = cold.index.manifest
-            cold_requests = (f"{bucket.requests['list']} LIST + {bucket.requests['get']} GET "
-                             f"({PER_RUN} artifacts, 1 manifest of "
-                             f"{len(manifest.chunks) if manifest else 0} chunks, "
-                             f"{len(cold.index._tail)} tail segments)")
+            cold_requests = (
+                f"{bucket.requests['list']} LIST + {bucket.requests['get']} GET "
+                f"({PER_RUN} artifacts, 1 manifest of "
+                f"{len(manifest.chunks) if manifest else 0} chunks, "
+                f"{len(cold.index._tail)} tail segments)"
+            )
         await raw.close()
-        rows.append([f"{cloud} list_by_run, {listed:,} stored, warm reader",
-                     f"{warm_rate:,.1f}/s", f"{raw_rate:,.1f}/s", f"{warm_rate / raw_rate:.2f}",
-                     "raw: LIST run prefix + GETs"])
-        rows.append([f"{cloud} list_by_run, {listed:,} stored, cold reader",
-                     f"{cold_rate:,.1f}/s", f"{raw_rate:,.1f}/s", f"{cold_rate / raw_rate:.2f}",
-                     "cold: manifest + the run's chunks + tail"])
-        rows.append([f"{cloud} cold list_by_run requests", cold_requests, "1 LIST + "
-                     f"{PER_RUN} GET", "", "raw: LIST run prefix + GETs"])
-        rows.append([f"{cloud} list_by_run, {listed:,} stored, cold reader",
-                     f"{cold_rate:,.1f}/s", f"{scan_rate:,.2f}/s", f"{cold_rate / scan_rate:.1f}",
-                     "raw: LIST all artifact keys + GETs"])
+        rows.append(
+            [
+                f"{cloud} list_by_run, {listed:,} stored, warm reader",
+                f"{warm_rate:,.1f}/s",
+                f"{raw_rate:,.1f}/s",
+                f"{warm_rate / raw_rate:.2f}",
+                "raw: LIST run prefix + GETs",
+            ]
+        )
+        rows.append(
+            [
+                f"{cloud} list_by_run, {listed:,} stored, cold reader",
+                f"{cold_rate:,.1f}/s",
+                f"{raw_rate:,.1f}/s",
+                f"{cold_rate / raw_rate:.2f}",
+                "cold: manifest + the run's chunks + tail",
+            ]
+        )
+        rows.append(
+            [
+                f"{cloud} cold list_by_run requests",
+                cold_requests,
+                f"1 LIST + {PER_RUN} GET",
+                "",
+                "raw: LIST run prefix + GETs",
+            ]
+        )
+        rows.append(
+            [
+                f"{cloud} list_by_run, {listed:,} stored, cold reader",
+                f"{cold_rate:,.1f}/s",
+                f"{scan_rate:,.2f}/s",
+                f"{cold_rate / scan_rate:.1f}",
+                "raw: LIST all artifact keys + GETs",
+            ]
+        )
     return rows
 
 
@@ -176,9 +233,15 @@ async def binex_rows(listed: int) -> list[list[str]]:
                 rglob_get(artifact_id)
             binex_rate = len(wanted) / (time.perf_counter() - started)
             ours_rate = await rate(lambda i: store.get(wanted[i]), len(wanted), 1)
-    return [[f"file get, {listed:,} stored (1 at a time)", f"{ours_rate:,.0f}/s",
-             f"{binex_rate:,.1f}/s", f"{ours_rate / binex_rate:,.0f}",
-             "baseline: Binex rglob lookup"]]
+    return [
+        [
+            f"file get, {listed:,} stored (1 at a time)",
+            f"{ours_rate:,.0f}/s",
+            f"{binex_rate:,.1f}/s",
+            f"{ours_rate / binex_rate:,.0f}",
+            "baseline: Binex rglob lookup",
+        ]
+    ]
 
 
 async def main() -> None:
@@ -192,8 +255,11 @@ async def main() -> None:
     for cloud in args.clouds:
         rows.extend(await cloud_rows(cloud, args.count, args.listed, args.rounds))
     rows.extend(await binex_rows(args.listed))
-    print_table("Artifact store vs raw SDK and Binex",
-                ["measure", "cloudstores", "baseline", "ratio", "note"], rows)
+    print_table(
+        "Artifact store vs raw SDK and Binex",
+        ["measure", "cloudstores", "baseline", "ratio", "note"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -45,9 +45,11 @@ def hop() -> None:
             list(pool.map(lambda _: bucket.get("k"), range(N)))
         p = (time.process_time() - started) / N
         requests = dict(bucket.requests)
-    print(f"memory get x{N}: async {a * 1e6:.0f} us CPU/call, sync {s * 1e6:.0f} us CPU/call "
-          f"(+{(s - a) * 1e6:.0f} us per hop), sync from 8 threads {p * 1e6:.0f} us CPU/call; "
-          f"requests {requests}")
+    print(
+        f"memory get x{N}: async {a * 1e6:.0f} us CPU/call, sync {s * 1e6:.0f} us CPU/call "
+        f"(+{(s - a) * 1e6:.0f} us per hop), sync from 8 threads {p * 1e6:.0f} us CPU/call; "
+        f"requests {requests}"
+    )
 
 
 def reopen() -> None:

@@ -50,8 +50,10 @@ def _edge(size: int) -> dict[merkle.Coord, bytes]:
 def measure(size: int, samples: int, rng: random.Random) -> dict[str, tuple[int, float, int]]:
     borders = [0, 1, 255, 256, 65535, 65536, size // 2, size - 257, size - 256, size - 1]
     indices = sorted({i for i in borders if 0 <= i < size} | set(rng.sample(range(size), samples)))
-    olds = sorted({o for o in [1, 2, 255, 256, 257, 65536, size // 2, size - 1] if 0 < o < size}
-                  | set(rng.sample(range(1, size), samples)))
+    olds = sorted(
+        {o for o in [1, 2, 255, 256, 257, 65536, size // 2, size - 1] if 0 < o < size}
+        | set(rng.sample(range(1, size), samples))
+    )
     out: dict[str, tuple[int, float, int]] = {}
     edge_new = _edge(size)
     for mode in ("tiles", "+edge"):
@@ -110,8 +112,10 @@ def main() -> None:
     if args.build:
         started = time.perf_counter()
         asyncio.run(check_against_real_reads(args.build, rng))
-        print(f"real tile build of {args.build:,} leaves: counted reads == GETs "
-              f"({time.perf_counter() - started:.1f} s)")
+        print(
+            f"real tile build of {args.build:,} leaves: counted reads == GETs "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
     print(f"{'size':>10}  {'proof':<19} {'max tiles':>9} {'mean':>6} {'max bytes':>10}")
     for size in args.sizes:
         for name, (mx, mean, mb) in measure(size, min(args.samples, size - 1), rng).items():

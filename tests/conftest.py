@@ -30,11 +30,17 @@ GCS_OBSTORE_GAP = "emulator gap: fake-gcs-server answers obstore's XML-API uploa
 # (an empty prefix of a bucket you own; every test writes under a fresh sub-prefix) and
 # the whole suite runs there too, as backend "real-s3". Without the variable nothing is
 # added, so nothing is skipped.
-REAL = {f"real-{cloud}": url for cloud in ("s3", "azure", "gcs")
-        if (url := os.environ.get(f"CLOUDSTORES_REAL_{cloud.upper()}_URL"))}
+REAL = {
+    f"real-{cloud}": url
+    for cloud in ("s3", "azure", "gcs")
+    if (url := os.environ.get(f"CLOUDSTORES_REAL_{cloud.upper()}_URL"))
+}
 BACKENDS += sorted(REAL)
-CLOUDS = {"s3": "tests.emulators.moto_s3", "azure": "tests.emulators.azurite",
-          "gcs": "tests.emulators.fake_gcs"}
+CLOUDS = {
+    "s3": "tests.emulators.moto_s3",
+    "azure": "tests.emulators.azurite",
+    "gcs": "tests.emulators.fake_gcs",
+}
 
 _started: dict[str, Emulator] = {}
 

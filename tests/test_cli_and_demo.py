@@ -15,8 +15,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_demo(tmp_path: Path) -> str:
     url = f"file://{tmp_path / 'bucket'}"
-    out = subprocess.run([sys.executable, str(REPO / "examples" / "demo.py"), "--url", url],
-                         capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "demo.py"), "--url", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return out.stdout
 
 

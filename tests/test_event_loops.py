@@ -101,9 +101,11 @@ async def stores_handler(stores: cloudstores.Stores, n: int) -> None:
     await stores.artifacts.store(Artifact(id=f"a{n}", run_id="r", content={"n": n}))
     assert (await stores.artifacts.get(f"a{n}")).content == {"n": n}
     assert [a.id async for a in stores.artifacts.list(run_id="r")] == [
-        f"a{i}" for i in range(1, n + 1)]
-    await stores.executions.create_run(RunSummary(run_id=f"run{n}", workflow_name="w",
-                                                  status="running", total_nodes=1))
+        f"a{i}" for i in range(1, n + 1)
+    ]
+    await stores.executions.create_run(
+        RunSummary(run_id=f"run{n}", workflow_name="w", status="running", total_nodes=1)
+    )
     assert (await stores.executions.get_run(f"run{n}")).status == "running"
     entry = await stores.audit.append("events", {"n": n})
     assert entry.seq == n - 1

@@ -21,21 +21,83 @@ from cloudstores.ids import (
 from cloudstores.keys import validate_key
 
 HOSTILE = [
-    "..", ".", "/", "//", "a/../b", "../x", "./x", "x/..", "%2e%2e", "%2E%2E%2F", "..%2f",
-    "\x00", "a\x00b", "\x85", "\u0085x", "\x7f", "\x1b[31m", "\u200f", "\u202eevil\u202c",
-    "\ufeff", " ", "  leading", "trailing ", "a b", "\t", "\n", "\r\n", "\\", "a\\b",
-    "C:\\Windows", "CON", "nul", "~", "~user", "!", "!!", "!3a", "!h", "!" + "a" * 199,
-    "user:42", "tenant/run:7", "café", "cafe\u0301", "日本語", "\U0001f600", "a.", "a..",
-    ".hidden", "-", "_", "x" * 1000, "é" * 1000, "/" * 1000, "." * 300, "!h" * 300,
-    "a" * MAX_SEGMENT_BYTES, "a" * (MAX_SEGMENT_BYTES + 1), "*", "?", "#", "[x]", "<>|\"'",
-    "\ud7ff", "\ue000", "\U0010ffff",
+    "..",
+    ".",
+    "/",
+    "//",
+    "a/../b",
+    "../x",
+    "./x",
+    "x/..",
+    "%2e%2e",
+    "%2E%2E%2F",
+    "..%2f",
+    "\x00",
+    "a\x00b",
+    "\x85",
+    "\u0085x",
+    "\x7f",
+    "\x1b[31m",
+    "\u200f",
+    "\u202eevil\u202c",
+    "\ufeff",
+    " ",
+    "  leading",
+    "trailing ",
+    "a b",
+    "\t",
+    "\n",
+    "\r\n",
+    "\\",
+    "a\\b",
+    "C:\\Windows",
+    "CON",
+    "nul",
+    "~",
+    "~user",
+    "!",
+    "!!",
+    "!3a",
+    "!h",
+    "!" + "a" * 199,
+    "user:42",
+    "tenant/run:7",
+    "café",
+    "cafe\u0301",
+    "日本語",
+    "\U0001f600",
+    "a.",
+    "a..",
+    ".hidden",
+    "-",
+    "_",
+    "x" * 1000,
+    "é" * 1000,
+    "/" * 1000,
+    "." * 300,
+    "!h" * 300,
+    "a" * MAX_SEGMENT_BYTES,
+    "a" * (MAX_SEGMENT_BYTES + 1),
+    "*",
+    "?",
+    "#",
+    "[x]",
+    "<>|\"'",
+    "\ud7ff",
+    "\ue000",
+    "\U0010ffff",
 ]
 SURROGATES = ["\ud800", "a\udfffb", "\udc00" * 3]
 ANY_TEXT = st.text(min_size=1, max_size=400)
 HOSTILE_CHARS = st.text(
-    alphabet=st.sampled_from(list("./\\!%~: \x00\x85\u200f\u202e\x7fhH2eE")
-                             + list(string.ascii_letters[:6]) + ["é", "\U0001f600"]),
-    min_size=1, max_size=300)
+    alphabet=st.sampled_from(
+        list("./\\!%~: \x00\x85\u200f\u202e\x7fhH2eE")
+        + list(string.ascii_letters[:6])
+        + ["é", "\U0001f600"]
+    ),
+    min_size=1,
+    max_size=300,
+)
 IDS = st.one_of(ANY_TEXT, HOSTILE_CHARS, st.sampled_from(HOSTILE))
 
 
@@ -91,17 +153,26 @@ def test_size_limit() -> None:
         encode_id("a" * (MAX_ANY_ID_BYTES + 1))
 
 
-@pytest.mark.parametrize("value", ["run-42", "a", "A_b-C", "v1.2.3", "x" * 200, "0", "a.b.c",
-                                   "a..b", "_x", "-x"])
+@pytest.mark.parametrize(
+    "value", ["run-42", "a", "A_b-C", "v1.2.3", "x" * 200, "0", "a.b.c", "a..b", "_x", "-x"]
+)
 def test_plain_ids_are_their_own_segment(value: str) -> None:
     assert encode_id(value) == value
     assert decode_id(value) == value
 
 
-@pytest.mark.parametrize("value,segment", [
-    ("user:42", "!user!3a42"), ("..", "!.!2e"), (".", "!!2e"), ("a b", "!a!20b"),
-    ("café", "!caf!c3!a9"), ("a.", "!a!2e"), (".env", "!.env"),
-])
+@pytest.mark.parametrize(
+    "value,segment",
+    [
+        ("user:42", "!user!3a42"),
+        ("..", "!.!2e"),
+        (".", "!!2e"),
+        ("a b", "!a!20b"),
+        ("café", "!caf!c3!a9"),
+        ("a.", "!a!2e"),
+        (".env", "!.env"),
+    ],
+)
 def test_escaped_examples(value: str, segment: str) -> None:
     assert encode_id(value) == segment
 
@@ -115,11 +186,35 @@ def test_long_ids_are_hashed_with_a_readable_head() -> None:
     assert encode_id(value[:-1] + "y") != segment
 
 
-@pytest.mark.parametrize("segment", [
-    "", ".", "..", "!", "!abc", "!3A", "!!3A", "!!zz", "!!2", "!a/b", "a b", "!a!2e!2e.",
-    ".a", "a.", "!.!2e/", "!a.", "é", "!" + "a" * 200, "!!c3", "!!ff", "!!2e" * 70,
-    "!h" + "a" * 52, "!" + "a" * 146 + "!h" + "a" * 52, "!a.!h" + "a" * 52,
-])
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "",
+        ".",
+        "..",
+        "!",
+        "!abc",
+        "!3A",
+        "!!3A",
+        "!!zz",
+        "!!2",
+        "!a/b",
+        "a b",
+        "!a!2e!2e.",
+        ".a",
+        "a.",
+        "!.!2e/",
+        "!a.",
+        "é",
+        "!" + "a" * 200,
+        "!!c3",
+        "!!ff",
+        "!!2e" * 70,
+        "!h" + "a" * 52,
+        "!" + "a" * 146 + "!h" + "a" * 52,
+        "!a.!h" + "a" * 52,
+    ],
+)
 def test_decode_refuses_what_encode_never_returns(segment: str) -> None:
     with pytest.raises(InvalidIdError):
         decode_id(segment)

@@ -23,23 +23,32 @@ SDKS = ("boto3", "botocore", "aioboto3", "aiobotocore", "azure", "google", "aioh
 
 
 def test_import_loads_no_cloud_sdk() -> None:
-    code = ("import sys, cloudstores\n"
-            "b = cloudstores.open_bucket('memory://x')\n"
-            "loaded = sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:]))\n"
-            "print(','.join(loaded))")
-    out = subprocess.run([sys.executable, "-c", code, *SDKS], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, cloudstores\n"
+        "b = cloudstores.open_bucket('memory://x')\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:]))\n"
+        "print(','.join(loaded))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *SDKS], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == ""
 
 
 def test_opening_s3_loads_only_aws() -> None:
-    code = ("import sys, asyncio, cloudstores\n"
-            "b = cloudstores.open_bucket('s3://bkt/p?region=us-east-1')\n"
-            "asyncio.run(b.open()); asyncio.run(b.close())\n"
-            "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:]))))")
-    out = subprocess.run([sys.executable, "-c", code, "azure", "google"], capture_output=True,
-                         text=True, check=True, env={"AWS_ACCESS_KEY_ID": "x",
-                                                     "AWS_SECRET_ACCESS_KEY": "y", "PATH": ""})
+    code = (
+        "import sys, asyncio, cloudstores\n"
+        "b = cloudstores.open_bucket('s3://bkt/p?region=us-east-1')\n"
+        "asyncio.run(b.open()); asyncio.run(b.close())\n"
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:]))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "azure", "google"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "PATH": ""},
+    )
     assert out.stdout.strip() == ""
 
 
@@ -51,14 +60,17 @@ def test_every_error_is_a_store_error() -> None:
     assert issubclass(InvalidIdError, ValueError)
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("nope://x", "unknown bucket scheme"),
-    ("not a url", "not a bucket URL"),
-    ("memory://x?color=blue", "unknown option"),
-    ("file://relative/dir", "absolute path"),
-    ("s3://bkt?aws_secret_access_key=abc", "do not take credentials"),
-    ("s3://?region=x", "bucket name"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("nope://x", "unknown bucket scheme"),
+        ("not a url", "not a bucket URL"),
+        ("memory://x?color=blue", "unknown option"),
+        ("file://relative/dir", "absolute path"),
+        ("s3://bkt?aws_secret_access_key=abc", "do not take credentials"),
+        ("s3://?region=x", "bucket name"),
+    ],
+)
 def test_bad_urls(url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message) as caught:
         cloudstores.open_bucket(url)
@@ -86,8 +98,11 @@ def test_retry_config_validates() -> None:
 
 async def test_retries_give_up_after_max_attempts() -> None:
     inner = cloudstores.open_bucket("memory://give-up")
-    flaky = FaultyBucket(inner, before=1.0, retry=cloudstores.RetryConfig(
-        max_attempts=3, initial_backoff=0.001, max_backoff=0.001))
+    flaky = FaultyBucket(
+        inner,
+        before=1.0,
+        retry=cloudstores.RetryConfig(max_attempts=3, initial_backoff=0.001, max_backoff=0.001),
+    )
     with pytest.raises(errors.BackendUnavailableError) as caught:
         await flaky.put("k", b"v")
     assert flaky.requests["put"] == 3

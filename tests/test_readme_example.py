@@ -29,7 +29,9 @@ async def test_readme_example_runs(tmp_path: Path) -> None:
     code = code.replace("s3://my-bucket/agents?region=eu-west-1", "memory://readme/agents")
     code = code.replace('"audit.pem"', repr(str(key)))
     namespace: dict[str, Any] = {}
-    exec("async def example():\n" + textwrap.indent(code, "    ") + "\n    return report\n",
-         namespace)
+    exec(
+        "async def example():\n" + textwrap.indent(code, "    ") + "\n    return report\n",
+        namespace,
+    )
     report = await namespace["example"]()
     assert report.ok and report.size == 1 and report.signatures_checked

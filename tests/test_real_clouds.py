@@ -21,8 +21,10 @@ from tests.conftest import REAL
 async def test_round_trip_on_the_real_cloud(cloud: str, make_bucket_url: Any) -> None:
     variable = f"CLOUDSTORES_REAL_{cloud.upper()}_URL"
     if f"real-{cloud}" not in REAL:
-        pytest.skip(f"no {cloud} account: set {variable} to a bucket URL you own to run "
-                    f"the whole suite there too")
+        pytest.skip(
+            f"no {cloud} account: set {variable} to a bucket URL you own to run "
+            f"the whole suite there too"
+        )
     key = f"smoke/{uuid.uuid4().hex}.json"
     async with cloudstores.open_bucket(make_bucket_url(f"real-{cloud}")) as bucket:
         version = await bucket.put(key, b'{"ok":true}', content_type="application/json")

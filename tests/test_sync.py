@@ -40,8 +40,7 @@ def test_bucket_methods_and_costs(url: str) -> None:
         with pytest.raises(NotFoundError):
             bucket.get("a/2.json")
         # The same requests as the async API: nothing added by the sync layer.
-        assert dict(bucket.requests) == {"put": 4, "head": 2, "get": 2, "list": 1,
-                                         "delete": 1}
+        assert dict(bucket.requests) == {"put": 4, "head": 2, "get": 2, "list": 1, "delete": 1}
         assert bucket.url in repr(bucket)
     assert bucket.closed
     with pytest.raises(sync.SyncClosedError):
@@ -138,6 +137,7 @@ def test_calling_from_the_background_loop_is_an_error_not_a_deadlock() -> None:
 
 def test_run_and_aio(url: str) -> None:
     with sync.open_bucket(url) as bucket:
+
         async def two_puts(aio: cloudstores.Bucket) -> int:
             await asyncio.gather(aio.put("x", b"1"), aio.put("y", b"2"))
             return len([i async for i in aio.list()])
@@ -186,8 +186,13 @@ def test_exit_without_close_flushes(tmp_path: Path) -> None:
         stores.audit.append("events", {{"n": 1}})
         print("appended")
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr
     assert "appended" in done.stdout
     checkpoints = list(root.rglob("cp/*.json"))

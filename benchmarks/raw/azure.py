@@ -67,7 +67,10 @@ class RawAzure:
     async def put(self, key: str, data: bytes, *, metadata: dict[str, str] | None = None) -> None:
         assert self._client is not None, "call open() first"
         await self._client.get_blob_client(self._name(key)).upload_blob(
-            data, blob_type=BlobType.BLOCKBLOB, length=len(data), overwrite=False,
+            data,
+            blob_type=BlobType.BLOCKBLOB,
+            length=len(data),
+            overwrite=False,
             metadata=metadata,
             content_settings=ContentSettings(content_type="application/octet-stream"),
         )

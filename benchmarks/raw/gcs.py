@@ -81,10 +81,17 @@ class RawGCS:
             if metadata:
                 blob.metadata = metadata
             response = blob._do_multipart_upload(
-                self._client, BytesIO(data), "application/octet-stream", len(data),
-                predefined_acl=None, if_generation_match=0, if_generation_not_match=None,
-                if_metageneration_match=None, if_metageneration_not_match=None,
-                timeout=TIMEOUT, retry=None,
+                self._client,
+                BytesIO(data),
+                "application/octet-stream",
+                len(data),
+                predefined_acl=None,
+                if_generation_match=0,
+                if_generation_not_match=None,
+                if_metageneration_match=None,
+                if_metageneration_not_match=None,
+                timeout=TIMEOUT,
+                retry=None,
             )
             blob._set_properties(response.json())
 

@@ -33,8 +33,14 @@ class RawObstore:
 
     async def put(self, key: str, data: bytes, *, metadata: dict[str, str] | None = None) -> None:
         attributes = {"Content-Type": "application/octet-stream", **(metadata or {})}
-        await obstore.put_async(self._store, self._key(key), data, mode="create",
-                                attributes=attributes, use_multipart=False)
+        await obstore.put_async(
+            self._store,
+            self._key(key),
+            data,
+            mode="create",
+            attributes=attributes,
+            use_multipart=False,
+        )
 
     async def get(self, key: str) -> bytes:
         result = await obstore.get_async(self._store, self._key(key))

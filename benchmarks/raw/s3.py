@@ -24,19 +24,32 @@ class RawS3:
         self._client: Any = None
 
     async def open(self) -> None:
-        config = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"},
-                           max_pool_connections=64, connect_timeout=10, read_timeout=60)
+        config = AioConfig(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            max_pool_connections=64,
+            connect_timeout=10,
+            read_timeout=60,
+        )
         session = aioboto3.Session()
-        self._client = await self._stack.enter_async_context(session.client(
-            "s3", region_name=self.region, endpoint_url=self.endpoint_url, config=config))
+        self._client = await self._stack.enter_async_context(
+            session.client(
+                "s3", region_name=self.region, endpoint_url=self.endpoint_url, config=config
+            )
+        )
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     async def put(self, key: str, data: bytes, *, metadata: dict[str, str] | None = None) -> None:
         extra = {"Metadata": metadata} if metadata else {}
-        await self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
-                                      ContentType="application/json", IfNoneMatch="*", **extra)
+        await self._client.put_object(
+            Bucket=self.bucket,
+            Key=self._key(key),
+            Body=data,
+            ContentType="application/json",
+            IfNoneMatch="*",
+            **extra,
+        )
 
     async def get(self, key: str) -> bytes:
         response = await self._client.get_object(Bucket=self.bucket, Key=self._key(key))

@@ -65,13 +65,27 @@ if TYPE_CHECKING:
     from cloudstores.stores.workspace import Stores, open_stores
 
 _LAZY = {
-    "cloudstores.models": ["Artifact", "ExecutionRecord", "Lineage", "ReindexReport",
-                           "RunSummary", "WorkflowSnapshot"],
+    "cloudstores.models": [
+        "Artifact",
+        "ExecutionRecord",
+        "Lineage",
+        "ReindexReport",
+        "RunSummary",
+        "WorkflowSnapshot",
+    ],
     "cloudstores.stores.artifacts": ["ArtifactOptions", "ArtifactStore"],
     "cloudstores.stores.executions": ["ExecutionStore"],
-    "cloudstores.stores.audit": ["AuditEntry", "AuditOptions", "AuditStore", "Checkpoint",
-                                 "Ed25519Signer", "Ed25519Verifier", "Signer", "Verifier",
-                                 "VerifyReport"],
+    "cloudstores.stores.audit": [
+        "AuditEntry",
+        "AuditOptions",
+        "AuditStore",
+        "Checkpoint",
+        "Ed25519Signer",
+        "Ed25519Verifier",
+        "Signer",
+        "Verifier",
+        "VerifyReport",
+    ],
     "cloudstores.stores.workspace": ["Stores", "open_stores"],
 }
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}

@@ -64,7 +64,8 @@ class AsyncResource:
             if old is not None and not old.is_closed() and old.is_running():
                 raise LoopInUseError(
                     f"{self!r} is in use by an event loop running in another thread; "
-                    "open one per event loop, or call it through cloudstores.sync")
+                    "open one per event loop, or call it through cloudstores.sync"
+                )
         self._loop_ref = weakref.ref(loop)
         if ref is None:
             return False

@@ -83,8 +83,7 @@ def validate_any_id(value: object, *, what: str = "id") -> str:
             f"{what} holds a lone surrogate (not valid Unicode text): {value[:40]!r}"
         ) from None
     if size > MAX_ANY_ID_BYTES:
-        raise InvalidIdError(f"{what} is over {MAX_ANY_ID_BYTES} bytes of UTF-8: "
-                             f"{value[:40]!r}...")
+        raise InvalidIdError(f"{what} is over {MAX_ANY_ID_BYTES} bytes of UTF-8: {value[:40]!r}...")
     return value
 
 
@@ -117,7 +116,7 @@ def decode_id(segment: str) -> str | None:
         if len(hashed.group(1)) > _HEAD_BYTES or hashed.group(1).endswith("."):
             raise InvalidIdError(f"not an encoded id segment: {segment!r}")
         return None
-    body = segment[len(MARKER):]
+    body = segment[len(MARKER) :]
     if not _ESCAPED_BODY.fullmatch(body):
         raise InvalidIdError(f"not an encoded id segment: {segment!r}")
     try:
@@ -160,7 +159,7 @@ def _unescape(body: str) -> str:
     while index < len(body):
         char = body[index]
         if char == "!":
-            raw.append(int(body[index + 1:index + 3], 16))
+            raw.append(int(body[index + 1 : index + 3], 16))
             index += 3
         else:
             raw.append(ord(char))

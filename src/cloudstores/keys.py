@@ -126,7 +126,7 @@ def numbered_key(prefix: str, n: int) -> str:
 
 def key_number(key: str, prefix: str) -> int:
     """The ``n`` of ``numbered_key(prefix, n)``; IntegrityError for any other key."""
-    tail = key[len(prefix):] if key.startswith(prefix) else ""
+    tail = key[len(prefix) :] if key.startswith(prefix) else ""
     digits = tail[:-5] if tail.endswith(".json") else ""
     if len(digits) != _NUMBER_DIGITS or not digits.isdigit() or not digits.isascii():
         raise IntegrityError(f"unexpected key among numbered objects: {key!r}", key=key)

@@ -120,7 +120,8 @@ class _Runner:
             raise SyncDeadlockError(
                 "a cloudstores.sync call was made from its own background event loop "
                 "(e.g. in a callback the stores call): it would wait for itself. Use "
-                "the async object there (proxy.aio) and await it")
+                "the async object there (proxy.aio) and await it"
+            )
         with self._lock:
             if self.closed:
                 coro.close()
@@ -241,8 +242,9 @@ class SyncProxy(Generic[A]):
         raise AttributeError(f"{type(self).__name__} attributes are read-only")
 
     def __dir__(self) -> list[str]:
-        return sorted(set(dir(type(self))) | {n for n in dir(self._target)
-                                              if not n.startswith("_")})
+        return sorted(
+            set(dir(type(self))) | {n for n in dir(self._target) if not n.startswith("_")}
+        )
 
     def __repr__(self) -> str:
         return f"<sync {self._target!r}>"
@@ -268,8 +270,9 @@ class _Root(SyncProxy[A]):
     _closed: bool
     _owns_runner: bool
 
-    def __init__(self, target: A, runner: _Runner, *, owns_runner: bool,
-                 at_exit: bool = False) -> None:
+    def __init__(
+        self, target: A, runner: _Runner, *, owns_runner: bool, at_exit: bool = False
+    ) -> None:
         super().__init__(target, runner)
         object.__setattr__(self, "_owns_runner", owns_runner)
         object.__setattr__(self, "_closed", False)
@@ -297,8 +300,12 @@ class _Root(SyncProxy[A]):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -307,11 +314,18 @@ class SyncBucket(_Root[Bucket]):
 
     __slots__ = ()
 
-    def put(self, key: str, data: bytes, *, mode: PutMode = "create",
-            content_type: str | None = None,
-            metadata: Mapping[str, str] | None = None) -> Version:
-        result: Version = self._call("put", key, data, mode=mode,
-                                     content_type=content_type, metadata=metadata)
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode = "create",
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Version:
+        result: Version = self._call(
+            "put", key, data, mode=mode, content_type=content_type, metadata=metadata
+        )
         return result
 
     def get(self, key: str) -> StoredObject:
@@ -325,8 +339,7 @@ class SyncBucket(_Root[Bucket]):
     def delete(self, key: str) -> None:
         self._call("delete", key)
 
-    def list(self, prefix: str = "", *, start_after: str | None = None
-             ) -> SyncIterator[ObjectInfo]:
+    def list(self, prefix: str = "", *, start_after: str | None = None) -> SyncIterator[ObjectInfo]:
         result: SyncIterator[ObjectInfo] = self._call("list", prefix, start_after=start_after)
         return result
 
@@ -444,8 +457,7 @@ def _blocking(fn: Callable[..., Any], runner: _Runner) -> Callable[..., Any]:
     return call
 
 
-async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...],
-                  kwargs: dict[str, Any]) -> Any:
+async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     result = fn(*args, **kwargs)
     if inspect.isawaitable(result):
         result = await result

@@ -124,10 +124,22 @@ class FaultyDriver:
             raise StoreTimeoutError(f"injected timeout after {where} succeeded", key=key)
         return result
 
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
-        return await self._faulty("put", key, lambda: self.inner.put(
-            key, data, mode=mode, content_type=content_type, metadata=metadata))
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
+        return await self._faulty(
+            "put",
+            key,
+            lambda: self.inner.put(
+                key, data, mode=mode, content_type=content_type, metadata=metadata
+            ),
+        )
 
     async def get(self, key: str) -> StoredObject:
         return await self._faulty("get", key, lambda: self.inner.get(key))
@@ -138,10 +150,10 @@ class FaultyDriver:
     async def delete(self, key: str) -> None:
         await self._faulty("delete", key, lambda: self.inner.delete(key))
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
-        return await self._faulty("list", prefix,
-                                  lambda: self.inner.list_page(prefix, start_after, token))
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+        return await self._faulty(
+            "list", prefix, lambda: self.inner.list_page(prefix, start_after, token)
+        )
 
 
 class FaultyBucket(Bucket):
@@ -168,10 +180,20 @@ class FaultyBucket(Bucket):
         retry: RetryConfig | None = None,
         max_in_flight: int | None = None,
     ) -> None:
-        self.faults = FaultyDriver(inner.driver, before=before, after=after, throttle=throttle,
-                                   reset=reset, resend=resend, ops=ops, match=match, seed=seed)
-        super().__init__(self.faults, prefix=inner.prefix, retry=retry or FAST_RETRY,
-                         max_in_flight=max_in_flight)
+        self.faults = FaultyDriver(
+            inner.driver,
+            before=before,
+            after=after,
+            throttle=throttle,
+            reset=reset,
+            resend=resend,
+            ops=ops,
+            match=match,
+            seed=seed,
+        )
+        super().__init__(
+            self.faults, prefix=inner.prefix, retry=retry or FAST_RETRY, max_in_flight=max_in_flight
+        )
         self.inner = inner
 
     @property

@@ -25,8 +25,12 @@ from cloudstores.testing import FaultyBucket
 
 
 async def test_put_get_head_round_trip(bucket: cloudstores.Bucket) -> None:
-    version = await bucket.put("a/b.json", b'{"x": 1}', content_type="application/json",
-                               metadata={"run_id": "r1", "kind": "artifact"})
+    version = await bucket.put(
+        "a/b.json",
+        b'{"x": 1}',
+        content_type="application/json",
+        metadata={"run_id": "r1", "kind": "artifact"},
+    )
     obj = await bucket.get("a/b.json")
     assert obj.data == b'{"x": 1}'
     assert obj.key == "a/b.json"
@@ -183,8 +187,15 @@ async def test_delete(bucket: cloudstores.Bucket) -> None:
     await bucket.put("del/me", b"again")  # create-only works again after a delete
 
 
-@pytest.mark.parametrize("key", ["unicode/ünïcödé ключ 鍵.json", "spaces/a b  c.json",
-                                 "chars/a+b=c&d@e,f;g!h'i(j)~k.json", "deep/" + "d/" * 40 + "x"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "unicode/ünïcödé ключ 鍵.json",
+        "spaces/a b  c.json",
+        "chars/a+b=c&d@e,f;g!h'i(j)~k.json",
+        "deep/" + "d/" * 40 + "x",
+    ],
+)
 async def test_unusual_but_valid_keys(bucket: cloudstores.Bucket, key: str) -> None:
     await bucket.put(key, b"v", metadata={"note": "ok"})
     assert (await bucket.get(key)).data == b"v"
@@ -192,8 +203,24 @@ async def test_unusual_but_valid_keys(bucket: cloudstores.Bucket, key: str) -> N
     assert [i.key async for i in bucket.list(key.split("/")[0] + "/")] == [key]
 
 
-@pytest.mark.parametrize("key", ["", "/abs", "a/../b", "..", "a//b", "./a", "a/./b", "trail/",
-                                 "x" * 1025, "é" * 513, "ctl\x00char", "tab\there", "back\\slash"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "/abs",
+        "a/../b",
+        "..",
+        "a//b",
+        "./a",
+        "a/./b",
+        "trail/",
+        "x" * 1025,
+        "é" * 513,
+        "ctl\x00char",
+        "tab\there",
+        "back\\slash",
+    ],
+)
 async def test_bad_keys_rejected_before_any_request(bucket: cloudstores.Bucket, key: str) -> None:
     with pytest.raises(InvalidKeyError):
         await bucket.put(key, b"x")
@@ -241,8 +268,12 @@ async def test_errors_are_one_tree(bucket: cloudstores.Bucket) -> None:
 
 
 async def test_after_success_timeouts_create_exactly_once(bucket: cloudstores.Bucket) -> None:
-    flaky = FaultyBucket(bucket, after=0.2, seed=42,
-                         retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01))
+    flaky = FaultyBucket(
+        bucket,
+        after=0.2,
+        seed=42,
+        retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01),
+    )
     sem = asyncio.Semaphore(16)
 
     async def put(i: int) -> None:
@@ -260,9 +291,14 @@ async def test_after_success_timeouts_create_exactly_once(bucket: cloudstores.Bu
 
 
 async def test_faults_before_and_throttling_are_retried(bucket: cloudstores.Bucket) -> None:
-    flaky = FaultyBucket(bucket, before=0.2, throttle=0.1, reset=0.1, seed=3,
-                         retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01,
-                                                       max_attempts=20))
+    flaky = FaultyBucket(
+        bucket,
+        before=0.2,
+        throttle=0.1,
+        reset=0.1,
+        seed=3,
+        retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01, max_attempts=20),
+    )
     for i in range(30):
         await flaky.put(f"retry/{i}", b"x")
     assert [i.key async for i in flaky.list("retry/")] == sorted(f"retry/{i}" for i in range(30))
@@ -271,8 +307,13 @@ async def test_faults_before_and_throttling_are_retried(bucket: cloudstores.Buck
 
 
 async def test_cas_after_success_timeout_is_reconciled(bucket: cloudstores.Bucket) -> None:
-    flaky = FaultyBucket(bucket, after=1.0, ops={"put"}, seed=1,
-                         retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01))
+    flaky = FaultyBucket(
+        bucket,
+        after=1.0,
+        ops={"put"},
+        seed=1,
+        retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01),
+    )
     v1 = await bucket.put("cas-faulty", b"1")
     v2 = await flaky.put("cas-faulty", b"2", mode=IfMatch(v1))
     current = await bucket.get("cas-faulty")
@@ -283,8 +324,12 @@ async def test_cas_after_success_timeout_is_reconciled(bucket: cloudstores.Bucke
 async def test_hidden_resend_of_create_is_not_a_conflict(bucket: cloudstores.Bucket) -> None:
     # The HTTP client re-sends a create whose answer was lost; the re-send meets our own
     # object. The Bucket must see its put-id and report success, exactly once.
-    flaky = FaultyBucket(bucket, resend=1.0, seed=5,
-                         retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01))
+    flaky = FaultyBucket(
+        bucket,
+        resend=1.0,
+        seed=5,
+        retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01),
+    )
     version = await flaky.put("resent/create", b"once")
     assert flaky.injected["resend"] == 1
     obj = await bucket.get("resent/create")
@@ -295,8 +340,12 @@ async def test_hidden_resend_of_create_is_not_a_conflict(bucket: cloudstores.Buc
 
 async def test_hidden_resend_of_if_match_is_not_a_conflict(bucket: cloudstores.Bucket) -> None:
     v1 = await bucket.put("resent/cas", b"1")
-    flaky = FaultyBucket(bucket, resend=1.0, seed=5,
-                         retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01))
+    flaky = FaultyBucket(
+        bucket,
+        resend=1.0,
+        seed=5,
+        retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01),
+    )
     v2 = await flaky.put("resent/cas", b"2", mode=IfMatch(v1))
     obj = await bucket.get("resent/cas")
     assert obj.data == b"2" and obj.version == v2

@@ -49,10 +49,16 @@ async def test_racing_first_calls_open_the_driver_once() -> None:
 class ResendingDriver(FaultyDriver):
     """A put lands, then the caller sees the conflict its hidden re-send would meet."""
 
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
-        await self.inner.put(key, data, mode=mode, content_type=content_type,
-                             metadata=metadata)
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
+        await self.inner.put(key, data, mode=mode, content_type=content_type, metadata=metadata)
         if mode == "create":
             raise errors.AlreadyExistsError("412 to the re-send", key=key)
         raise errors.PreconditionFailedError("412 to the re-send", key=key)
@@ -75,8 +81,15 @@ async def test_hidden_resend_is_reconciled_not_reported_as_conflict() -> None:
 
 async def test_if_match_412_on_a_gone_object_is_not_found() -> None:
     class Gone412(FaultyDriver):
-        async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                      metadata: Mapping[str, str]) -> Version:
+        async def put(
+            self,
+            key: str,
+            data: bytes,
+            *,
+            mode: PutMode,
+            content_type: str,
+            metadata: Mapping[str, str],
+        ) -> Version:
             raise errors.PreconditionFailedError("412", key=key)  # as Azure and GCS answer
 
     bucket = Bucket(Gone412(memory()))
@@ -96,9 +109,11 @@ async def test_raw_sdk_errors_go_through_the_drivers_hook_once() -> None:
             seen.append(request)
             return errors.BackendUnavailableError("reset")
 
-    bucket = Bucket(Raw(memory()), prefix="p",
-                    retry=cloudstores.RetryConfig(max_attempts=2, initial_backoff=0.001,
-                                                  max_backoff=0.001))
+    bucket = Bucket(
+        Raw(memory()),
+        prefix="p",
+        retry=cloudstores.RetryConfig(max_attempts=2, initial_backoff=0.001, max_backoff=0.001),
+    )
     with pytest.raises(errors.BackendUnavailableError) as caught:
         await bucket.get("k")
     assert [r.op for r in seen] == ["get", "get"] and seen[0].key == "p/k"
@@ -111,8 +126,13 @@ def test_every_sdk_driver_is_a_driver() -> None:
     from cloudstores.bucket.gcs import GCSDriver
     from cloudstores.bucket.s3 import S3Driver
 
-    drivers = [memory(), FileDriver(root="/tmp"), S3Driver("b"), GCSDriver("b"),
-               AzureDriver("c", connection_string="UseDevelopmentStorage=true")]
+    drivers = [
+        memory(),
+        FileDriver(root="/tmp"),
+        S3Driver("b"),
+        GCSDriver("b"),
+        AzureDriver("c", connection_string="UseDevelopmentStorage=true"),
+    ]
     assert all(isinstance(d, Driver) for d in drivers)
 
 

@@ -84,8 +84,11 @@ def object_file(etag: str = "e1", body: bytes = b"outside") -> bytes:
 @contextmanager
 def mounted_tmpfs(target: Path, options: str) -> Iterator[None]:
     target.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
+        capture_output=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -132,14 +135,16 @@ async def test_artifact_ids_up_to_the_documented_maximum(root: Path, length: int
         await store.close()
 
 
-@pytest.mark.parametrize("segment", [
-    "x" * 1024,                      # one segment of the maximum key length
-    "é" * 300,                       # 600 bytes of two-byte characters
-    "a" + "😀" * 255,                # four-byte characters across every chunk boundary
-    "b" * 254 + "é" * 10,            # a character straddling the first cut
-])
-async def test_segments_over_the_file_name_limit(bucket: cloudstores.Bucket,
-                                                 segment: str) -> None:
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "x" * 1024,  # one segment of the maximum key length
+        "é" * 300,  # 600 bytes of two-byte characters
+        "a" + "😀" * 255,  # four-byte characters across every chunk boundary
+        "b" * 254 + "é" * 10,  # a character straddling the first cut
+    ],
+)
+async def test_segments_over_the_file_name_limit(bucket: cloudstores.Bucket, segment: str) -> None:
     key = segment if len(segment.encode()) <= 1024 else segment[:200]
     version = await bucket.put(key, b"body", metadata={"k": "v"})
     obj = await bucket.get(key)
@@ -161,14 +166,28 @@ LONG = "p" * 254
 
 
 async def test_long_segments_list_in_key_order_with_paging(
-        bucket: cloudstores.Bucket, monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket: cloudstores.Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Keys whose long segments share their first chunk with short ones, so the
     # on-disk tree (chunk directories) differs from the key order.
     keys = [
-        LONG, LONG + "a", LONG + "a" * 300, LONG + "b", LONG + "\u00e9" * 2,
-        LONG + "-" * 10 + "/x", LONG + "." + "q" * 400, LONG + "0" * 2 + "/y/z",
-        "p" * 253, "p" * 255 + "/k", "p" * 600, "p" * 255 + "zz" + "/deep/" + "r" * 300,
-        "a/" + "c" * 260, "a/" + "c" * 259, "a/b", "a.b", "q",
+        LONG,
+        LONG + "a",
+        LONG + "a" * 300,
+        LONG + "b",
+        LONG + "\u00e9" * 2,
+        LONG + "-" * 10 + "/x",
+        LONG + "." + "q" * 400,
+        LONG + "0" * 2 + "/y/z",
+        "p" * 253,
+        "p" * 255 + "/k",
+        "p" * 600,
+        "p" * 255 + "zz" + "/deep/" + "r" * 300,
+        "a/" + "c" * 260,
+        "a/" + "c" * 259,
+        "a/b",
+        "a.b",
+        "q",
     ]
     for key in keys:
         await bucket.put(key, key.encode())
@@ -177,29 +196,42 @@ async def test_long_segments_list_in_key_order_with_paging(
     assert [i.key async for i in bucket.list()] == expected
     assert [i.size async for i in bucket.list()] == [len(k.encode()) for k in expected]
     for prefix in ["p", LONG, LONG + "a", "p" * 255, "p" * 255 + "/", "a/", "a/c", "zz"]:
-        assert [i.key async for i in bucket.list(prefix)] == [k for k in expected
-                                                              if k.startswith(prefix)]
+        assert [i.key async for i in bucket.list(prefix)] == [
+            k for k in expected if k.startswith(prefix)
+        ]
     for after in [*expected, "p" * 300, LONG + "a" * 299]:
         assert [i.key async for i in bucket.list(start_after=after)] == [
-            k for k in expected if k > after]
+            k for k in expected if k > after
+        ]
 
 
 _ALPHABET = st.sampled_from(["a", "b", "é", "-", "😀"])
 _SEGMENT = st.one_of(
     st.text(_ALPHABET, min_size=1, max_size=4),
-    st.builds(lambda n, tail: "a" * n + tail, st.integers(250, 520),
-              st.text(_ALPHABET, max_size=3)),
+    st.builds(
+        lambda n, tail: "a" * n + tail, st.integers(250, 520), st.text(_ALPHABET, max_size=3)
+    ),
 )
-_KEYS = st.lists(st.lists(_SEGMENT, min_size=1, max_size=3).map("/".join)
-                 .filter(lambda k: len(k.encode()) <= 1024), min_size=1, max_size=12)
+_KEYS = st.lists(
+    st.lists(_SEGMENT, min_size=1, max_size=3)
+    .map("/".join)
+    .filter(lambda k: len(k.encode()) <= 1024),
+    min_size=1,
+    max_size=12,
+)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(keys=_KEYS, prefix_len=st.integers(0, 600), page=st.integers(1, 4))
-def test_listing_order_is_key_order(tmp_path: Path, keys: list[str], prefix_len: int,
-                                    page: int) -> None:
+def test_listing_order_is_key_order(
+    tmp_path: Path, keys: list[str], prefix_len: int, page: int
+) -> None:
     """Any keys the tree can hold list exactly like sorted(keys), by prefix and start_after."""
+
     async def check() -> None:
         root = tmp_path / os.urandom(6).hex()
         stored: list[str] = []
@@ -217,10 +249,12 @@ def test_listing_order_is_key_order(tmp_path: Path, keys: list[str], prefix_len:
                 assert [i.key async for i in bucket.list()] == expected
                 prefix = expected[0][:prefix_len] if prefix_len else ""
                 assert [i.key async for i in bucket.list(prefix)] == [
-                    k for k in expected if k.startswith(prefix)]
+                    k for k in expected if k.startswith(prefix)
+                ]
                 middle = expected[len(expected) // 2]
                 assert [i.key async for i in bucket.list(start_after=middle)] == [
-                    k for k in expected if k > middle]
+                    k for k in expected if k > middle
+                ]
             finally:
                 file_module.PAGE_SIZE = old
         shutil.rmtree(root)
@@ -228,13 +262,14 @@ def test_listing_order_is_key_order(tmp_path: Path, keys: list[str], prefix_len:
     asyncio.run(check())
 
 
-async def test_planted_non_canonical_chain_is_not_listed(bucket: cloudstores.Bucket,
-                                                         root: Path) -> None:
+async def test_planted_non_canonical_chain_is_not_listed(
+    bucket: cloudstores.Bucket, root: Path
+) -> None:
     # "ab" is short, so its canonical file is "ab"; a chain a\ / b names it too, but
     # must not make a second (unreadable) "ab" appear.
     (root / "a\\").mkdir()
     (root / "a\\" / "b").write_bytes(object_file())
-    (root / "x\\y").write_bytes(object_file())   # foreign name with a backslash
+    (root / "x\\y").write_bytes(object_file())  # foreign name with a backslash
     await bucket.put("ab", b"real")
     assert [i.key async for i in bucket.list()] == ["ab"]
     assert (await bucket.get("ab")).data == b"real"
@@ -330,12 +365,12 @@ async def test_key_collisions_and_directories(bucket: cloudstores.Bucket) -> Non
     await bucket.put("f", b"file")
     await bucket.put("d/e", b"x")
     with pytest.raises(InvalidKeyError, match="collides"):
-        await bucket.put("f/under", b"x")          # ENOTDIR
+        await bucket.put("f/under", b"x")  # ENOTDIR
     with pytest.raises(InvalidKeyError, match="collides"):
-        await bucket.put("d", b"x")                # EEXIST on a directory
+        await bucket.put("d", b"x")  # EEXIST on a directory
     with pytest.raises(InvalidKeyError, match="collides"):
         await bucket.put("d", b"x", mode="overwrite")  # EISDIR
-    for key in ("f/under", "d"):                   # reads: no such object, as on S3
+    for key in ("f/under", "d"):  # reads: no such object, as on S3
         with pytest.raises(NotFoundError):
             await bucket.get(key)
         with pytest.raises(NotFoundError):
@@ -353,34 +388,37 @@ async def test_root_that_is_a_file(tmp_path: Path) -> None:
             await bucket.get("k")
 
 
-@pytest.mark.parametrize(("code", "op", "error"), [
-    (errno.ENOENT, "get", NotFoundError),
-    (errno.ENOENT, "put", BackendUnavailableError),
-    (errno.ENOTDIR, "get", NotFoundError),
-    (errno.EISDIR, "delete", NotFoundError),
-    (errno.ENOTDIR, "put", InvalidKeyError),
-    (errno.EISDIR, "put", InvalidKeyError),
-    (errno.ELOOP, "put", IntegrityError),
-    (errno.ELOOP, "get", IntegrityError),
-    (errno.EACCES, "put", PermissionDeniedError),
-    (errno.EPERM, "delete", PermissionDeniedError),
-    (errno.EROFS, "put", PermissionDeniedError),
-    (errno.ENAMETOOLONG, "put", InvalidKeyError),
-    (errno.EFBIG, "put", PayloadTooLargeError),
-    (errno.ENOSPC, "put", StoreError),
-    (errno.EDQUOT, "put", StoreError),
-    (errno.EXDEV, "put", StoreError),
-    (errno.EIO, "get", BackendUnavailableError),
-    (errno.EMFILE, "list", BackendUnavailableError),
-    (errno.ESTALE, "head", BackendUnavailableError),
-    (errno.EINVAL, "put", StoreError),
-    (None, "put", StoreError),
-])
-def test_every_os_error_maps_to_a_store_error(code: int | None, op: str,
-                                              error: type[StoreError]) -> None:
+@pytest.mark.parametrize(
+    ("code", "op", "error"),
+    [
+        (errno.ENOENT, "get", NotFoundError),
+        (errno.ENOENT, "put", BackendUnavailableError),
+        (errno.ENOTDIR, "get", NotFoundError),
+        (errno.EISDIR, "delete", NotFoundError),
+        (errno.ENOTDIR, "put", InvalidKeyError),
+        (errno.EISDIR, "put", InvalidKeyError),
+        (errno.ELOOP, "put", IntegrityError),
+        (errno.ELOOP, "get", IntegrityError),
+        (errno.EACCES, "put", PermissionDeniedError),
+        (errno.EPERM, "delete", PermissionDeniedError),
+        (errno.EROFS, "put", PermissionDeniedError),
+        (errno.ENAMETOOLONG, "put", InvalidKeyError),
+        (errno.EFBIG, "put", PayloadTooLargeError),
+        (errno.ENOSPC, "put", StoreError),
+        (errno.EDQUOT, "put", StoreError),
+        (errno.EXDEV, "put", StoreError),
+        (errno.EIO, "get", BackendUnavailableError),
+        (errno.EMFILE, "list", BackendUnavailableError),
+        (errno.ESTALE, "head", BackendUnavailableError),
+        (errno.EINVAL, "put", StoreError),
+        (None, "put", StoreError),
+    ],
+)
+def test_every_os_error_maps_to_a_store_error(
+    code: int | None, op: str, error: type[StoreError]
+) -> None:
     exc = OSError(code, os.strerror(code)) if code is not None else OSError("odd")
-    mapped = file_module.translate_os_error(exc, op=op, key="k/x", bucket="b",
-                                            url="file:///b")
+    mapped = file_module.translate_os_error(exc, op=op, key="k/x", bucket="b", url="file:///b")
     assert type(mapped) is error
     assert (mapped.key, mapped.bucket) == ("k/x", "b")
     assert "k/x" in str(mapped)
@@ -444,7 +482,8 @@ DAMAGED = {
 
 @pytest.mark.parametrize("damage", sorted(DAMAGED))
 async def test_damaged_object_is_reported_and_listing_still_works(
-        bucket: cloudstores.Bucket, root: Path, damage: str) -> None:
+    bucket: cloudstores.Bucket, root: Path, damage: str
+) -> None:
     await bucket.put("p/a", b"a")
     await bucket.put("p/c", b"cc")
     (root / "p" / "b").write_bytes(DAMAGED[damage])
@@ -463,7 +502,7 @@ async def test_damaged_object_is_reported_and_listing_still_works(
 
 
 async def test_special_files_are_not_objects(bucket: cloudstores.Bucket, root: Path) -> None:
-    os.mkfifo(root / "fifo")              # opening it for reading would block forever
+    os.mkfifo(root / "fifo")  # opening it for reading would block forever
     await bucket.put("real", b"r")
     try:
         with pytest.raises(IntegrityError):
@@ -474,8 +513,9 @@ async def test_special_files_are_not_objects(bucket: cloudstores.Bucket, root: P
     assert [i.key async for i in bucket.list()] == ["real"]
 
 
-async def test_huge_header_is_refused_before_writing(bucket: cloudstores.Bucket,
-                                                     root: Path) -> None:
+async def test_huge_header_is_refused_before_writing(
+    bucket: cloudstores.Bucket, root: Path
+) -> None:
     with pytest.raises(InvalidInputError):
         await bucket.put("k", b"x", content_type="t/" + "x" * 70_000)
     assert files_under(root) == set()
@@ -490,8 +530,9 @@ def outside(tmp_path: Path) -> Path:
     return path
 
 
-async def test_symlinked_directory_is_never_followed(bucket: cloudstores.Bucket,
-                                                     root: Path, outside: Path) -> None:
+async def test_symlinked_directory_is_never_followed(
+    bucket: cloudstores.Bucket, root: Path, outside: Path
+) -> None:
     (root / "evil").symlink_to(outside, target_is_directory=True)
     (root / "deep").mkdir()
     (root / "deep" / "evil").symlink_to(outside, target_is_directory=True)
@@ -513,8 +554,9 @@ async def test_symlinked_directory_is_never_followed(bucket: cloudstores.Bucket,
     assert (outside / "x").read_bytes() == object_file(body=b"secret")
 
 
-async def test_symlinked_file_is_never_followed(bucket: cloudstores.Bucket,
-                                                root: Path, outside: Path) -> None:
+async def test_symlinked_file_is_never_followed(
+    bucket: cloudstores.Bucket, root: Path, outside: Path
+) -> None:
     (root / "link").symlink_to(outside / "x")
     (root / "dangling").symlink_to(outside / "new")
     with pytest.raises(IntegrityError, match="symbolic link"):
@@ -522,21 +564,22 @@ async def test_symlinked_file_is_never_followed(bucket: cloudstores.Bucket,
     with pytest.raises(IntegrityError, match="symbolic link"):
         await bucket.head("link")
     with pytest.raises(AlreadyExistsError):
-        await bucket.put("dangling", b"x")      # the name is taken; nothing is created
+        await bucket.put("dangling", b"x")  # the name is taken; nothing is created
     with pytest.raises(IntegrityError):
         await bucket.put("link", b"x", mode=IfMatch(cloudstores.Version(etag="e1")))
     assert [i.key async for i in bucket.list()] == []
-    await bucket.put("link", b"mine", mode="overwrite")   # replaces the link itself
+    await bucket.put("link", b"mine", mode="overwrite")  # replaces the link itself
     assert (await bucket.get("link")).data == b"mine"
-    await bucket.delete("dangling")                         # removes the link itself
+    await bucket.delete("dangling")  # removes the link itself
     assert sorted(p.name for p in outside.iterdir()) == ["x"]
     assert (outside / "x").read_bytes() == object_file(body=b"secret")
 
 
 async def test_symlinked_internal_directory_is_never_followed(
-        bucket: cloudstores.Bucket, root: Path, outside: Path) -> None:
+    bucket: cloudstores.Bucket, root: Path, outside: Path
+) -> None:
     (root / ".cloudstores").symlink_to(outside, target_is_directory=True)
-    await bucket.put("a", b"created")          # create-only needs no lock
+    await bucket.put("a", b"created")  # create-only needs no lock
     with pytest.raises(IntegrityError, match="symbolic link"):
         await bucket.put("a", b"x", mode="overwrite")
     with pytest.raises(IntegrityError, match="symbolic link"):
@@ -545,8 +588,9 @@ async def test_symlinked_internal_directory_is_never_followed(
     assert [i.key async for i in bucket.list()] == ["a"]
 
 
-async def test_symlinked_lock_file_is_never_followed(bucket: cloudstores.Bucket,
-                                                     root: Path, outside: Path) -> None:
+async def test_symlinked_lock_file_is_never_followed(
+    bucket: cloudstores.Bucket, root: Path, outside: Path
+) -> None:
     await bucket.put("k", b"1")
     lock = _lock_path(root, "k")
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -564,8 +608,9 @@ def test_threads_argument_is_checked(root: Path, threads: object) -> None:
         FileDriver(root=root, threads=threads)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("query", ["threads=0", "threads=-1", "threads=100000",
-                                   "threads=x", "fsync=maybe"])
+@pytest.mark.parametrize(
+    "query", ["threads=0", "threads=-1", "threads=100000", "threads=x", "fsync=maybe"]
+)
 async def test_url_options_are_checked(root: Path, query: str) -> None:
     with pytest.raises(ConfigurationError):
         async with cloudstores.open_bucket(f"file://{root}?{query}") as bucket:
@@ -588,8 +633,9 @@ def test_other_argument_types_are_checked(root: Path) -> None:
 
 
 # ---------------------------------------------------------------------- descriptors
-async def test_no_descriptor_is_left_open(bucket: cloudstores.Bucket, root: Path,
-                                          outside: Path) -> None:
+async def test_no_descriptor_is_left_open(
+    bucket: cloudstores.Bucket, root: Path, outside: Path
+) -> None:
     def open_fds() -> int:
         return len(os.listdir("/proc/self/fd"))
 
@@ -602,9 +648,15 @@ async def test_no_descriptor_is_left_open(bucket: cloudstores.Bucket, root: Path
         v = await bucket.put(key, b"x")
         await bucket.put(key, b"y", mode=IfMatch(v))
         await bucket.get(key)
-        for failing in (bucket.put(key, b"z"), bucket.get("evil/x"), bucket.put("evil/y", b""),
-                        bucket.get("bad"), bucket.get(f"{key}/under"), bucket.delete("nope"),
-                        bucket.put(f"{key}/under", b"")):
+        for failing in (
+            bucket.put(key, b"z"),
+            bucket.get("evil/x"),
+            bucket.put("evil/y", b""),
+            bucket.get("bad"),
+            bucket.get(f"{key}/under"),
+            bucket.delete("nope"),
+            bucket.put(f"{key}/under", b""),
+        ):
             with pytest.raises(StoreError):
                 await failing
         assert len([k async for k in bucket.list("d/")]) == i + 1

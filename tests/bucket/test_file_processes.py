@@ -18,8 +18,9 @@ async def _increment(url: str, times: int) -> int:
         while done < times:
             current = await bucket.get("counter")
             try:
-                await bucket.put("counter", str(int(current.data) + 1).encode(),
-                                 mode=IfMatch(current.version))
+                await bucket.put(
+                    "counter", str(int(current.data) + 1).encode(), mode=IfMatch(current.version)
+                )
                 done += 1
             except PreconditionFailedError:
                 conflicts += 1

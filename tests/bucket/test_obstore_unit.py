@@ -46,8 +46,9 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def memory_bucket(page_size: int = 2) -> Bucket:
-    driver = ObstoreDriver(store=MemoryStore(), scheme="memory", name="mem",
-                           page_size=page_size, ordered=True)
+    driver = ObstoreDriver(
+        store=MemoryStore(), scheme="memory", name="mem", page_size=page_size, ordered=True
+    )
     return Bucket(driver, prefix="pre")
 
 
@@ -77,8 +78,9 @@ async def test_unordered_store_is_listed_sorted(tmp_path: Path) -> None:
     driver = ObstoreDriver(store=LocalStore(tmp_path), scheme="file", name="local", page_size=3)
     async with Bucket(driver) as bucket:
         assert [i.key async for i in bucket.list()] == sorted(names)
-        assert [i.key async for i in bucket.list("d1/")] == sorted(n for n in names
-                                                                   if n.startswith("d1/"))
+        assert [i.key async for i in bucket.list("d1/")] == sorted(
+            n for n in names if n.startswith("d1/")
+        )
 
 
 class _Stream:
@@ -125,29 +127,51 @@ def _request(op: str = "put", mode: Any = None) -> Request:
 
 
 def _status_text(status: int, code: str) -> str:
-    return (f"Generic S3 error: Error performing PUT http://127.0.0.1:1/b/k in 1ms - Server "
-            f"returned non-2xx status code: {status} X: <Error><Code>{code}</Code></Error>")
+    return (
+        f"Generic S3 error: Error performing PUT http://127.0.0.1:1/b/k in 1ms - Server "
+        f"returned non-2xx status code: {status} X: <Error><Code>{code}</Code></Error>"
+    )
 
 
-@pytest.mark.parametrize(("exc", "mode", "expected"), [
-    (oe.AlreadyExistsError("exists"), "create", AlreadyExistsError),
-    (oe.PreconditionError("412"), "create", AlreadyExistsError),
-    (oe.PreconditionError("412"), None, PreconditionFailedError),
-    (FileNotFoundError("nope"), None, NotFoundError),
-    (oe.GenericError(_status_text(404, "NoSuchBucket")), None, ConfigurationError),
-    (oe.GenericError(_status_text(404, "ContainerNotFound")), None, ConfigurationError),
-    (oe.GenericError(_status_text(503, "SlowDown")), None, ThrottledError),
-    (oe.GenericError(_status_text(503, "ServerBusy")), None, ThrottledError),
-    (oe.GenericError(_status_text(500, "InternalError")), None, BackendUnavailableError),
-    (oe.GenericError(_status_text(403, "AccessDenied")), None, PermissionDeniedError),
-    (oe.GenericError("Generic S3 error: Error performing PUT http://h/b/k in 1ms - "
-                     "HTTP error: error sending request"), None, BackendUnavailableError),
-    (oe.GenericError("Generic S3 error: Error performing PUT http://h/b/k in 1ms - "
-                     "HTTP error: operation timed out"), None, StoreTimeoutError),
-    (oe.GenericError("Generic S3 error: Error performing PUT http://169.254.169.254/latest/"
-                     "api/token in 1ms - HTTP error: error sending request"), None,
-     ConfigurationError),
-])
+@pytest.mark.parametrize(
+    ("exc", "mode", "expected"),
+    [
+        (oe.AlreadyExistsError("exists"), "create", AlreadyExistsError),
+        (oe.PreconditionError("412"), "create", AlreadyExistsError),
+        (oe.PreconditionError("412"), None, PreconditionFailedError),
+        (FileNotFoundError("nope"), None, NotFoundError),
+        (oe.GenericError(_status_text(404, "NoSuchBucket")), None, ConfigurationError),
+        (oe.GenericError(_status_text(404, "ContainerNotFound")), None, ConfigurationError),
+        (oe.GenericError(_status_text(503, "SlowDown")), None, ThrottledError),
+        (oe.GenericError(_status_text(503, "ServerBusy")), None, ThrottledError),
+        (oe.GenericError(_status_text(500, "InternalError")), None, BackendUnavailableError),
+        (oe.GenericError(_status_text(403, "AccessDenied")), None, PermissionDeniedError),
+        (
+            oe.GenericError(
+                "Generic S3 error: Error performing PUT http://h/b/k in 1ms - "
+                "HTTP error: error sending request"
+            ),
+            None,
+            BackendUnavailableError,
+        ),
+        (
+            oe.GenericError(
+                "Generic S3 error: Error performing PUT http://h/b/k in 1ms - "
+                "HTTP error: operation timed out"
+            ),
+            None,
+            StoreTimeoutError,
+        ),
+        (
+            oe.GenericError(
+                "Generic S3 error: Error performing PUT http://169.254.169.254/latest/"
+                "api/token in 1ms - HTTP error: error sending request"
+            ),
+            None,
+            ConfigurationError,
+        ),
+    ],
+)
 def test_translate(exc: Exception, mode: Any, expected: type[StoreError]) -> None:
     driver = ObstoreDriver(store=object(), scheme="s3", name="b")
     mapped = driver.translate(exc, _request(mode=mode))
@@ -156,15 +180,20 @@ def test_translate(exc: Exception, mode: Any, expected: type[StoreError]) -> Non
 
 STATUSES = sorted({*STATUS_TABLE, 418, 500, 501, 502, 504})
 MODES: list[tuple[str, Any]] = [
-    ("get", None), ("put", "create"), ("put", IfMatch(Version(etag='"e"'))),
-    ("put", "overwrite"), ("delete", None),
+    ("get", None),
+    ("put", "create"),
+    ("put", IfMatch(Version(etag='"e"'))),
+    ("put", "overwrite"),
+    ("delete", None),
 ]
 
 
 def _obstore_error(status: int, mode: Any) -> Exception:
     """The exception obstore raises for an HTTP answer ``status`` (object_store's mapping)."""
-    text = (f"Error performing PUT http://127.0.0.1:1/bkt/pre/k in 1ms - Server returned "
-            f"non-2xx status code: {status} X: secret text")
+    text = (
+        f"Error performing PUT http://127.0.0.1:1/bkt/pre/k in 1ms - Server returned "
+        f"non-2xx status code: {status} X: secret text"
+    )
     if status == 404:
         return FileNotFoundError(text)
     if status == 412:
@@ -192,8 +221,10 @@ def test_status_rows(status: int, op: str, mode: Any) -> None:
 
 def test_missing_credentials_name_the_sources() -> None:
     driver = ObstoreDriver.from_url(BucketURL("s3://b/p?region=us-east-1"))
-    text = ("Generic S3 error: Error performing PUT http://169.254.169.254/latest/api/token in "
-            "1ms - Server returned non-2xx status code: 403 Forbidden: denied")
+    text = (
+        "Generic S3 error: Error performing PUT http://169.254.169.254/latest/api/token in "
+        "1ms - Server returned non-2xx status code: 403 Forbidden: denied"
+    )
     mapped = driver.translate(oe.GenericError(text), _request())
     assert isinstance(mapped, ConfigurationError)
     assert "AWS_ACCESS_KEY_ID" in str(mapped)
@@ -201,26 +232,33 @@ def test_missing_credentials_name_the_sources() -> None:
 
 def test_azure_connection_strings() -> None:
     azurite = _parse_connection_string(connection_string("http://127.0.0.1:10000"))
-    assert azurite == {"account_name": "devstoreaccount1", "account_key": ACCOUNT_KEY,
-                       "endpoint": "http://127.0.0.1:10000/devstoreaccount1"}
+    assert azurite == {
+        "account_name": "devstoreaccount1",
+        "account_key": ACCOUNT_KEY,
+        "endpoint": "http://127.0.0.1:10000/devstoreaccount1",
+    }
     cloud = _parse_connection_string(
         "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;"
-        "EndpointSuffix=core.windows.net")
+        "EndpointSuffix=core.windows.net"
+    )
     assert cloud["endpoint"] == "https://acct.blob.core.windows.net"
     assert _parse_connection_string("UseDevelopmentStorage=true") == {"use_emulator": True}
     with pytest.raises(ConfigurationError, match="AccountKey"):
         _parse_connection_string("AccountName=acct")
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("s3://b/p?aws_secret_access_key=x", "credential"),
-    ("s3://b/p?bogus=1", "bogus"),
-    ("az://c/p", "AZURE_STORAGE_CONNECTION_STRING"),
-    ("az://c/p?account_url=ftp://x", "https"),
-    ("az://c/p?credential=x&account_url=https://a.blob.core.windows.net", "credential"),
-    ("memory://m/p", "s3://, az:// and gs://"),
-    ("s3://b/p?timeout=-1", "more than 0"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("s3://b/p?aws_secret_access_key=x", "credential"),
+        ("s3://b/p?bogus=1", "bogus"),
+        ("az://c/p", "AZURE_STORAGE_CONNECTION_STRING"),
+        ("az://c/p?account_url=ftp://x", "https"),
+        ("az://c/p?credential=x&account_url=https://a.blob.core.windows.net", "credential"),
+        ("memory://m/p", "s3://, az:// and gs://"),
+        ("s3://b/p?timeout=-1", "more than 0"),
+    ],
+)
 def test_configuration_errors(url: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
     with pytest.raises(ConfigurationError, match=message):
@@ -269,8 +307,9 @@ def failing_server() -> Iterator[str]:
         server.server_close()
 
 
-async def test_obstore_does_not_retry_by_itself(failing_server: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_obstore_does_not_retry_by_itself(
+    failing_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     _Always500.hits = 0
@@ -297,9 +336,13 @@ after_open_bucket = loaded()
 asyncio.run(bucket.open())
 print(json.dumps([after_import, after_open_bucket, loaded()]))
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        check=True,
+    )
     after_import, after_open_bucket, after_open = json.loads(done.stdout)
     assert after_import == [] and after_open_bucket == []
     assert after_open == ["obstore"]

@@ -20,8 +20,11 @@ from cloudstores.bucket.types import IfMatch, PutMode, Version
 
 STATUSES = sorted({*STATUS_TABLE, 418, 500, 501, 502, 504})
 MODES: list[tuple[str, PutMode | None]] = [
-    ("get", None), ("put", "create"), ("put", IfMatch(Version(etag='"e"', version="1"))),
-    ("put", "overwrite"), ("delete", None),
+    ("get", None),
+    ("put", "create"),
+    ("put", IfMatch(Version(etag='"e"', version="1"))),
+    ("put", "overwrite"),
+    ("delete", None),
 ]
 
 
@@ -46,8 +49,13 @@ def gcs_driver() -> Driver:
 def s3_status(status: int, code: str = "") -> Exception:
     from botocore.exceptions import ClientError
 
-    return ClientError({"Error": {"Code": code or str(status), "Message": "secret text"},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject")
+    return ClientError(
+        {
+            "Error": {"Code": code or str(status), "Message": "secret text"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        "PutObject",
+    )
 
 
 class _AzureResponse:
@@ -139,8 +147,9 @@ SPECIFIC: list[tuple[str, int, str, type[errors.StoreError]]] = [
 
 
 @pytest.mark.parametrize(("cloud", "status", "code", "expected"), SPECIFIC)
-def test_sdk_specific_codes(cloud: str, status: int, code: str,
-                            expected: type[errors.StoreError]) -> None:
+def test_sdk_specific_codes(
+    cloud: str, status: int, code: str, expected: type[errors.StoreError]
+) -> None:
     make_driver, make_error = DRIVERS[cloud]
     error = make_driver().translate(make_error(status, code), request("put", "overwrite"))
     assert type(error) is expected, error
@@ -155,11 +164,16 @@ def _s3_connection_errors() -> list[Exception]:
         ResponseStreamingError,
     )
 
-    return [ConnectionClosedError(endpoint_url="http://x"),
-            EndpointConnectionError(endpoint_url="http://x"),
-            ResponseStreamingError(error=ValueError("cut")), HTTPClientError(error="reset"),
-            aiohttp.ServerDisconnectedError(), aiohttp.ClientOSError(),
-            aiohttp.ClientPayloadError("cut"), ConnectionResetError()]
+    return [
+        ConnectionClosedError(endpoint_url="http://x"),
+        EndpointConnectionError(endpoint_url="http://x"),
+        ResponseStreamingError(error=ValueError("cut")),
+        HTTPClientError(error="reset"),
+        aiohttp.ServerDisconnectedError(),
+        aiohttp.ClientOSError(),
+        aiohttp.ClientPayloadError("cut"),
+        ConnectionResetError(),
+    ]
 
 
 def _azure_connection_errors() -> list[Exception]:
@@ -170,9 +184,14 @@ def _azure_connection_errors() -> list[Exception]:
         ServiceResponseError,
     )
 
-    return [ServiceResponseError("lost"), ServiceRequestError("refused"),
-            IncompleteReadError("cut"), aiohttp.ServerDisconnectedError(),
-            aiohttp.ClientOSError(), ConnectionResetError()]
+    return [
+        ServiceResponseError("lost"),
+        ServiceRequestError("refused"),
+        IncompleteReadError("cut"),
+        aiohttp.ServerDisconnectedError(),
+        aiohttp.ClientOSError(),
+        ConnectionResetError(),
+    ]
 
 
 def _gcs_connection_errors() -> list[Exception]:
@@ -180,9 +199,15 @@ def _gcs_connection_errors() -> list[Exception]:
     import urllib3.exceptions
     from google.auth.exceptions import TransportError
 
-    return [requests.ConnectionError("reset"), requests.exceptions.ChunkedEncodingError(),
-            urllib3.exceptions.ProtocolError("cut"), http.client.RemoteDisconnected("gone"),
-            http.client.IncompleteRead(b""), TransportError("x"), ConnectionResetError()]
+    return [
+        requests.ConnectionError("reset"),
+        requests.exceptions.ChunkedEncodingError(),
+        urllib3.exceptions.ProtocolError("cut"),
+        http.client.RemoteDisconnected("gone"),
+        http.client.IncompleteRead(b""),
+        TransportError("x"),
+        ConnectionResetError(),
+    ]
 
 
 def _timeouts(cloud: str) -> list[Exception]:
@@ -200,7 +225,8 @@ def _timeouts(cloud: str) -> list[Exception]:
 
 
 CONNECTION: dict[str, Callable[[], list[Exception]]] = {
-    "s3": _s3_connection_errors, "azure": _azure_connection_errors,
+    "s3": _s3_connection_errors,
+    "azure": _azure_connection_errors,
     "gcs": _gcs_connection_errors,
 }
 

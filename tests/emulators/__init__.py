@@ -105,12 +105,16 @@ def launch(
     the emulator never answers (or dies first), it is stopped before the error rises.
     """
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         wait_until_answers(probe, proc=proc)
     except BaseException:
         stop_process(proc)
         raise
-    return Emulator(name=name, endpoint=endpoint, log_path=log_path,
-                    stop=lambda: stop_process(proc), extra=extra or {})
+    return Emulator(
+        name=name,
+        endpoint=endpoint,
+        log_path=log_path,
+        stop=lambda: stop_process(proc),
+        extra=extra or {},
+    )

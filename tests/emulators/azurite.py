@@ -44,15 +44,23 @@ def start(log_dir: Path) -> Emulator:
     log_path = log_dir / "azurite.log"
     cmd = [
         binary,
-        "--blobHost", "127.0.0.1",
-        "--blobPort", str(port),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
         "--inMemoryPersistence",
         "--skipApiVersionCheck",
         "--loose",
     ]
     endpoint = f"http://127.0.0.1:{port}"
-    return launch("azurite", cmd, endpoint=endpoint, probe=f"{endpoint}/{ACCOUNT}?comp=list",
-                  log_path=log_path, extra={"connection_string": connection_string(endpoint)})
+    return launch(
+        "azurite",
+        cmd,
+        endpoint=endpoint,
+        probe=f"{endpoint}/{ACCOUNT}?comp=list",
+        log_path=log_path,
+        extra={"connection_string": connection_string(endpoint)},
+    )
 
 
 def new_bucket_url(emulator: Emulator) -> str:

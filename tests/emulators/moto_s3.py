@@ -18,17 +18,18 @@ REGION = "us-east-1"
 
 
 def start(log_dir: Path) -> Emulator:
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", REGION)):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", REGION),
+    ):
         os.environ.setdefault(name, value)
     log_path = log_dir / "moto.log"
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     # moto.server, but applying one request at a time (moto_serial.py says why)
-    cmd = [sys.executable, str(Path(__file__).with_name("moto_serial.py")), "127.0.0.1",
-           str(port)]
-    return launch("moto", cmd, endpoint=endpoint, probe=endpoint + "/moto-api/",
-                  log_path=log_path)
+    cmd = [sys.executable, str(Path(__file__).with_name("moto_serial.py")), "127.0.0.1", str(port)]
+    return launch("moto", cmd, endpoint=endpoint, probe=endpoint + "/moto-api/", log_path=log_path)
 
 
 def new_bucket_url(emulator: Emulator, *, object_lock: bool = False) -> str:

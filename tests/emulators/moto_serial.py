@@ -34,8 +34,9 @@ class Serialized:
         self.app = app
         self.lock = threading.Lock()
 
-    def __call__(self, environ: dict[str, Any],
-                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         with self.lock:
             return list(self.app(environ, start_response))
 
@@ -44,8 +45,7 @@ def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))  # as moto.server does
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, Serialized(app), threaded=True,
-               request_handler=MotoRequestHandler)
+    run_simple(host, port, Serialized(app), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,14 @@ __all__ = ["Event", "FaultProxy", "Rule"]
 Fault = Literal["drop_response", "reset_mid_body", "delay", "status"]
 FAULTS: frozenset[str] = frozenset({"drop_response", "reset_mid_body", "delay", "status"})
 HEAD_LIMIT = 1024 * 1024  # largest request/response head (line + headers) accepted
-_REASONS = {408: "Request Timeout", 429: "Too Many Requests", 500: "Internal Server Error",
-            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 @dataclass
@@ -77,10 +83,12 @@ class Rule:
     fired: int = 0
 
     def matches(self, method: str, target: str, body: bytes, reused: bool) -> bool:
-        return ((self.method is None or self.method == method)
-                and all(part in target for part in _parts(self.path_contains))
-                and (self.body_contains is None or self.body_contains in body)
-                and (self.reused is None or self.reused == reused))
+        return (
+            (self.method is None or self.method == method)
+            and all(part in target for part in _parts(self.path_contains))
+            and (self.body_contains is None or self.body_contains in body)
+            and (self.reused is None or self.reused == reused)
+        )
 
     def count(self) -> bool:
         """Count one matching request; True if the fault applies to it."""
@@ -91,8 +99,9 @@ class Rule:
         if self.every is None:
             fire = number < self.nth + (self.times if self.times is not None else 1)
         else:
-            fire = ((number - self.nth) % self.every == 0
-                    and (self.times is None or self.fired < self.times))
+            fire = (number - self.nth) % self.every == 0 and (
+                self.times is None or self.fired < self.times
+            )
         if fire:
             self.fired += 1
         return fire
@@ -181,7 +190,8 @@ class FaultProxy:
             port = free_port()
             try:
                 self._server = await asyncio.start_server(
-                    self._serve, "127.0.0.1", port, limit=HEAD_LIMIT)
+                    self._serve, "127.0.0.1", port, limit=HEAD_LIMIT
+                )
             except OSError as exc:
                 last = exc
                 continue
@@ -226,9 +236,18 @@ class FaultProxy:
             raise ValueError(f"unknown fault {fault!r}; one of {sorted(FAULTS)}")
         if nth < 1 or (times is not None and times < 1) or (every is not None and every < 1):
             raise ValueError("nth, times and every must be at least 1")
-        rule = Rule(fault=fault, method=method.upper() if method else None,
-                    path_contains=path_contains, body_contains=body_contains, reused=reused,
-                    nth=nth, times=times, every=every, status=status, seconds=seconds)
+        rule = Rule(
+            fault=fault,
+            method=method.upper() if method else None,
+            path_contains=path_contains,
+            body_contains=body_contains,
+            reused=reused,
+            nth=nth,
+            times=times,
+            every=every,
+            status=status,
+            seconds=seconds,
+        )
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -246,14 +265,18 @@ class FaultProxy:
 
     def fired(self, fault: str | None = None) -> int:
         """How many requests got ``fault`` (any fault if None) since the last reset."""
-        return sum(1 for e in self.events if e.fault is not None
-                   and (fault is None or e.fault == fault))
+        return sum(
+            1 for e in self.events if e.fault is not None and (fault is None or e.fault == fault)
+        )
 
     def seen(self, method: str | None = None, path_contains: str | None = None) -> int:
         """How many requests matching ``method`` / ``path_contains`` arrived."""
-        return sum(1 for e in self.events
-                   if (method is None or e.method == method.upper())
-                   and (path_contains is None or path_contains in e.target))
+        return sum(
+            1
+            for e in self.events
+            if (method is None or e.method == method.upper())
+            and (path_contains is None or path_contains in e.target)
+        )
 
     def _decide(self, method: str, target: str, body: bytes, reused: bool) -> Rule | None:
         chosen: Rule | None = None
@@ -280,8 +303,13 @@ class FaultProxy:
                 number += 1
                 if not await self._exchange(conn, number, request, reader, writer, link):
                     return
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ValueError, OSError):
+        except (
+            ConnectionError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ValueError,
+            OSError,
+        ):
             return  # a client or server that went away, or garbage: drop the connection
         finally:
             link.close()
@@ -289,9 +317,15 @@ class FaultProxy:
                 writer.close()
             self._tasks.discard(task)
 
-    async def _exchange(self, conn: int, number: int, request: _Message,
-                        reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                        link: _Upstream) -> bool:
+    async def _exchange(
+        self,
+        conn: int,
+        number: int,
+        request: _Message,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        link: _Upstream,
+    ) -> bool:
         """Serve one request; False when the client connection must close after it."""
         head = request.head
         if request.headers.get("expect", "").lower() == "100-continue":
@@ -362,8 +396,7 @@ class _Upstream:
     async def exchange(self, data: bytes, method: str) -> tuple[_Message | None, bytes, bool]:
         """Send one request; the whole answer (head, body as framed, ran-to-EOF)."""
         loop = asyncio.get_running_loop()
-        if (self._pair is None or self._pair[0].at_eof()
-                or loop.time() - self._used > self.IDLE):
+        if self._pair is None or self._pair[0].at_eof() or loop.time() - self._used > self.IDLE:
             self.close()
             self._pair = await asyncio.open_connection(self.host, self.port, limit=HEAD_LIMIT)
         reader, writer = self._pair
@@ -376,8 +409,9 @@ class _Upstream:
             self.close()
             return None, b"", False
         no_body = method == "HEAD" or _status(response) in (204, 304)
-        body, until_close = await _read_body(reader, response.headers, is_request=False,
-                                             no_body=no_body)
+        body, until_close = await _read_body(
+            reader, response.headers, is_request=False, no_body=no_body
+        )
         self._used = loop.time()
         return response, body, until_close
 
@@ -409,7 +443,10 @@ async def _read_head(reader: asyncio.StreamReader) -> _Message | None:
 
 
 async def _read_body(
-    reader: asyncio.StreamReader, headers: dict[str, str], *, is_request: bool,
+    reader: asyncio.StreamReader,
+    headers: dict[str, str],
+    *,
+    is_request: bool,
     no_body: bool = False,
 ) -> tuple[bytes, bool]:
     """The body as framed on the wire (chunked stays chunked), and whether it ran to EOF."""
@@ -461,11 +498,15 @@ def _without_header(head: bytes, name: str) -> bytes:
 def _status_response(status: int, *, head_only: bool) -> bytes:
     reason = _REASONS.get(status, "Fault")
     code = "SlowDown" if status == 503 else "TooManyRequests" if status == 429 else "Fault"
-    body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-            f"<Message>injected by the fault proxy</Message></Error>").encode()
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+        f"<Message>injected by the fault proxy</Message></Error>"
+    ).encode()
     length = 0 if head_only else len(body)
-    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\n"
-            f"Content-Length: {length}\r\n\r\n").encode("latin-1")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode("latin-1")
     return head if head_only else head + body
 
 

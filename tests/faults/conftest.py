@@ -64,8 +64,11 @@ class Proxied:
         """Filters matching the write of keys starting ``key_part`` (relative keys)."""
         full = f"{self.prefix}/{key_part}"
         if self.target.api == "gcs-json":  # one multipart upload: the name is in its JSON
-            return {"method": "POST", "path_contains": "uploadType=multipart",
-                    "body_contains": f'"{full}'.encode()}
+            return {
+                "method": "POST",
+                "path_contains": "uploadType=multipart",
+                "body_contains": f'"{full}'.encode(),
+            }
         return {"method": "PUT", "path_contains": f"/{full}"}
 
     def reads(self, key_part: str = "") -> dict[str, Any]:
@@ -146,8 +149,9 @@ def proxied(target: Target, proxies: ProxyPool, emulators: EmulatorPool) -> Iter
     direct = with_sub_prefix(proxies.bucket_url(target.cloud), sub)
     direct += "".join(f"&{k}={quote(v, safe='')}" for k, v in target.options.items())
     url = proxied_url(direct, emulators.get(target.cloud).endpoint, proxy.endpoint)
-    yield Proxied(target=target, proxy=proxy, url=url, direct_url=direct,
-                  prefix=f"{BASE_PREFIX}/{sub}")
+    yield Proxied(
+        target=target, proxy=proxy, url=url, direct_url=direct, prefix=f"{BASE_PREFIX}/{sub}"
+    )
     proxy.reset()
 
 

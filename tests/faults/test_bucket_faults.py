@@ -107,8 +107,7 @@ async def test_reset_mid_body_on_get_and_list_is_retried(
 async def test_answer_slower_than_the_timeout_is_reconciled(
     direct: cloudstores.Bucket, proxied: Proxied
 ) -> None:
-    retry = cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01,
-                                    request_timeout=1.0)
+    retry = cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01, request_timeout=1.0)
     async with cloudstores.open_bucket(proxied.url, retry=retry) as slow:
         await _warm(slow)
         proxied.proxy.plan("delay", seconds=2.0, **proxied.writes("slow"))

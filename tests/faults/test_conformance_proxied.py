@@ -48,7 +48,6 @@ async def bucket(
 ) -> AsyncIterator[cloudstores.Bucket]:
     """A proxied bucket whose proxy drops the answers to writes nth, nth + every, ..."""
     nth, every, least = SCHEDULES.get(request.function.__name__, DEFAULT_SCHEDULE)
-    rule = proxied.proxy.plan("drop_response", nth=nth, every=every,
-                              **proxied.writes())
+    rule = proxied.proxy.plan("drop_response", nth=nth, every=every, **proxied.writes())
     yield pbucket
     assert rule.fired >= least  # the faults did happen

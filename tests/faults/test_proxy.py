@@ -80,8 +80,9 @@ def _conn(proxy: FaultProxy) -> http.client.HTTPConnection:
     return http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
 
 
-def _call(conn: http.client.HTTPConnection, method: str, path: str,
-          body: bytes | None = None) -> tuple[int, bytes]:
+def _call(
+    conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None
+) -> tuple[int, bytes]:
     conn.request(method, path, body=body)
     response = conn.getresponse()
     return response.status, response.read()
@@ -147,11 +148,11 @@ def test_reset_mid_body_sends_part_then_resets(proxy: FaultProxy) -> None:
 
 
 def test_every_nth_reused_and_body_filters(proxy: FaultProxy) -> None:
-    every = proxy.plan("status", method="PUT", body_contains=b"hit", nth=2, every=3,
-                       status=500)
+    every = proxy.plan("status", method="PUT", body_contains=b"hit", nth=2, every=3, status=500)
     conn = _conn(proxy)
-    statuses = [_call(conn, "PUT", f"/e{i}", b"hit" if i % 2 == 0 else b"miss")[0]
-                for i in range(14)]
+    statuses = [
+        _call(conn, "PUT", f"/e{i}", b"hit" if i % 2 == 0 else b"miss")[0] for i in range(14)
+    ]
     # matches are the even i (0, 2, ..., 12): numbers 1..7; fires on 2, 5
     assert [i for i, s in enumerate(statuses) if s == 500] == [2, 8]
     assert every.matched == 7 and every.fired == 2

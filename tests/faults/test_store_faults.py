@@ -22,10 +22,12 @@ WS = "ws/team-a/"
 @pytest.fixture
 async def stores(proxied: Proxied) -> AsyncIterator[cloudstores.Stores]:
     """The stores of workspace team-a, through the proxy, no automatic checkpoints."""
-    options = AuditOptions(checkpoint_every=None, checkpoint_interval=None,
-                           checkpoint_on_close=False)
-    async with cloudstores.open_stores(proxied.url, workspace="team-a", retry=FAST_RETRY,
-                                       audit_options=options) as opened:
+    options = AuditOptions(
+        checkpoint_every=None, checkpoint_interval=None, checkpoint_on_close=False
+    )
+    async with cloudstores.open_stores(
+        proxied.url, workspace="team-a", retry=FAST_RETRY, audit_options=options
+    ) as opened:
         yield opened
 
 

@@ -13,8 +13,11 @@ from cloudstores.stores.executions import ExecutionStore
 
 @pytest.fixture
 async def artifacts(bucket: cloudstores.Bucket) -> AsyncIterator[ArtifactStore]:
-    store = ArtifactStore(bucket, workspace="team-a",
-                          options=ArtifactOptions(max_bytes=1024 * 1024, inline_bytes=4096))
+    store = ArtifactStore(
+        bucket,
+        workspace="team-a",
+        options=ArtifactOptions(max_bytes=1024 * 1024, inline_bytes=4096),
+    )
     yield store
     await store.close()
 

@@ -15,8 +15,7 @@ import cloudstores
 from cloudstores.stores.index import Field, Index, IndexOptions, Schema
 
 SCHEMA = Schema((Field("part"), Field("who")), partition="part")
-OPTIONS = IndexOptions(max_batch=5, compact_every=3, chunk_bytes=512, level1_bytes=2048,
-                       fanout=2)
+OPTIONS = IndexOptions(max_batch=5, compact_every=3, chunk_bytes=512, level1_bytes=2048, fanout=2)
 PREFIX = "ws/p/_index/two"
 
 
@@ -24,8 +23,10 @@ async def main(url: str, name: str, count: int, total: int) -> None:
     async with cloudstores.open_bucket(url) as bucket:
         index = Index(bucket, PREFIX, SCHEMA, options=OPTIONS)
         for start in range(0, count, 3):
-            batch = [index.entry(f"{name}-{i:04d}", {"part": f"p{i % 5}", "who": name})
-                     for i in range(start, min(start + 3, count))]
+            batch = [
+                index.entry(f"{name}-{i:04d}", {"part": f"p{i % 5}", "who": name})
+                for i in range(start, min(start + 3, count))
+            ]
             await index.add(batch)
             if start % 30 == 0:
                 await index.compact()

@@ -24,16 +24,28 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def art(i: int, run: str = "run-1", **kw: object) -> Artifact:
-    fields: dict[str, object] = {"id": f"art-{i:04d}", "run_id": run, "content": {"i": i},
-                                 "created_at": T0 + timedelta(minutes=i)}
+    fields: dict[str, object] = {
+        "id": f"art-{i:04d}",
+        "run_id": run,
+        "content": {"i": i},
+        "created_at": T0 + timedelta(minutes=i),
+    }
     fields.update(kw)
     return Artifact(**fields)
 
 
 async def test_round_trip_every_field(artifacts: ArtifactStore) -> None:
-    a = Artifact(id="a1", run_id="r1", type="llm_response", content={"text": "hi", "n": [1, 2.5]},
-                 status="complete", lineage=Lineage(produced_by="node-1", derived_from=("a0",)),
-                 metadata={"model": "x", "tokens": 12}, created_by="agent-7", task_id="t-3")
+    a = Artifact(
+        id="a1",
+        run_id="r1",
+        type="llm_response",
+        content={"text": "hi", "n": [1, 2.5]},
+        status="complete",
+        lineage=Lineage(produced_by="node-1", derived_from=("a0",)),
+        metadata={"model": "x", "tokens": 12},
+        created_by="agent-7",
+        task_id="t-3",
+    )
     assert await artifacts.store(a) == a
     assert await artifacts.get("a1") == a
 
@@ -55,8 +67,9 @@ async def test_immutable_same_content_is_idempotent(artifacts: ArtifactStore) ->
     assert [a.id for a in await artifacts.list_by_run("run-1")] == ["art-0001"]
 
 
-async def test_large_content_shares_one_blob(artifacts: ArtifactStore,
-                                             bucket: cloudstores.Bucket) -> None:
+async def test_large_content_shares_one_blob(
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
     big = {"text": "x" * 10_000}
     await artifacts.store(Artifact(id="big-1", run_id="r", content=big))
     await artifacts.store(Artifact(id="big-2", run_id="r", content=big))
@@ -68,8 +81,9 @@ async def test_large_content_shares_one_blob(artifacts: ArtifactStore,
     assert dict(bucket.requests) == {"get": 2}
 
 
-async def test_bad_input_writes_nothing(artifacts: ArtifactStore,
-                                        bucket: cloudstores.Bucket) -> None:
+async def test_bad_input_writes_nothing(
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
     for bad_id in ["a/b", "..", "a..b", "x\n", "", "x" * 257, "ünï"]:
         with pytest.raises(InvalidIdError):
             Artifact(id=bad_id, run_id="r")
@@ -105,9 +119,16 @@ async def test_missing_artifact(artifacts: ArtifactStore) -> None:
 
 async def test_list_filters_and_pages_match_brute_force(artifacts: ArtifactStore) -> None:
     rng = random.Random(5)
-    stored = [art(i, run=f"run-{rng.randint(1, 3)}", type=rng.choice(["text", "code", "plan"]),
-                  created_by=rng.choice(["alice", "bob", None]),
-                  task_id=rng.choice(["t1", "t2"])) for i in range(60)]
+    stored = [
+        art(
+            i,
+            run=f"run-{rng.randint(1, 3)}",
+            type=rng.choice(["text", "code", "plan"]),
+            created_by=rng.choice(["alice", "bob", None]),
+            task_id=rng.choice(["t1", "t2"]),
+        )
+        for i in range(60)
+    ]
     rng.shuffle(stored)
     await asyncio.gather(*(artifacts.store(a) for a in stored))
 
@@ -121,12 +142,13 @@ async def test_list_filters_and_pages_match_brute_force(artifacts: ArtifactStore
     assert await listed() == brute()
     assert await listed(run_id="run-2") == brute(lambda a: a.run_id == "run-2")
     assert await listed(type="code", created_by="bob") == brute(
-        lambda a: a.type == "code" and a.created_by == "bob")
+        lambda a: a.type == "code" and a.created_by == "bob"
+    )
     assert await listed(task_id="t1", run_id="run-1") == brute(
-        lambda a: a.task_id == "t1" and a.run_id == "run-1")
+        lambda a: a.task_id == "t1" and a.run_id == "run-1"
+    )
     since, until = T0 + timedelta(minutes=10), T0 + timedelta(minutes=30)
-    assert await listed(since=since, until=until) == brute(
-        lambda a: since <= a.created_at < until)
+    assert await listed(since=since, until=until) == brute(lambda a: since <= a.created_at < until)
     naive = since.replace(tzinfo=None)  # naive datetimes are UTC
     assert await listed(since=naive) == brute(lambda a: a.created_at >= since)
     # pages of 7, by id
@@ -152,8 +174,13 @@ async def test_lineage_dag_shared_parents_and_cycle(artifacts: ArtifactStore) ->
     def node(name: str, *parents: str) -> Artifact:
         return Artifact(id=name, run_id="r", lineage=Lineage(derived_from=parents))
 
-    for a in [node("root1"), node("root2"), node("mid1", "root1", "root2"),
-              node("mid2", "root2"), node("leaf", "mid1", "mid2", "ghost")]:
+    for a in [
+        node("root1"),
+        node("root2"),
+        node("mid1", "root1", "root2"),
+        node("mid2", "root2"),
+        node("leaf", "mid1", "mid2", "ghost"),
+    ]:
         await artifacts.store(a)
     ids = [a.id for a in await artifacts.get_lineage("leaf")]
     assert ids[0] == "leaf"

@@ -36,8 +36,10 @@ async def test_append_returns_chained_durable_entries(bucket: cloudstores.Bucket
         head = await reader.head("payments")
         assert (head.size, head.hash) == (2, second.hash)
     keys = [info.key async for info in bucket.list("ws/acme/audit/payments/e/")]
-    assert keys == ["ws/acme/audit/payments/e/00000000000000000000.json",
-                    "ws/acme/audit/payments/e/00000000000000000001.json"]
+    assert keys == [
+        "ws/acme/audit/payments/e/00000000000000000000.json",
+        "ws/acme/audit/payments/e/00000000000000000001.json",
+    ]
 
 
 async def test_read_ranges_and_get_missing(bucket: cloudstores.Bucket) -> None:
@@ -125,8 +127,14 @@ async def test_request_counts(bucket: cloudstores.Bucket) -> None:
 
 
 async def test_entries_survive_json_round_trip(bucket: cloudstores.Bucket) -> None:
-    event = {"unicode": "héllo ✓ 😀", "big": 2**62, "neg": -1.5e-7, "none": None,
-             "list": [True, False, {"z": 1, "a": 2}], "empty": {}}
+    event = {
+        "unicode": "héllo ✓ 😀",
+        "big": 2**62,
+        "neg": -1.5e-7,
+        "none": None,
+        "list": [True, False, {"z": 1, "a": 2}],
+        "empty": {},
+    }
     async with AuditStore(bucket, options=QUIET) as audit:
         entry = await audit.append("rt", event)
         assert entry.event == event

@@ -42,8 +42,9 @@ async def test_every_n_entries_and_on_close(bucket: cloudstores.Bucket) -> None:
 
 
 async def test_every_t_seconds(bucket: cloudstores.Bucket) -> None:
-    options = AuditOptions(checkpoint_every=None, checkpoint_interval=0.5,
-                           checkpoint_on_close=False)
+    options = AuditOptions(
+        checkpoint_every=None, checkpoint_interval=0.5, checkpoint_on_close=False
+    )
     async with AuditStore(bucket, signer=SIGNER, options=options) as audit:
         for i in range(3):
             await audit.append("t", {"i": i})
@@ -58,8 +59,9 @@ async def test_every_t_seconds(bucket: cloudstores.Bucket) -> None:
 
 
 async def test_concurrent_checkpoints_fork_and_still_verify(bucket: cloudstores.Bucket) -> None:
-    options = AuditOptions(checkpoint_every=None, checkpoint_interval=None,
-                           checkpoint_on_close=False)
+    options = AuditOptions(
+        checkpoint_every=None, checkpoint_interval=None, checkpoint_on_close=False
+    )
     a = AuditStore(bucket, signer=SIGNER, options=options)
     b = AuditStore(bucket, signer=SIGNER, options=options)
     for i in range(5):
@@ -69,8 +71,9 @@ async def test_concurrent_checkpoints_fork_and_still_verify(bucket: cloudstores.
     head_a = a._writer("f")
     head_b = b._writer("f")
     # both look for the newest checkpoint at once, find none, and seal different sizes
-    await asyncio.gather(head_a.checkpointer.write(5, head_a._head),
-                         head_b.checkpointer.write(8, head_b._head))
+    await asyncio.gather(
+        head_a.checkpointer.write(5, head_a._head), head_b.checkpointer.write(8, head_b._head)
+    )
     assert await _sizes(bucket, "f") == [5, 8]
     await a.append("f", {"i": 8})
     assert (await a.checkpoint("f")) is not None  # chains on the newest (8)

@@ -22,8 +22,9 @@ SEED = bytes(range(7, 39))
 OPTIONS = AuditOptions(checkpoint_every=100, checkpoint_interval=None)
 
 
-async def _check_log(bucket: cloudstores.Bucket, stream: str, acked: list[tuple[int, str]],
-                     total: int) -> None:
+async def _check_log(
+    bucket: cloudstores.Bucket, stream: str, acked: list[tuple[int, str]], total: int
+) -> None:
     """The log holds 0..total-1 exactly, every acked (seq, hash) is in it, verify is clean."""
     assert sorted(seq for seq, _ in acked) == list(range(total))
     signer = Ed25519Signer.from_bytes(SEED)
@@ -54,19 +55,21 @@ async def test_32_tasks_4_writers(bucket: cloudstores.Bucket) -> None:
     await _check_log(bucket, "shared", acked, 32 * per_task)
 
 
-def _process_main(url: str, worker: int, count: int, barrier: Barrier,
-                  queue: Any) -> None:
+def _process_main(url: str, worker: int, count: int, barrier: Barrier, queue: Any) -> None:
     try:
         queue.put(asyncio.run(_process_appends(url, worker, count, barrier)))
     except BaseException as exc:  # report, do not hang the parent
         queue.put(repr(exc))
 
 
-async def _process_appends(url: str, worker: int, count: int,
-                           barrier: Barrier) -> list[tuple[int, str]]:
+async def _process_appends(
+    url: str, worker: int, count: int, barrier: Barrier
+) -> list[tuple[int, str]]:
     signer = Ed25519Signer.from_bytes(SEED)
-    async with (cloudstores.open_bucket(url) as bucket,
-                AuditStore(bucket, signer=signer, options=OPTIONS) as audit):
+    async with (
+        cloudstores.open_bucket(url) as bucket,
+        AuditStore(bucket, signer=signer, options=OPTIONS) as audit,
+    ):
         await audit.head("multi")  # warm up (imports, connections) before the start
         barrier.wait()
         tasks, each = 5, count // 5
@@ -74,8 +77,9 @@ async def _process_appends(url: str, worker: int, count: int,
         async def run(t: int) -> list[tuple[int, str]]:
             out = []
             for i in range(each):
-                entry = await audit.append("multi", {"w": f"{worker}.{os.getpid()}",
-                                                     "i": t * each + i})
+                entry = await audit.append(
+                    "multi", {"w": f"{worker}.{os.getpid()}", "i": t * each + i}
+                )
                 out.append((entry.seq, entry.hash))
             return out
 
@@ -89,8 +93,9 @@ async def test_4_processes_x_250(where: str, make_bucket_url: Any) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_process_main, args=(url, w, 250, barrier, queue))
-             for w in range(4)]
+    procs = [
+        ctx.Process(target=_process_main, args=(url, w, 250, barrier, queue)) for w in range(4)
+    ]
     for proc in procs:
         proc.start()
     try:

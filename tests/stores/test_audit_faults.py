@@ -23,8 +23,10 @@ async def test_500_appends_through_faults(bucket_url: str) -> None:
     async with flaky:
         # two writers with their own tail caches, so lost races meet ambiguous writes;
         # one batches, one writes an object per event (more requests, more faults)
-        writers = [AuditStore(flaky, signer=SIGNER, options=options),
-                   AuditStore(flaky, signer=SIGNER, options=replace(options, max_batch=1))]
+        writers = [
+            AuditStore(flaky, signer=SIGNER, options=options),
+            AuditStore(flaky, signer=SIGNER, options=replace(options, max_batch=1)),
+        ]
 
         async def task(t: int) -> None:
             nonlocal failed

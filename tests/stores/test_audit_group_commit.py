@@ -33,7 +33,8 @@ def _gated(bucket: cloudstores.Bucket) -> tuple[FaultyBucket, asyncio.Event, asy
 
 @pytest.mark.parametrize("when", ["before_it_runs", "while_writing"])
 async def test_cancelled_flusher_fails_every_append_and_the_stream_recovers(
-        bucket: cloudstores.Bucket, when: str) -> None:
+    bucket: cloudstores.Bucket, when: str
+) -> None:
     gated, gate, entered = _gated(bucket)
     async with AuditStore(gated, options=OPTIONS) as store:
         appends = [asyncio.ensure_future(store.append("s", {"i": i})) for i in range(5)]
@@ -46,7 +47,8 @@ async def test_cancelled_flusher_fails_every_append_and_the_stream_recovers(
             assert group.pending == 3
         flusher.cancel()
         results = await asyncio.wait_for(
-            asyncio.gather(*appends, return_exceptions=True), timeout=30)
+            asyncio.gather(*appends, return_exceptions=True), timeout=30
+        )
         assert all(isinstance(r, ConflictError) for r in results), results
         assert not group.busy and group.pending == 0
 

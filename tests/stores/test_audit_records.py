@@ -20,16 +20,30 @@ def test_entry_fields_match_the_validator() -> None:
 def test_checkpoint_fields_match_the_validator_and_the_writer() -> None:
     assert StoredCheckpoint.__required_keys__ == chain._CHECKPOINT_FIELDS
     body = chain.checkpoint_body(
-        workspace="w", stream="s", size=1, head="0" * 64, time="t", prev=None,
-        leaves_start=0, leaves=[], algorithm="none", key_id=None)
+        workspace="w",
+        stream="s",
+        size=1,
+        head="0" * 64,
+        time="t",
+        prev=None,
+        leaves_start=0,
+        leaves=[],
+        algorithm="none",
+        key_id=None,
+    )
     assert set(body) == CheckpointBody.__required_keys__
     assert CheckpointLink.__required_keys__ == {"hash", "size"}
 
 
 def test_built_entry_parses_back_as_a_stored_entry() -> None:
-    data, digest = chain.build_entry(workspace="w", stream="s", seq=0,
-                                     ts="2024-05-01T12:00:00.000000Z", event=b'{"a":1}',
-                                     prev=chain.GENESIS)
+    data, digest = chain.build_entry(
+        workspace="w",
+        stream="s",
+        seq=0,
+        ts="2024-05-01T12:00:00.000000Z",
+        event=b'{"a":1}',
+        prev=chain.GENESIS,
+    )
     [entry] = chain.parse_object(chain.encode_object([data]))
     assert set(entry) == StoredEntry.__required_keys__
     assert entry["hash"] == digest == chain.recompute_hash(entry)

@@ -42,7 +42,7 @@ async def _overwrite(bucket: cloudstores.Bucket, key: str, data: bytes) -> None:
 async def flip_byte(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
     data = await _data(bucket, k.entry(42))
     at = data.index(b"event number 42") + 1
-    await _overwrite(bucket, k.entry(42), data[:at] + bytes([data[at] ^ 1]) + data[at + 1:])
+    await _overwrite(bucket, k.entry(42), data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
 
 
 async def delete_entry(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
@@ -97,7 +97,10 @@ async def rehash_after_edit(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
         if seq == 57:
             entry["event"]["msg"] = "nothing happened here"
         data, digest = chain.build_entry(
-            workspace=entry["ws"], stream=entry["stream"], seq=seq, ts=entry["ts"],
+            workspace=entry["ws"],
+            stream=entry["stream"],
+            seq=seq,
+            ts=entry["ts"],
             event=orjson.dumps(entry["event"], option=orjson.OPT_SORT_KEYS),
             prev=prev if prev is not None else entry["prev"],
         )
@@ -137,15 +140,21 @@ async def test_tampering_is_detected(bucket: cloudstores.Bucket) -> None:
         await writer.flush()
         clean = await writer.verify("clean")
     assert clean.ok, clean.problems
-    assert (clean.size, clean.checkpoints, clean.last_checkpoint, clean.unsealed) == \
-        (SIZE, 4, SIZE, 0)
+    assert (clean.size, clean.checkpoints, clean.last_checkpoint, clean.unsealed) == (
+        SIZE,
+        4,
+        SIZE,
+        0,
+    )
     assert clean.signatures_checked and clean.first_bad_seq is None
 
-    await asyncio.gather(*(change(bucket, StreamKeys("default", name))
-                           for name, (change, _, _) in CASES.items()))
+    await asyncio.gather(
+        *(change(bucket, StreamKeys("default", name)) for name, (change, _, _) in CASES.items())
+    )
     reports = await asyncio.gather(*(_verify(bucket, name) for name in streams))
-    found = {r.stream: (r.first_bad_seq, r.problems[0].kind if r.problems else None)
-             for r in reports}
+    found = {
+        r.stream: (r.first_bad_seq, r.problems[0].kind if r.problems else None) for r in reports
+    }
     expected = {name: (seq, kind) for name, (_, seq, kind) in CASES.items()}
     expected["clean"] = (None, None)
     assert found == expected, "\n".join(r.summary() for r in reports)

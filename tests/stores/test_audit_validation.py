@@ -84,8 +84,9 @@ async def test_bad_workspace(workspace: str) -> None:
 
 
 @pytest.mark.parametrize("where", ["memory", "file"])  # checked before any request
-@pytest.mark.parametrize(("event", "error"), BAD_EVENTS,
-                         ids=[f"event{i}" for i in range(len(BAD_EVENTS))])
+@pytest.mark.parametrize(
+    ("event", "error"), BAD_EVENTS, ids=[f"event{i}" for i in range(len(BAD_EVENTS))]
+)
 async def test_bad_events_write_nothing(
     where: str, make_bucket_url: Any, event: Any, error: type[StoreError]
 ) -> None:
@@ -100,8 +101,10 @@ async def test_bad_events_write_nothing(
 
 
 async def test_event_size_limit_is_configurable() -> None:
-    async with (cloudstores.open_bucket("memory://audit-validation-size") as bucket,
-                AuditStore(bucket, options=AuditOptions(max_event_bytes=100)) as audit):
+    async with (
+        cloudstores.open_bucket("memory://audit-validation-size") as bucket,
+        AuditStore(bucket, options=AuditOptions(max_event_bytes=100)) as audit,
+    ):
         await audit.append("s", {"x": "y" * 80})
         with pytest.raises(PayloadTooLargeError):
             await audit.append("s", {"x": "y" * 100})
@@ -123,10 +126,18 @@ async def test_bad_arguments() -> None:
         assert sum(bucket.requests.values()) == 0
 
 
-@pytest.mark.parametrize("change", [
-    {"max_batch": 0}, {"max_batch": 1001}, {"max_event_bytes": 0}, {"max_wait": -1},
-    {"checkpoint_every": 0}, {"checkpoint_interval": 0}, {"read_concurrency": 0},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"max_batch": 0},
+        {"max_batch": 1001},
+        {"max_event_bytes": 0},
+        {"max_wait": -1},
+        {"checkpoint_every": 0},
+        {"checkpoint_interval": 0},
+        {"read_concurrency": 0},
+    ],
+)
 def test_bad_options(change: dict[str, Any]) -> None:
     with pytest.raises(InvalidInputError):
         dataclasses.replace(AuditOptions(), **change)
@@ -139,8 +150,10 @@ def test_signing_keys_from_bytes_and_files(tmp_path: Path) -> None:
     assert Ed25519Signer.from_file(tmp_path / "key.pem").key_id == signer.key_id
     seed = bytes(range(32))
     (tmp_path / "seed").write_bytes(seed)
-    assert Ed25519Signer.from_file(str(tmp_path / "seed")).key_id == \
-        Ed25519Signer.from_bytes(seed).key_id
+    assert (
+        Ed25519Signer.from_file(str(tmp_path / "seed")).key_id
+        == Ed25519Signer.from_bytes(seed).key_id
+    )
     verifier = Ed25519Verifier.from_file(tmp_path / "pub.pem")
     assert verifier.key_ids == (signer.key_id,)
     assert Ed25519Verifier.from_bytes(signer.public_key).key_ids == (signer.key_id,)

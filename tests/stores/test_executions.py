@@ -24,13 +24,20 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 async def test_run_lifecycle(executions: ExecutionStore) -> None:
-    created = await executions.create_run(RunSummary(
-        run_id="run-1", workflow_name="wf", total_nodes=3, user_id="u1",
-        data={"trial": {"agents": ["a", "b"]}}))
+    created = await executions.create_run(
+        RunSummary(
+            run_id="run-1",
+            workflow_name="wf",
+            total_nodes=3,
+            user_id="u1",
+            data={"trial": {"agents": ["a", "b"]}},
+        )
+    )
     assert created.version == 0
     assert await executions.get_run("run-1") == created
-    update = created.model_copy(update={"status": "completed", "completed_nodes": 3,
-                                        "total_cost": 0.25, "completed_at": T0})
+    update = created.model_copy(
+        update={"status": "completed", "completed_nodes": 3, "total_cost": 0.25, "completed_at": T0}
+    )
     stored = await executions.update_run(update)
     assert stored.version == 1
     latest = await executions.get_run("run-1")
@@ -42,8 +49,9 @@ async def test_run_lifecycle(executions: ExecutionStore) -> None:
         await executions.create_run(RunSummary(run_id="run-1"))
 
 
-async def test_get_run_costs_two_requests_when_warm(executions: ExecutionStore,
-                                                    bucket: cloudstores.Bucket) -> None:
+async def test_get_run_costs_two_requests_when_warm(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     await executions.create_run(RunSummary(run_id="r"))
     await executions.update_run(RunSummary(run_id="r", status="done"))
     bucket.requests.clear()
@@ -61,8 +69,9 @@ async def test_optimistic_update(executions: ExecutionStore) -> None:
     assert (await executions.get_run("r")).status == "a"
 
 
-async def test_missing_runs_and_bad_input_write_nothing(executions: ExecutionStore,
-                                                        bucket: cloudstores.Bucket) -> None:
+async def test_missing_runs_and_bad_input_write_nothing(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     with pytest.raises(NotFoundError, match="ghost"):
         await executions.update_run(RunSummary(run_id="ghost", status="x"))
     with pytest.raises(NotFoundError):
@@ -90,11 +99,21 @@ async def test_missing_runs_and_bad_input_write_nothing(executions: ExecutionSto
 
 async def test_records_in_order(executions: ExecutionStore) -> None:
     await executions.create_run(RunSummary(run_id="r"))
-    steps = [ExecutionRecord(id=f"rec-{i}", run_id="r", task_id=f"task-{i % 3}",
-                             agent_id="agent", status="completed", latency_ms=1.5 * i,
-                             output_artifact_refs=(f"art-{i}",), cost=0.01,
-                             details={"attempt": i}, timestamp=T0 + timedelta(seconds=i))
-             for i in range(9)]
+    steps = [
+        ExecutionRecord(
+            id=f"rec-{i}",
+            run_id="r",
+            task_id=f"task-{i % 3}",
+            agent_id="agent",
+            status="completed",
+            latency_ms=1.5 * i,
+            output_artifact_refs=(f"art-{i}",),
+            cost=0.01,
+            details={"attempt": i},
+            timestamp=T0 + timedelta(seconds=i),
+        )
+        for i in range(9)
+    ]
     shuffled = steps[:]
     random.Random(1).shuffle(shuffled)
     for step in shuffled:
@@ -111,9 +130,15 @@ async def test_records_in_order(executions: ExecutionStore) -> None:
 
 async def test_list_runs_filters_and_paging(executions: ExecutionStore) -> None:
     rng = random.Random(2)
-    runs = [RunSummary(run_id=f"run-{i:02d}", status=rng.choice(["running", "completed"]),
-                       user_id=rng.choice(["u1", "u2"]), started_at=T0 + timedelta(hours=i))
-            for i in range(20)]
+    runs = [
+        RunSummary(
+            run_id=f"run-{i:02d}",
+            status=rng.choice(["running", "completed"]),
+            user_id=rng.choice(["u1", "u2"]),
+            started_at=T0 + timedelta(hours=i),
+        )
+        for i in range(20)
+    ]
     await asyncio.gather(*(executions.create_run(r) for r in runs))
     # finish a few: the filter sees each run's latest version
     for r in runs[:5]:
@@ -127,15 +152,17 @@ async def test_list_runs_filters_and_paging(executions: ExecutionStore) -> None:
     assert await ids() == newest_first
     assert await ids(status="failed") == [i for i in newest_first if latest[i] == "failed"]
     assert await ids(status="completed", user_id="u2") == [
-        r.run_id for r in reversed(runs) if latest[r.run_id] == "completed" and r.user_id == "u2"]
+        r.run_id for r in reversed(runs) if latest[r.run_id] == "completed" and r.user_id == "u2"
+    ]
     assert await ids(since=T0 + timedelta(hours=15)) == newest_first[:5]
     assert await ids(until=T0 + timedelta(hours=2)) == ["run-01", "run-00"]
     assert await ids(limit=4, offset=3) == newest_first[3:7]
     assert all(r.status == "failed" for r in await executions.list_runs(status="failed"))
 
 
-async def test_workflow_snapshots_deduplicated(executions: ExecutionStore,
-                                               bucket: cloudstores.Bucket) -> None:
+async def test_workflow_snapshots_deduplicated(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     yaml_a = "name: wf\nnodes:\n  - a\n"
     h1 = await executions.store_workflow_snapshot(yaml_a, 1)
     h2 = await executions.store_workflow_snapshot("name: wf  \r\nnodes:\r\n  - a\r\n", 1)
@@ -157,7 +184,8 @@ async def test_concurrent_updates_lose_nothing(executions: ExecutionStore) -> No
         versions = []
         for i in range(20):
             stored = await executions.update_run(
-                RunSummary(run_id="hot", status=f"w{w}-{i}", completed_nodes=i))
+                RunSummary(run_id="hot", status=f"w{w}-{i}", completed_nodes=i)
+            )
             versions.append(stored.version)
         return versions
 

@@ -68,7 +68,8 @@ async def test_batches_respect_every_bound_and_an_oversized_item_goes_alone() ->
     rec = Recorder()
     # at most 3 items, and item values summing to at most 10
     commit: GroupCommit[int, int] = GroupCommit(
-        rec.write, (Bound(lambda _: 1, 3), Bound(lambda i: i, 10)))
+        rec.write, (Bound(lambda _: 1, 3), Bound(lambda i: i, 10))
+    )
     first = await _hold_first(rec, commit)
     items = [1, 1, 1, 1, 4, 4, 4, 50, 2]
     futures = [commit.submit_nowait(i) for i in items]
@@ -106,14 +107,16 @@ async def test_a_wrong_number_of_results_is_an_error_for_the_batch() -> None:
 async def test_flusher_cancelled_fails_every_waiter_nobody_hangs() -> None:
     rec = Recorder()
     commit: GroupCommit[int, int] = GroupCommit(
-        rec.write, (Bound(lambda _: 1, 2),), stopped=lambda: ConflictError("stopped"))
+        rec.write, (Bound(lambda _: 1, 2),), stopped=lambda: ConflictError("stopped")
+    )
     first = await _hold_first(rec, commit)
     queued = [commit.submit_nowait(i) for i in (1, 2, 3)]
     flusher = commit._flusher
     assert flusher is not None
     flusher.cancel()
     results = await asyncio.wait_for(
-        asyncio.gather(first, *queued, return_exceptions=True), timeout=5)
+        asyncio.gather(first, *queued, return_exceptions=True), timeout=5
+    )
     assert all(isinstance(r, ConflictError) for r in results), results
     assert not commit.busy and commit.pending == 0
     rec.gate = None
@@ -127,8 +130,7 @@ async def test_flusher_cancelled_before_it_ever_ran_fails_every_waiter() -> None
     flusher = commit._flusher
     assert flusher is not None
     flusher.cancel()  # before its first step: its coroutine body never runs
-    results = await asyncio.wait_for(
-        asyncio.gather(*futures, return_exceptions=True), timeout=5)
+    results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), timeout=5)
     assert all(isinstance(r, StoreError) for r in results), results
     assert rec.batches == [] and not commit.busy
     assert await commit.submit(3) == 30
@@ -144,7 +146,8 @@ async def test_flusher_dies_of_a_base_exception_fails_every_waiter() -> None:
     assert rec.gate is not None
     rec.gate.set()
     results = await asyncio.wait_for(
-        asyncio.gather(first, *queued, return_exceptions=True), timeout=5)
+        asyncio.gather(first, *queued, return_exceptions=True), timeout=5
+    )
     assert all(isinstance(r, StoreError) for r in results), results
     assert flusher is not None and flusher.done()
     with pytest.raises(Fatal):
@@ -185,8 +188,7 @@ async def test_cancelling_the_waiter_of_the_batch_in_flight_does_not_stop_it() -
 
 async def test_max_wait_gathers_a_batch_but_a_full_batch_goes_at_once() -> None:
     rec = Recorder()
-    commit: GroupCommit[int, int] = GroupCommit(
-        rec.write, (Bound(lambda _: 1, 3),), max_wait=0.05)
+    commit: GroupCommit[int, int] = GroupCommit(rec.write, (Bound(lambda _: 1, 3),), max_wait=0.05)
     futures = [commit.submit_nowait(i) for i in range(4)]
     assert await asyncio.gather(*futures) == [0, 10, 20, 30]
     assert rec.batches == [[0, 1, 2], [3]]
@@ -206,8 +208,9 @@ async def test_flush_waits_for_everything_submitted() -> None:
     await commit.flush()  # idle: returns at once
 
 
-@pytest.mark.parametrize("kwargs", [{"max_wait": -1}, {"max_wait": "1"},
-                                    {"bounds": (Bound(len, 0),)}])
+@pytest.mark.parametrize(
+    "kwargs", [{"max_wait": -1}, {"max_wait": "1"}, {"bounds": (Bound(len, 0),)}]
+)
 async def test_bad_options_are_rejected(kwargs: dict[str, object]) -> None:
     rec = Recorder()
     with pytest.raises(InvalidInputError):

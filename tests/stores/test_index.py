@@ -47,8 +47,9 @@ async def test_workspaces_are_isolated(bucket: cloudstores.Bucket) -> None:
 async def test_crash_between_data_and_index_then_reindex(bucket: cloudstores.Bucket) -> None:
     healthy = ArtifactStore(bucket, workspace="w")
     await healthy.store(Artifact(id="a1", run_id="r"))
-    index_down = FaultyBucket(bucket, before=1.0, retry=FAST_FAIL,
-                              match=lambda op, key: op == "put" and "/_index/" in key)
+    index_down = FaultyBucket(
+        bucket, before=1.0, retry=FAST_FAIL, match=lambda op, key: op == "put" and "/_index/" in key
+    )
     crashing = ArtifactStore(index_down, workspace="w")
     with pytest.raises(BackendUnavailableError):
         await crashing.store(Artifact(id="a2", run_id="r", content={"v": 2}))
@@ -70,8 +71,9 @@ async def test_crash_between_data_and_index_then_reindex(bucket: cloudstores.Buc
 async def test_executions_reindex(bucket: cloudstores.Bucket) -> None:
     healthy = ExecutionStore(bucket, workspace="w")
     await healthy.create_run(RunSummary(run_id="r"))
-    index_down = FaultyBucket(bucket, before=1.0, retry=FAST_FAIL,
-                              match=lambda op, key: op == "put" and "/_index/" in key)
+    index_down = FaultyBucket(
+        bucket, before=1.0, retry=FAST_FAIL, match=lambda op, key: op == "put" and "/_index/" in key
+    )
     crashing = ExecutionStore(index_down, workspace="w")
     with pytest.raises(BackendUnavailableError):
         await crashing.update_run(RunSummary(run_id="r", status="done"))
@@ -117,8 +119,9 @@ async def test_list_by_run_reads_the_index_not_the_bucket(bucket: cloudstores.Bu
     # holds run-7 and the tail segments, and of the 5 artifacts
     index = cold.index
     assert index.manifest is not None  # the writer compacted as it went
-    matching = [c for c in index.manifest.chunks
-                if c.overlaps(("run-7", ""), ("run-7", "\U0010ffff"))]
+    matching = [
+        c for c in index.manifest.chunks if c.overlaps(("run-7", ""), ("run-7", "\U0010ffff"))
+    ]
     assert bucket.requests["list"] == 2
     assert bucket.requests["get"] == 5 + 1 + len(matching) + len(index._tail)
     assert len(matching) <= index.manifest.levels + 1

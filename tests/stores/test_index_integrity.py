@@ -18,16 +18,21 @@ from cloudstores.stores.index import Field, Index, IndexOptions, Schema
 from cloudstores.testing import FaultyBucket
 
 SCHEMA = Schema((Field("part"), Field("n", "number")), partition="part")
-TINY = IndexOptions(max_batch=4, compact_every=3, chunk_bytes=300, level1_bytes=900, fanout=2,
-                    auto_compact=False)
+TINY = IndexOptions(
+    max_batch=4, compact_every=3, chunk_bytes=300, level1_bytes=900, fanout=2, auto_compact=False
+)
 PREFIX = "ws/t/_index/t"
 FAST_FAIL = cloudstores.RetryConfig(max_attempts=2, initial_backoff=0.001, max_backoff=0.002)
 
 
 async def fill(index: Index, count: int, *, start: int = 0) -> None:
     for i in range(start, start + count, 4):
-        await index.add([index.entry(f"k{j:04d}", {"part": f"p{j % 7}", "n": j})
-                         for j in range(i, min(i + 4, start + count))])
+        await index.add(
+            [
+                index.entry(f"k{j:04d}", {"part": f"p{j % 7}", "n": j})
+                for j in range(i, min(i + 4, start + count))
+            ]
+        )
 
 
 async def keys(index: Index) -> list[str]:
@@ -42,9 +47,20 @@ async def test_bad_index_objects_are_reported_and_skipped(bucket: cloudstores.Bu
     # segment 4 is not JSON at all
     body0 = (await bucket.get(seg(0))).data
     await bucket.put(seg(1), body0, mode="overwrite")
-    await bucket.put(seg(3), codec.dumps({"format": 2, "seq": 3, "entries": [
-        {"k": "bad"}, {"k": "k0100", "v": 0, "f": {"part": "p1", "n": "NaN"}},
-        {"k": "k0101", "v": 0, "f": {"part": "p2"}}]}))
+    await bucket.put(
+        seg(3),
+        codec.dumps(
+            {
+                "format": 2,
+                "seq": 3,
+                "entries": [
+                    {"k": "bad"},
+                    {"k": "k0100", "v": 0, "f": {"part": "p1", "n": "NaN"}},
+                    {"k": "k0101", "v": 0, "f": {"part": "p2"}},
+                ],
+            }
+        ),
+    )
     await bucket.put(seg(4), b"{not json")
     reader = Index(bucket, PREFIX, SCHEMA, options=TINY)
     found = await keys(reader)
@@ -54,8 +70,10 @@ async def test_bad_index_objects_are_reported_and_skipped(bucket: cloudstores.Bu
     assert "no valid version" in reasons and "expected a number" in reasons
     # writers are not blocked: the next segment is 5, and a compaction goes through
     await reader.add([reader.entry("k0200", {"part": "p0", "n": 1})])
-    assert reader.layout.segment_number(
-        [i.key async for i in bucket.list(reader.layout.segments)][-1]) == 5
+    assert (
+        reader.layout.segment_number([i.key async for i in bucket.list(reader.layout.segments)][-1])
+        == 5
+    )
     assert await reader.compact()
     assert "k0200" in await keys(Index(bucket, PREFIX, SCHEMA, options=TINY))
 
@@ -71,8 +89,7 @@ async def test_a_deleted_segment_is_a_reported_gap(bucket: cloudstores.Bucket) -
     assert "missing" in reader.problems[0].reason
 
 
-async def test_oversize_fields_are_refused_before_any_request(
-        bucket: cloudstores.Bucket) -> None:
+async def test_oversize_fields_are_refused_before_any_request(bucket: cloudstores.Bucket) -> None:
     store = ArtifactStore(bucket, workspace="w")
     bucket.requests.clear()
     with pytest.raises(PayloadTooLargeError):
@@ -90,8 +107,13 @@ async def test_compaction_survives_faults(bucket: cloudstores.Bucket, fault: str
     await fill(writer, 40, start=40)
     expected = [f"k{j:04d}" for j in range(80)]
     # every chunk and manifest PUT fails (before it lands, or after: the caller times out)
-    broken = FaultyBucket(bucket, retry=FAST_FAIL, seed=3, **{fault: 1.0},  # type: ignore[arg-type]
-                          match=lambda op, key: op == "put" and ("/c/" in key or "/m/" in key))
+    broken = FaultyBucket(
+        bucket,
+        retry=FAST_FAIL,
+        seed=3,
+        **{fault: 1.0},  # type: ignore[arg-type]
+        match=lambda op, key: op == "put" and ("/c/" in key or "/m/" in key),
+    )
     crashing = Index(broken, PREFIX, SCHEMA, options=TINY)
     if fault == "before":
         with pytest.raises(BackendUnavailableError):
@@ -103,8 +125,12 @@ async def test_compaction_survives_faults(bucket: cloudstores.Bucket, fault: str
     cold = Index(bucket, PREFIX, SCHEMA, options=TINY)
     assert await keys(cold) == expected and await cold.count() == 80
     # a half-done compaction is redone by the next one, whatever landed before
-    flaky = FaultyBucket(bucket, seed=5, **{fault: 0.3},  # type: ignore[arg-type]
-                         match=lambda op, key: op == "put")
+    flaky = FaultyBucket(
+        bucket,
+        seed=5,
+        **{fault: 0.3},  # type: ignore[arg-type]
+        match=lambda op, key: op == "put",
+    )
     resumed = Index(flaky, PREFIX, SCHEMA, options=TINY)
     for _ in range(5):
         try:
@@ -125,25 +151,45 @@ async def test_format_1_workspace_is_read_then_upgraded(bucket: cloudstores.Buck
     arts = [Artifact(id=f"a{i}", run_id=f"r{i % 2}", type="note") for i in range(6)]
     for art in arts:
         await bucket.put(f"{root}artifacts/{art.id}.json", codec.dumps(art.model_dump()))
-    old = [{"k": a.id, "id": a.id, "run_id": a.run_id, "type": a.type,
-            "created_by": a.created_by, "task_id": a.task_id,
-            "created_at": a.created_at.isoformat()} for a in arts]
+    old = [
+        {
+            "k": a.id,
+            "id": a.id,
+            "run_id": a.run_id,
+            "type": a.type,
+            "created_by": a.created_by,
+            "task_id": a.task_id,
+            "created_at": a.created_at.isoformat(),
+        }
+        for a in arts
+    ]
     index = f"{root}_index/artifacts/"
     await bucket.put(f"{index}snap/{1:020d}.json", codec.dumps({"upto": 1, "entries": old[:4]}))
     for seq, part in enumerate([old[:2], old[2:4], old[4:5], old[5:] + old[:1]]):
         await bucket.put(f"{index}{seq:020d}.json", codec.dumps({"seq": seq, "entries": part}))
-    runs = [RunSummary(run_id="run", status=s, version=v)
-            for v, s in enumerate(["running", "done"])]
+    runs = [
+        RunSummary(run_id="run", status=s, version=v) for v, s in enumerate(["running", "done"])
+    ]
     run_entries = []
     for summary in runs:
-        await bucket.put(f"{root}runs/run/v/{summary.version:010d}.json",
-                         codec.dumps(summary.model_dump()))
-        run_entries.append({"k": f"r:run:{summary.version}", "kind": "run", "run_id": "run",
-                            "version": summary.version, "status": summary.status,
-                            "user_id": None, "workflow_name": None,
-                            "started_at": summary.started_at.isoformat()})
-    await bucket.put(f"{root}_index/runs/{0:020d}.json",
-                     codec.dumps({"seq": 0, "entries": run_entries}))
+        await bucket.put(
+            f"{root}runs/run/v/{summary.version:010d}.json", codec.dumps(summary.model_dump())
+        )
+        run_entries.append(
+            {
+                "k": f"r:run:{summary.version}",
+                "kind": "run",
+                "run_id": "run",
+                "version": summary.version,
+                "status": summary.status,
+                "user_id": None,
+                "workflow_name": None,
+                "started_at": summary.started_at.isoformat(),
+            }
+        )
+    await bucket.put(
+        f"{root}_index/runs/{0:020d}.json", codec.dumps({"seq": 0, "entries": run_entries})
+    )
 
     store = ArtifactStore(bucket, workspace="old")
     assert [a.id for a in await store.list_by_run("r0")] == ["a0", "a2", "a4"]
@@ -160,17 +206,18 @@ async def test_format_1_workspace_is_read_then_upgraded(bucket: cloudstores.Buck
     bucket.requests.clear()
     assert [a.id for a in await fresh.list_by_run("r1")] == ["a1", "a3", "a5"]
     assert bucket.requests["list"] == 2  # manifests, tail: no snapshot listing any more
-    assert [r.status for r in await ExecutionStore(bucket, workspace="old").list_runs()] == [
-        "done"]
+    assert [r.status for r in await ExecutionStore(bucket, workspace="old").list_runs()] == ["done"]
 
 
 async def test_cold_list_by_run_reads_manifest_matching_chunks_and_tail(
-        bucket: cloudstores.Bucket, backend: str) -> None:
+    bucket: cloudstores.Bucket, backend: str
+) -> None:
     if backend != "memory":
         pytest.skip("20,000 artifacts: memory only (the other backends run the model test)")
     store = ArtifactStore(bucket, workspace="big")
-    store.index.options = IndexOptions(chunk_bytes=8 * 1024, level1_bytes=64 * 1024,
-                                       fanout=4, compact_every=4, max_batch=200)
+    store.index.options = IndexOptions(
+        chunk_bytes=8 * 1024, level1_bytes=64 * 1024, fanout=4, compact_every=4, max_batch=200
+    )
     gate = asyncio.Semaphore(64)
 
     async def one(i: int) -> None:
@@ -185,8 +232,12 @@ async def test_cold_list_by_run_reads_manifest_matching_chunks_and_tail(
     assert [a.id for a in found] == [f"a{i:05d}" for i in range(42, 20_000, 2000)]
     manifest = cold.index.manifest
     assert manifest is not None and manifest.levels >= 2
-    matching = [c for c in manifest.chunks if c.holds(("run-0042", "a00042"))
-                or c.overlaps(("run-0042", ""), ("run-0042", "\U0010ffff"))]
+    matching = [
+        c
+        for c in manifest.chunks
+        if c.holds(("run-0042", "a00042"))
+        or c.overlaps(("run-0042", ""), ("run-0042", "\U0010ffff"))
+    ]
     tail = len(cold.index._tail)
     assert bucket.requests["list"] == 2
     assert bucket.requests["get"] == 10 + 1 + len(matching) + tail
@@ -195,7 +246,8 @@ async def test_cold_list_by_run_reads_manifest_matching_chunks_and_tail(
 
 
 async def test_stores_write_past_a_bad_segment_and_reindex_repairs(
-        bucket: cloudstores.Bucket) -> None:
+    bucket: cloudstores.Bucket,
+) -> None:
     store = ArtifactStore(bucket, workspace="w")
     await store.store(Artifact(id="a1", run_id="r"))
     segment0 = store.index.layout.segment(0)
@@ -207,7 +259,9 @@ async def test_stores_write_past_a_bad_segment_and_reindex_repairs(
     report = await fresh.reindex()
     assert report.added == ("a1",)
     assert sorted(a.id for a in await ArtifactStore(bucket, workspace="w").list_by_run("r")) == [
-        "a1", "a2"]
+        "a1",
+        "a2",
+    ]
 
 
 async def test_cursor_pages_survive_concurrent_writers(bucket: cloudstores.Bucket) -> None:
@@ -235,15 +289,25 @@ async def test_cursor_pages_survive_concurrent_writers(bucket: cloudstores.Bucke
         await reader.query(order_by="n", start_after=cursor or "bm90IGEgY3Vyc29y")
 
 
-async def test_bad_query_arguments_fail_before_any_request(bucket: cloudstores.Bucket,
-                                                           backend: str) -> None:
+async def test_bad_query_arguments_fail_before_any_request(
+    bucket: cloudstores.Bucket, backend: str
+) -> None:
     if backend != "memory":
         pytest.skip("argument checks make no request: one backend is enough")
     index = Index(bucket, PREFIX, SCHEMA, options=TINY)
     bad: list[dict[str, object]] = [
-        {"where": {"nope": 1}}, {"where": {"part": {"gt": "a"}}}, {"where": {"n": {"near": 1}}},
-        {"where": {"n": "x"}}, {"where": {"n": {}}}, {"order_by": "nope"}, {"limit": -1},
-        {"limit": True}, {"descending": "yes"}, {"start_after": 5}, {"where": ["n"]}]
+        {"where": {"nope": 1}},
+        {"where": {"part": {"gt": "a"}}},
+        {"where": {"n": {"near": 1}}},
+        {"where": {"n": "x"}},
+        {"where": {"n": {}}},
+        {"order_by": "nope"},
+        {"limit": -1},
+        {"limit": True},
+        {"descending": "yes"},
+        {"start_after": 5},
+        {"where": ["n"]},
+    ]
     for kwargs in bad:
         with pytest.raises(cloudstores.errors.InvalidInputError):
             await index.query(**kwargs)  # type: ignore[arg-type]
@@ -251,9 +315,14 @@ async def test_bad_query_arguments_fail_before_any_request(bucket: cloudstores.B
         await index.aggregate(sum=["part"])
     with pytest.raises(cloudstores.errors.InvalidInputError):
         await index.aggregate(group_by="nope")
-    for make in (lambda: index.entry("", {}), lambda: index.entry("k", {"n": float("nan")}),
-                 lambda: index.entry("k", {"other": 1}), lambda: index.entry("k", {}, version=-1),
-                 lambda: index.entry("k" * 2000, {}), lambda: index.entry("k", {"n": True})):
+    for make in (
+        lambda: index.entry("", {}),
+        lambda: index.entry("k", {"n": float("nan")}),
+        lambda: index.entry("k", {"other": 1}),
+        lambda: index.entry("k", {}, version=-1),
+        lambda: index.entry("k" * 2000, {}),
+        lambda: index.entry("k", {"n": True}),
+    ):
         with pytest.raises(cloudstores.errors.InvalidInputError):
             make()
     assert sum(bucket.requests.values()) == 0

@@ -16,10 +16,19 @@ from typing import Any
 import cloudstores
 from cloudstores.stores.index import Field, Index, IndexEntry, IndexOptions, Schema
 
-SCHEMA = Schema((Field("part"), Field("n", "number"), Field("at", "datetime"),
-                 Field("flag", "bool"), Field("tag")), partition="part")
-TINY = IndexOptions(max_batch=6, compact_every=3, chunk_bytes=600, level1_bytes=2000,
-                    fanout=2, fetch_concurrency=8)
+SCHEMA = Schema(
+    (
+        Field("part"),
+        Field("n", "number"),
+        Field("at", "datetime"),
+        Field("flag", "bool"),
+        Field("tag"),
+    ),
+    partition="part",
+)
+TINY = IndexOptions(
+    max_batch=6, compact_every=3, chunk_bytes=600, level1_bytes=2000, fanout=2, fetch_concurrency=8
+)
 PREFIX = "ws/m/_index/model"
 Row = tuple[tuple[str, str], int, dict[str, Any]]
 
@@ -63,6 +72,7 @@ def by(name: str) -> Any:
     def sort(e: IndexEntry) -> tuple[Any, ...]:
         value = e.fields.get(name)
         return (0, 0, *e.identity) if value is None else (1, value, *e.identity)
+
     return sort
 
 
@@ -70,38 +80,46 @@ async def check(index: Index, model: Model, rng: random.Random) -> None:
     live = model.live()
     assert rows((await index.query()).entries) == rows(sorted(live, key=lambda e: e.identity))
     assert [e.identity for e in (await index.query(order_by="_key")).entries] == sorted(
-        (e.identity for e in live), key=lambda i: (i[1], i[0]))
+        (e.identity for e in live), key=lambda i: (i[1], i[0])
+    )
     part = f"p{rng.randrange(12)}"
     want = sorted((e for e in live if e.partition == part), key=lambda e: e.identity)
     assert rows((await index.query(where={"part": part})).entries) == rows(want)
     lo = rng.randrange(-50, 40)
     hi = lo + rng.randrange(1, 40)
     descending = rng.random() < 0.5
-    got = await index.query(where={"n": {"gte": lo, "lt": hi}}, order_by="n",
-                            descending=descending)
-    want = sorted((e for e in live if e.fields.get("n") is not None
-                   and lo <= e.fields["n"] < hi), key=by("n"), reverse=descending)  # type: ignore[operator]
+    got = await index.query(where={"n": {"gte": lo, "lt": hi}}, order_by="n", descending=descending)
+    want = sorted(
+        (e for e in live if e.fields.get("n") is not None and lo <= e.fields["n"] < hi),
+        key=by("n"),
+        reverse=descending,
+    )  # type: ignore[operator]
     assert rows(got.entries) == rows(want)
     since = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(9000))
     text = SCHEMA.by_name["at"].normalize(since)
-    want = sorted((e for e in live if e.fields.get("at") is not None
-                   and e.fields["at"] >= text), key=by("at"))  # type: ignore[operator]
+    want = sorted(
+        (e for e in live if e.fields.get("at") is not None and e.fields["at"] >= text), key=by("at")
+    )  # type: ignore[operator]
     paged: list[IndexEntry] = []
     cursor: str | None = None
     while True:
-        page = await index.query(where={"at": {"gte": since}}, order_by="at", limit=7,
-                                 start_after=cursor)
+        page = await index.query(
+            where={"at": {"gte": since}}, order_by="at", limit=7, start_after=cursor
+        )
         paged.extend(page.entries)
         cursor = page.cursor
         if cursor is None:
             break
     assert rows(paged) == rows(want)
     tag = rng.choice("abcd")
-    want = sorted((e for e in live if e.fields.get("tag") == tag and e.partition == part),
-                  key=lambda e: e.identity)
+    want = sorted(
+        (e for e in live if e.fields.get("tag") == tag and e.partition == part),
+        key=lambda e: e.identity,
+    )
     assert rows((await index.query(where={"tag": tag, "part": part})).entries) == rows(want)
     assert await index.count(where={"flag": True}) == sum(
-        1 for e in live if e.fields.get("flag") is True)
+        1 for e in live if e.fields.get("flag") is True
+    )
     groups = await index.aggregate(group_by="tag", sum=["n"])
     expected: dict[Any, tuple[int, int]] = {}
     for e in live:
@@ -112,8 +130,7 @@ async def check(index: Index, model: Model, rng: random.Random) -> None:
     assert {g: (r.count, r.sums["n"]) for g, r in groups.items()} == expected
 
 
-async def test_index_matches_a_brute_force_model(bucket: cloudstores.Bucket,
-                                                 backend: str) -> None:
+async def test_index_matches_a_brute_force_model(bucket: cloudstores.Bucket, backend: str) -> None:
     ops = 2000 if backend in ("memory", "file") else 160
     rng = random.Random(20261125)
     writers = [Index(bucket, PREFIX, SCHEMA, options=TINY) for _ in range(2)]

@@ -20,10 +20,22 @@ async def test_two_processes_add_and_compact_at_once(make_bucket_url: Any) -> No
     url = make_bucket_url("s3")
     count = 90
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    procs = [await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.stores.index_worker", url, name, str(count),
-        str(2 * count), cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE) for name in ("one", "two")]
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.stores.index_worker",
+            url,
+            name,
+            str(count),
+            str(2 * count),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for name in ("one", "two")
+    ]
     outputs = [await proc.communicate() for proc in procs]
     expected = sorted(f"{name}-{i:04d}" for name in ("one", "two") for i in range(count))
     for proc, (out, err) in zip(procs, outputs, strict=True):

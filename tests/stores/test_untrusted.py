@@ -34,8 +34,9 @@ async def _json(bucket: cloudstores.Bucket, key: str) -> dict[str, object]:
     return value
 
 
-async def _overwrite(bucket: cloudstores.Bucket, key: str, value: dict[str, object], *,
-                     sealed: bool = True) -> None:
+async def _overwrite(
+    bucket: cloudstores.Bucket, key: str, value: dict[str, object], *, sealed: bool = True
+) -> None:
     """Overwrite ``key`` with ``value``; ``sealed``: with a valid checksum, as an attacker
     who knows the format would write it (so the check under test is not the checksum)."""
     if sealed:
@@ -48,8 +49,12 @@ async def test_user_content_cannot_forge_a_blob_pointer(artifacts: ArtifactStore
     big = {"text": "x" * 10_000}  # over inline_bytes: stored in a blob
     await artifacts.store(Artifact(id="big", run_id="r", content=big))
     digest = codec.sha256_hex(codec.dumps(big))
-    forged = [{"$cloudstores_blob": digest}, {"$cloudstores_blob": "nope"},
-              {"$cloudstores_blob": 5}, {"$blob": digest}]
+    forged = [
+        {"$cloudstores_blob": digest},
+        {"$cloudstores_blob": "nope"},
+        {"$cloudstores_blob": 5},
+        {"$blob": digest},
+    ]
     for i, content in enumerate(forged):
         await artifacts.store(Artifact(id=f"user-{i}", run_id="r", content=content))
         assert (await artifacts.get(f"user-{i}")).content == content
@@ -57,8 +62,9 @@ async def test_user_content_cannot_forge_a_blob_pointer(artifacts: ArtifactStore
         Artifact(id="x", run_id="r", **{"$blob": digest})  # type: ignore[arg-type]
 
 
-async def test_format_1_records_are_still_read(artifacts: ArtifactStore,
-                                               bucket: cloudstores.Bucket) -> None:
+async def test_format_1_records_are_still_read(
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
     content = {"text": "y" * 10_000}
     data = codec.dumps(content)
     digest = codec.sha256_hex(data)
@@ -71,8 +77,9 @@ async def test_format_1_records_are_still_read(artifacts: ArtifactStore,
     assert (await artifacts.get("old-inline")).content == {"a": 1}
 
 
-async def test_get_checks_the_stored_id_against_the_key(artifacts: ArtifactStore,
-                                                         bucket: cloudstores.Bucket) -> None:
+async def test_get_checks_the_stored_id_against_the_key(
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
     await artifacts.store(Artifact(id="a", run_id="r", content="A"))
     await bucket.put(f"{WS}artifacts/b.json", (await bucket.get(f"{WS}artifacts/a.json")).data)
     with pytest.raises(IntegrityError) as caught:
@@ -81,11 +88,10 @@ async def test_get_checks_the_stored_id_against_the_key(artifacts: ArtifactStore
 
 
 async def test_a_rewritten_index_never_returns_another_runs_artifact(
-        artifacts: ArtifactStore, bucket: cloudstores.Bucket) -> None:
-    await artifacts.store(Artifact(id="art-a", run_id="rA", type="t", content=1,
-                                   created_at=T0))
-    await artifacts.store(Artifact(id="art-b", run_id="rB", type="t", content=2,
-                                   created_at=T0))
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
+    await artifacts.store(Artifact(id="art-a", run_id="rA", type="t", content=1, created_at=T0))
+    await artifacts.store(Artifact(id="art-b", run_id="rB", type="t", content=2, created_at=T0))
     await artifacts.close()
     # rewrite every index object so that art-a's entry claims run rB (same length)
     async for info in bucket.list(f"{WS}_index/artifacts/"):
@@ -99,20 +105,30 @@ async def test_a_rewritten_index_never_returns_another_runs_artifact(
 
 
 async def test_a_swapped_data_object_is_not_listed_under_the_wrong_run(
-        artifacts: ArtifactStore, bucket: cloudstores.Bucket) -> None:
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
     await artifacts.store(Artifact(id="x", run_id="rB", content="mine"))
     planted = Artifact(id="x", run_id="rA", content="theirs").model_dump()
-    await bucket.put(f"{WS}artifacts/x.json", seal({**planted, "$format": 2}),
-                     mode="overwrite")  # a well-formed record: its checksum recomputed
+    await bucket.put(
+        f"{WS}artifacts/x.json", seal({**planted, "$format": 2}), mode="overwrite"
+    )  # a well-formed record: its checksum recomputed
     assert await artifacts.list_by_run("rB") == []
     assert [a async for a in artifacts.list(run_id="rB")] == []
 
 
-async def test_artifact_reads_answer_integrity_errors(artifacts: ArtifactStore,
-                                                      bucket: cloudstores.Bucket) -> None:
+async def test_artifact_reads_answer_integrity_errors(
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
     await artifacts.store(Artifact(id="big", run_id="r", content={"t": "z" * 10_000}))
-    for i, body in enumerate([b"[]", b'{"id": "bad-0"}', b'{"$format": 7}', b"\xff\xfe",
-                              b'{"$format": 2, "$blob": "../x", "id": "bad-4"}']):
+    for i, body in enumerate(
+        [
+            b"[]",
+            b'{"id": "bad-0"}',
+            b'{"$format": 7}',
+            b"\xff\xfe",
+            b'{"$format": 2, "$blob": "../x", "id": "bad-4"}',
+        ]
+    ):
         await bucket.put(f"{WS}artifacts/bad-{i}.json", body)
         with pytest.raises(IntegrityError) as caught:
             await artifacts.get(f"bad-{i}")
@@ -123,29 +139,35 @@ async def test_artifact_reads_answer_integrity_errors(artifacts: ArtifactStore,
         await artifacts.get("big")
 
 
-async def test_artifact_reindex_skips_and_reports_strays(artifacts: ArtifactStore,
-                                                          bucket: cloudstores.Bucket) -> None:
+async def test_artifact_reindex_skips_and_reports_strays(
+    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+) -> None:
     await artifacts.store(Artifact(id="ok", run_id="r"))
     orphan = Artifact(id="orphan", run_id="r").model_dump()
     await bucket.put(f"{WS}artifacts/orphan.json", seal({**orphan, "$format": 2}))
     await bucket.put(f"{WS}artifacts/notes.txt", b"hello")
     await bucket.put(f"{WS}artifacts/broken.json", b"{not json")
-    await bucket.put(f"{WS}artifacts/liar.json",
-                     seal({**Artifact(id="other", run_id="r").model_dump(), "$format": 2}))
+    await bucket.put(
+        f"{WS}artifacts/liar.json",
+        seal({**Artifact(id="other", run_id="r").model_dump(), "$format": 2}),
+    )
     report = await artifacts.reindex()
     assert report.added == ("orphan",)
     assert sorted(s.key for s in report.skipped) == sorted(
-        f"{WS}artifacts/{n}" for n in ("notes.txt", "broken.json", "liar.json"))
+        f"{WS}artifacts/{n}" for n in ("notes.txt", "broken.json", "liar.json")
+    )
     assert report.scanned == 5
 
 
 async def test_a_flipped_byte_that_keeps_valid_json_is_detected(
-        artifacts: ArtifactStore, executions: ExecutionStore,
-        bucket: cloudstores.Bucket) -> None:
+    artifacts: ArtifactStore, executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     await artifacts.store(Artifact(id="a", run_id="r", content={"text": "hello"}))
     await executions.create_run(RunSummary(run_id="r", status="running"))
-    for key, old, new in ((f"{WS}artifacts/a.json", b"hello", b"hellp"),
-                          (f"{WS}runs/r/v/0000000000.json", b"running", b"runninh")):
+    for key, old, new in (
+        (f"{WS}artifacts/a.json", b"hello", b"hellp"),
+        (f"{WS}runs/r/v/0000000000.json", b"running", b"runninh"),
+    ):
         data = (await bucket.get(key)).data
         await bucket.put(key, data.replace(old, new), mode="overwrite")
     with pytest.raises(IntegrityError, match="checksum"):
@@ -156,13 +178,15 @@ async def test_a_flipped_byte_that_keeps_valid_json_is_detected(
 
 # ---------------------------------------------------------------------- runs and steps
 async def test_get_run_checks_run_id_and_version_against_the_key(
-        executions: ExecutionStore, bucket: cloudstores.Bucket) -> None:
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     await executions.create_run(RunSummary(run_id="rA", status="a"))
     await executions.create_run(RunSummary(run_id="rB", status="b"))
     await executions.update_run(RunSummary(run_id="rB", status="b1"))
     v0 = f"{WS}runs/rB/v/0000000000.json"
-    await bucket.put(v0, (await bucket.get(f"{WS}runs/rA/v/0000000000.json")).data,
-                     mode="overwrite")
+    await bucket.put(
+        v0, (await bucket.get(f"{WS}runs/rA/v/0000000000.json")).data, mode="overwrite"
+    )
     with pytest.raises(IntegrityError) as caught:
         await executions.run_history("rB")
     assert caught.value.key == v0
@@ -174,26 +198,30 @@ async def test_get_run_checks_run_id_and_version_against_the_key(
     assert caught.value.key == v1
 
 
-async def test_step_records_are_checked_against_the_key(executions: ExecutionStore,
-                                                         bucket: cloudstores.Bucket) -> None:
+async def test_step_records_are_checked_against_the_key(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     await executions.create_run(RunSummary(run_id="r"))
     await executions.record(ExecutionRecord(id="s1", run_id="r", task_id="t"))
-    await executions.record(ExecutionRecord(id="s2", run_id="r", task_id="t",
-                                            timestamp=T0))
+    await executions.record(ExecutionRecord(id="s2", run_id="r", task_id="t", timestamp=T0))
     planted = ExecutionRecord(id="s1", run_id="r", task_id="other").model_dump()
     await _overwrite(bucket, f"{WS}runs/r/steps/s2.json", planted, sealed=False)  # no checksum
     with pytest.raises(IntegrityError) as caught:
         await executions.list_records("r")
     assert caught.value.key == f"{WS}runs/r/steps/s2.json"
     # a record whose task no longer matches its index entry is not the task's answer
-    await _overwrite(bucket, f"{WS}runs/r/steps/s2.json",
-                     ExecutionRecord(id="s2", run_id="r", task_id="other").model_dump(),
-                     sealed=False)
+    await _overwrite(
+        bucket,
+        f"{WS}runs/r/steps/s2.json",
+        ExecutionRecord(id="s2", run_id="r", task_id="other").model_dump(),
+        sealed=False,
+    )
     assert (await executions.get_step("r", "t")).id == "s1"
 
 
-async def test_a_gap_in_run_history_is_detected(executions: ExecutionStore,
-                                                bucket: cloudstores.Bucket) -> None:
+async def test_a_gap_in_run_history_is_detected(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     await executions.create_run(RunSummary(run_id="r"))
     for i in range(5):
         await executions.update_run(RunSummary(run_id="r", status=f"s{i}"))
@@ -216,10 +244,12 @@ async def test_a_gap_in_run_history_is_detected(executions: ExecutionStore,
 
 
 async def test_list_runs_checks_each_run_against_the_filter(
-        executions: ExecutionStore, bucket: cloudstores.Bucket) -> None:
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     await executions.create_run(RunSummary(run_id="r1", status="done", started_at=T0))
-    await executions.create_run(RunSummary(run_id="r2", status="running",
-                                           started_at=T0 + timedelta(hours=1)))
+    await executions.create_run(
+        RunSummary(run_id="r2", status="running", started_at=T0 + timedelta(hours=1))
+    )
     key = f"{WS}runs/r2/v/0000000000.json"
     body = await _json(bucket, key)
     await _overwrite(bucket, key, {**body, "status": "failed"})
@@ -228,8 +258,9 @@ async def test_list_runs_checks_each_run_against_the_filter(
     assert [m.key for m in executions.index_mismatches] == [key]
 
 
-async def test_run_reads_answer_integrity_errors(executions: ExecutionStore,
-                                                 bucket: cloudstores.Bucket) -> None:
+async def test_run_reads_answer_integrity_errors(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     for i, body in enumerate([b"[1]", b'{"run_id": 5}', b"nul", b'{"run_id": "zz"}']):
         await bucket.put(f"{WS}runs/r{i}/v/0000000000.json", body)
         with pytest.raises(IntegrityError) as caught:
@@ -242,8 +273,9 @@ async def test_run_reads_answer_integrity_errors(executions: ExecutionStore,
         await executions.get_workflow_snapshot(digest)
 
 
-async def test_run_reindex_skips_and_reports_strays(executions: ExecutionStore,
-                                                     bucket: cloudstores.Bucket) -> None:
+async def test_run_reindex_skips_and_reports_strays(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     await executions.create_run(RunSummary(run_id="r"))
     await bucket.put(f"{WS}runs/r/v/latest.json", b"{}")
     await bucket.put(f"{WS}runs/r/notes.txt", b"x")
@@ -253,7 +285,8 @@ async def test_run_reindex_skips_and_reports_strays(executions: ExecutionStore,
     report = await executions.reindex()
     assert report.added == ("s:r:s9",)
     assert sorted(s.key for s in report.skipped) == sorted(
-        f"{WS}runs/r/{n}" for n in ("v/latest.json", "notes.txt", "v/0000000001.json"))
+        f"{WS}runs/r/{n}" for n in ("v/latest.json", "notes.txt", "v/0000000001.json")
+    )
 
 
 # ---------------------------------------------------------------------- audit
@@ -276,7 +309,8 @@ async def test_audit_get_checks_the_entry_hash(bucket: cloudstores.Bucket) -> No
 
 
 async def test_verify_allocation_is_bounded_whatever_keys_are_planted(
-        bucket: cloudstores.Bucket) -> None:
+    bucket: cloudstores.Bucket,
+) -> None:
     options = AuditOptions(checkpoint_every=None, checkpoint_interval=None)
     async with AuditStore(bucket, workspace="team-a", options=options) as audit:
         await audit.append_many("s", [{"i": 0}, {"i": 1}])
@@ -314,11 +348,15 @@ async def test_stray_audit_keys_block_no_writer_or_reader(bucket: cloudstores.Bu
 
 # ---------------------------------------------------------------------- inputs
 async def test_indexed_fields_are_bounded_before_any_request(
-        artifacts: ArtifactStore, executions: ExecutionStore,
-        bucket: cloudstores.Bucket) -> None:
+    artifacts: ArtifactStore, executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
     long = "t" * (MAX_FIELD_CHARS + 1)
-    for fields in ({"type": long}, {"task_id": long}, {"created_by": long},
-                   {"status": "s" * 4 * 1024 * 1024}):
+    for fields in (
+        {"type": long},
+        {"task_id": long},
+        {"created_by": long},
+        {"status": "s" * 4 * 1024 * 1024},
+    ):
         with pytest.raises(InvalidInputError):
             Artifact(id="a", run_id="r", **fields)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
@@ -330,15 +368,25 @@ async def test_indexed_fields_are_bounded_before_any_request(
 
 
 async def test_wrong_argument_types_are_invalid_input_before_any_request(
-        artifacts: ArtifactStore, executions: ExecutionStore,
-        bucket: cloudstores.Bucket) -> None:
-    bad_options = [{"fetch_concurrency": 0}, {"fetch_concurrency": "8"},
-                   {"max_bytes": -1}, {"inline_bytes": 1.5}, {"max_bytes": True}]
+    artifacts: ArtifactStore, executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
+    bad_options = [
+        {"fetch_concurrency": 0},
+        {"fetch_concurrency": "8"},
+        {"max_bytes": -1},
+        {"inline_bytes": 1.5},
+        {"max_bytes": True},
+    ]
     for kwargs in bad_options:
         with pytest.raises(InvalidInputError):
             ArtifactOptions(**kwargs)  # type: ignore[arg-type]
-    for kwargs in ({"read_concurrency": "4"}, {"max_batch": 2.0}, {"max_wait": "1"},
-                   {"checkpoint_every": 1.5}, {"max_batch_bytes": 1 << 40}):
+    for kwargs in (
+        {"read_concurrency": "4"},
+        {"max_batch": 2.0},
+        {"max_wait": "1"},
+        {"checkpoint_every": 1.5},
+        {"max_batch_bytes": 1 << 40},
+    ):
         with pytest.raises(InvalidInputError):
             AuditOptions(**kwargs)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
@@ -364,9 +412,11 @@ async def test_wrong_argument_types_are_invalid_input_before_any_request(
         with pytest.raises(InvalidInputError):
             [a async for a in artifacts.list(**kwargs)]  # type: ignore[arg-type]
     audit = AuditStore(bucket, workspace="team-a")
-    for call in (lambda: audit.verify("s", on_progress=1),  # type: ignore[arg-type]
-                 lambda: audit.verify("s", max_problems=True),
-                 lambda: audit.get("s", "1")):  # type: ignore[arg-type]
+    for call in (
+        lambda: audit.verify("s", on_progress=1),  # type: ignore[arg-type]
+        lambda: audit.verify("s", max_problems=True),
+        lambda: audit.get("s", "1"),
+    ):  # type: ignore[arg-type]
         with pytest.raises(InvalidInputError):
             await call()
     assert sum(bucket.requests.values()) == 0
@@ -381,10 +431,12 @@ def test_cli_prints_stored_markup_as_text(tmp_path: object) -> None:
 
     async def write() -> None:
         async with cloudstores.open_stores(url, workspace="demo") as stores:
-            await stores.executions.create_run(RunSummary(run_id="r", workflow_name=markup,
-                                                          status="[/]", user_id="[x"))
-            await stores.artifacts.store(Artifact(id="a", run_id="r", type="[/y]",
-                                                  content={"text": markup}))
+            await stores.executions.create_run(
+                RunSummary(run_id="r", workflow_name=markup, status="[/]", user_id="[x")
+            )
+            await stores.artifacts.store(
+                Artifact(id="a", run_id="r", type="[/y]", content={"text": markup})
+            )
             await stores.audit.append("s", {"text": markup})
 
     asyncio.run(write())
@@ -399,8 +451,9 @@ def test_cli_prints_stored_markup_as_text(tmp_path: object) -> None:
     assert reindexed.exit_code == 0, reindexed.output
 
 
-async def test_not_found_stays_not_found(artifacts: ArtifactStore,
-                                         executions: ExecutionStore) -> None:
+async def test_not_found_stays_not_found(
+    artifacts: ArtifactStore, executions: ExecutionStore
+) -> None:
     with pytest.raises(NotFoundError):
         await artifacts.get("nothing")
     with pytest.raises(NotFoundError):

@@ -43,32 +43,63 @@ unprotected: see docs/threat-model.md)."""
 EXAMPLES = {"memory": 30, "file": 12, "s3": 4}
 
 PLANT_KEYS = [
-    "artifacts/a1.json", "artifacts/zz.json", "artifacts/notes.txt", "artifacts/a3.json",
+    "artifacts/a1.json",
+    "artifacts/zz.json",
+    "artifacts/notes.txt",
+    "artifacts/a3.json",
     "blobs/" + "0" * 64 + ".json",
-    "runs/r1/v/0000000001.json", "runs/r1/v/0000000003.json", "runs/r1/v/0000000009.json",
-    "runs/r1/v/latest.json", "runs/r1/steps/s1.json", "runs/r1/steps/s9.json",
-    "runs/r1/notes", "runs/r2/v/0000000000.json",
-    f"audit/s/e/{1:020d}.json", f"audit/s/e/{7:020d}.json",
-    f"audit/s/e/{50_000_000:020d}.json", "audit/s/e/x.json",
-    f"audit/s/cp/{2:020d}.json", f"audit/s/cp/{60_000_000:020d}.json",
-    f"_index/artifacts/{0:020d}.json", f"_index/artifacts/{9:020d}.json",
-    f"_index/runs/{1:020d}.json", f"_index/runs/snap/{0:020d}.json",
+    "runs/r1/v/0000000001.json",
+    "runs/r1/v/0000000003.json",
+    "runs/r1/v/0000000009.json",
+    "runs/r1/v/latest.json",
+    "runs/r1/steps/s1.json",
+    "runs/r1/steps/s9.json",
+    "runs/r1/notes",
+    "runs/r2/v/0000000000.json",
+    f"audit/s/e/{1:020d}.json",
+    f"audit/s/e/{7:020d}.json",
+    f"audit/s/e/{50_000_000:020d}.json",
+    "audit/s/e/x.json",
+    f"audit/s/cp/{2:020d}.json",
+    f"audit/s/cp/{60_000_000:020d}.json",
+    f"_index/artifacts/{0:020d}.json",
+    f"_index/artifacts/{9:020d}.json",
+    f"_index/runs/{1:020d}.json",
+    f"_index/runs/snap/{0:020d}.json",
 ]
-FIELD_NAMES = ["id", "run_id", "version", "content", "$format", "$blob", "$sha256",
-               "entries", "v", "seq", "hash", "k", "kind", "task_id"]
+FIELD_NAMES = [
+    "id",
+    "run_id",
+    "version",
+    "content",
+    "$format",
+    "$blob",
+    "$sha256",
+    "entries",
+    "v",
+    "seq",
+    "hash",
+    "k",
+    "kind",
+    "task_id",
+]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(max_size=8)
     | st.sampled_from(["r1", "a1", "t1", "0" * 64, "2026-01-01T00:00:00Z"]),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=5), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=5), inner, max_size=4)
+    ),
     max_leaves=8,
 )
 garbage = st.binary(max_size=48) | json_values.map(orjson.dumps)
 action = st.one_of(
     st.tuples(st.just("plant"), st.sampled_from(PLANT_KEYS), garbage),
-    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(0, 10**6),
-              st.integers(1, 255)),
+    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(0, 10**6), st.integers(1, 255)),
     st.tuples(st.just("copy"), st.integers(0, 10**6), st.integers(0, 10**6)),
 )
 
@@ -86,10 +117,18 @@ async def _write(bucket: cloudstores.Bucket) -> Written:
     executions = ExecutionStore(bucket, workspace=WS_NAME)
     stored = [
         await artifacts.store(Artifact(id="a1", run_id="r1", type="text", content="one")),
-        await artifacts.store(Artifact(id="a2", run_id="r1", type="blob",
-                                       content={"big": "x" * 1000})),
-        await artifacts.store(Artifact(id="a3", run_id="r2", type="text", content=[3],
-                                       lineage=Lineage(derived_from=("a1", "a2")))),
+        await artifacts.store(
+            Artifact(id="a2", run_id="r1", type="blob", content={"big": "x" * 1000})
+        ),
+        await artifacts.store(
+            Artifact(
+                id="a3",
+                run_id="r2",
+                type="text",
+                content=[3],
+                lineage=Lineage(derived_from=("a1", "a2")),
+            )
+        ),
     ]
     history = [await executions.create_run(RunSummary(run_id="r1"))]
     for status in ("a", "b"):
@@ -140,8 +179,9 @@ async def _collect(items: AsyncIterator[T], out: list[T]) -> list[T]:
     return out
 
 
-async def _check(bucket: cloudstores.Bucket, written: Written, before: dict[str, bytes],
-                 after: dict[str, bytes]) -> None:
+async def _check(
+    bucket: cloudstores.Bucket, written: Written, before: dict[str, bytes], after: dict[str, bytes]
+) -> None:
     arts = written.artifacts
     artifacts = ArtifactStore(bucket, workspace=WS_NAME, options=ART_OPTIONS)
     executions = ExecutionStore(bucket, workspace=WS_NAME)
@@ -153,8 +193,10 @@ async def _check(bucket: cloudstores.Bucket, written: Written, before: dict[str,
     for artifact_id, artifact in arts.items():
         await _right_or_typed(artifacts.get(artifact_id), lambda a, want=artifact: a == want)
     for run in ("r1", "r2"):
-        await _right_or_typed(artifacts.list_by_run(run),
-                              lambda got, r=run: all(known(a) and a.run_id == r for a in got))
+        await _right_or_typed(
+            artifacts.list_by_run(run),
+            lambda got, r=run: all(known(a) and a.run_id == r for a in got),
+        )
     listed: list[Artifact] = []
     with contextlib.suppress(StoreError):
         await _collect(artifacts.list(type="text"), listed)
@@ -163,28 +205,35 @@ async def _check(bucket: cloudstores.Bucket, written: Written, before: dict[str,
 
     await _right_or_typed(executions.get_run("r1"), lambda r: r == written.history[-1])
     await _right_or_typed(executions.run_history("r1"), lambda h: h == written.history)
-    await _right_or_typed(executions.list_runs(),
-                          lambda runs: all(r in written.history for r in runs))
+    await _right_or_typed(
+        executions.list_runs(), lambda runs: all(r in written.history for r in runs)
+    )
     records = written.records
-    await _right_or_typed(executions.list_records("r1"),
-                          lambda got: all(records.get(s.id) == s for s in got))
-    await _right_or_typed(executions.get_step("r1", "t1"),
-                          lambda s: records.get(s.id) == s and s.task_id == "t1")
+    await _right_or_typed(
+        executions.list_records("r1"), lambda got: all(records.get(s.id) == s for s in got)
+    )
+    await _right_or_typed(
+        executions.get_step("r1", "t1"), lambda s: records.get(s.id) == s and s.task_id == "t1"
+    )
 
     for entry in written.entries:
         await _right_or_typed(audit.get("s", entry.seq), lambda e, want=entry: e == want)
     read: list[AuditEntry] = []
     with contextlib.suppress(StoreError):
         await _collect(audit.read("s"), read)
-    assert read == written.entries[:len(read)]
+    assert read == written.entries[: len(read)]
 
     report = await audit.verify("s")
-    audit_keys = {k for k in before.keys() | after.keys()
-                  if k.startswith((f"{WS}audit/s/e/", f"{WS}audit/s/cp/"))}
+    audit_keys = {
+        k
+        for k in before.keys() | after.keys()
+        if k.startswith((f"{WS}audit/s/e/", f"{WS}audit/s/cp/"))
+    }
     if any(before.get(k) != after.get(k) for k in audit_keys):
         assert not report.ok, report
-    index_damaged = any(before.get(k) != after.get(k)
-                        for k in before.keys() | after.keys() if "/_index/" in k)
+    index_damaged = any(
+        before.get(k) != after.get(k) for k in before.keys() | after.keys() if "/_index/" in k
+    )
     for store in (artifacts, executions):
         try:
             await store.reindex()
@@ -196,11 +245,16 @@ async def _check(bucket: cloudstores.Bucket, written: Written, before: dict[str,
 
 
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
-def test_reads_are_right_or_typed_errors_whatever_is_planted(kind: str,
-                                                             make_bucket_url: Any) -> None:
-    @settings(max_examples=EXAMPLES[kind], deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.too_slow])
+def test_reads_are_right_or_typed_errors_whatever_is_planted(
+    kind: str, make_bucket_url: Any
+) -> None:
+    @settings(
+        max_examples=EXAMPLES[kind],
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(actions=st.lists(action, min_size=1, max_size=5))
     def run(actions: list[tuple[Any, ...]]) -> None:
         async def example() -> None:

@@ -54,11 +54,27 @@ def test_number_table(bits: str, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(1.0, "1"), (-0.0, "0"), (1e21, "1e+21"), (1e20, "100000000000000000000"), (1e-7, "1e-7"),
-     (1e-6, "0.000001"), (0.1, "0.1"), (123.456, "123.456"), (5e-324, "5e-324"), (-1.5, "-1.5"),
-     (float(2**53), "9007199254740992"), (1.5e300, "1.5e+300"), (0, "0"), (-7, "-7"), (2**53 - 1,
-     "9007199254740991"), (2**53, "9007199254740992"), (10**21, "1e+21"),
-     (10**20, "100000000000000000000"), (25737372292823290, "25737372292823290")],
+    [
+        (1.0, "1"),
+        (-0.0, "0"),
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        (1e-7, "1e-7"),
+        (1e-6, "0.000001"),
+        (0.1, "0.1"),
+        (123.456, "123.456"),
+        (5e-324, "5e-324"),
+        (-1.5, "-1.5"),
+        (float(2**53), "9007199254740992"),
+        (1.5e300, "1.5e+300"),
+        (0, "0"),
+        (-7, "-7"),
+        (2**53 - 1, "9007199254740991"),
+        (2**53, "9007199254740992"),
+        (10**21, "1e+21"),
+        (10**20, "100000000000000000000"),
+        (25737372292823290, "25737372292823290"),
+    ],
 )
 def test_numbers(value: float, text: str) -> None:
     assert jcs.dumps(value) == text.encode()
@@ -70,10 +86,13 @@ def test_rfc_main_example() -> None:
         "string": "\u20ac$\u000f\u000aA'\u0042\u0022\u005c\\\"/",
         "literals": [None, True, False],
     }
-    assert jcs.dumps(value) == (
-        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
-        '"string":"\u20ac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
-    ).encode()
+    assert (
+        jcs.dumps(value)
+        == (
+            '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+            '"string":"\u20ac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+        ).encode()
+    )
 
 
 def test_rfc_sorting_example_uses_utf16_code_units() -> None:
@@ -93,25 +112,40 @@ def test_rfc_sorting_example_uses_utf16_code_units() -> None:
 
 
 def test_strings_escape_only_what_ecmascript_escapes() -> None:
-    text = "".join(chr(c) for c in range(0x20)) + "\u007f\u2028\u00e9\"\\/"
+    text = "".join(chr(c) for c in range(0x20)) + '\u007f\u2028\u00e9"\\/'
     out = jcs.dumps(text).decode()
     assert out == (
         '"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r'
-        '\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019'
+        "\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019"
         '\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f\u007f\u2028\u00e9\\"\\\\/"'
     )
 
 
 def test_nesting_and_whitespace() -> None:
     assert jcs.dumps({"b": [1, {"d": None, "c": "x"}], "a": {}}) == (
-        b'{"a":{},"b":[1,{"c":"x","d":null}]}')
+        b'{"a":{},"b":[1,{"c":"x","d":null}]}'
+    )
     assert jcs.dumps([]) == b"[]" and jcs.dumps((1, 2)) == b"[1,2]"
 
 
 @pytest.mark.parametrize(
     "value",
-    [math.nan, math.inf, -math.inf, {1: "x"}, {None: 1}, b"bytes", {1, 2}, object(),
-     2**53 + 1, -(2**53) - 1, 10**400, "\ud800", {"\udc00": 1}, None],
+    [
+        math.nan,
+        math.inf,
+        -math.inf,
+        {1: "x"},
+        {None: 1},
+        b"bytes",
+        {1, 2},
+        object(),
+        2**53 + 1,
+        -(2**53) - 1,
+        10**400,
+        "\ud800",
+        {"\udc00": 1},
+        None,
+    ],
 )
 def test_refused(value: object) -> None:
     if value is None:
@@ -131,8 +165,9 @@ def test_agrees_with_ecmascript_on_random_doubles() -> None:
     rng = random.Random(8785)
     values = [struct.unpack(">d", rng.getrandbits(64).to_bytes(8, "big"))[0] for _ in range(3000)]
     values += [rng.uniform(-1e6, 1e6) for _ in range(1000)]
-    values += [float(rng.randint(-(10**17), 10**17)) * 10.0 ** rng.randint(-30, 30)
-               for _ in range(1000)]
+    values += [
+        float(rng.randint(-(10**17), 10**17)) * 10.0 ** rng.randint(-30, 30) for _ in range(1000)
+    ]
     values = [v for v in values if math.isfinite(v)]
     bits = [struct.pack(">d", v).hex() for v in values]
     script = (
@@ -140,17 +175,27 @@ def test_agrees_with_ecmascript_on_random_doubles() -> None:
         "console.log(JSON.stringify(bits.map(b=>Buffer.from(b,'hex').readDoubleBE(0).toString())))"
     )
     assert NODE is not None
-    out = subprocess.run([NODE, "-e", script], input=json.dumps(bits), capture_output=True,
-                         text=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        [NODE, "-e", script],
+        input=json.dumps(bits),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     expected = json.loads(out)
-    mismatches = [(v, e) for v, e in zip(values, expected, strict=True)
-                  if jcs.format_number(v) != e]
+    mismatches = [
+        (v, e) for v, e in zip(values, expected, strict=True) if jcs.format_number(v) != e
+    ]
     assert mismatches == []
 
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False)
-    | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),  # larger ints: see test_numbers
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text(),  # larger ints: see test_numbers
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )

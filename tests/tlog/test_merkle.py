@@ -148,8 +148,9 @@ def test_consistency_corruption_probes_rejected() -> None:
             for wm, wn in ((m + 1, n), (m - 1, n), (m, n + 1), (m, n - 1)):
                 if 0 < wm < wn and len(proof(wm, LEAVES[:wn])) != len(prf):
                     probes.append((wm, wn, r1, r2, prf))
-            probes += [(m, n, r1, r2, [*prf[:j], _flip(prf[j], 2), *prf[j + 1 :]])
-                       for j in range(len(prf))]
+            probes += [
+                (m, n, r1, r2, [*prf[:j], _flip(prf[j], 2), *prf[j + 1 :]]) for j in range(len(prf))
+            ]
             for pm, pn, a, b, p in probes:
                 if (pm, pn, a, b, p) == (m, n, r1, r2, prf) or pm > pn:
                     continue

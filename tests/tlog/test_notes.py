@@ -65,14 +65,26 @@ def test_spec_example_verifies() -> None:
 def test_key_ids_and_vkeys() -> None:
     key = parse_vkey(LOG.verifier().vkey)
     assert (key.name, key.key_id, key.sig_type, key.public_key) == (
-        LOG.name, LOG.key_id, 0x01, LOG.public_key)
+        LOG.name,
+        LOG.key_id,
+        0x01,
+        LOG.public_key,
+    )
     digest = hashlib.sha256(b"example.com/log\n\x01" + LOG.public_key).digest()
     assert LOG.key_id == int.from_bytes(digest[:4], "big")
     assert W1.key_id == compute_key_id(W1.name, 0x04, W1.public_key)
     assert W1.key_id != compute_key_id(W1.name, 0x01, W1.public_key)
     assert CosignatureVerifier.from_vkey(W1.verifier().vkey).key_id == W1.key_id
-    for bad in ["a+b", "a+530d903a", "a b+530d903a+AQ==", "a+530D903A+AekyeRrm", "+00000000+AQ==",
-                SPEC_VKEY.replace("530d903a", "530d903b"), SPEC_VKEY + "=", "x" * 5000]:
+    for bad in [
+        "a+b",
+        "a+530d903a",
+        "a b+530d903a+AQ==",
+        "a+530D903A+AekyeRrm",
+        "+00000000+AQ==",
+        SPEC_VKEY.replace("530d903a", "530d903b"),
+        SPEC_VKEY + "=",
+        "x" * 5000,
+    ]:
         with pytest.raises(InvalidInputError):
             Ed25519NoteVerifier.from_vkey(bad)
     with pytest.raises(InvalidInputError):
@@ -82,8 +94,11 @@ def test_key_ids_and_vkeys() -> None:
 async def test_checkpoint_round_trip_with_several_signatures() -> None:
     signed = await sign_checkpoint(CP, [LOG, OTHER])
     text = signed.decode()
-    assert text.startswith("example.com/log\n20852163\n" + base64.b64encode(CP.root).decode()
-                           + "\n\n\u2014 example.com/log ")
+    assert text.startswith(
+        "example.com/log\n20852163\n"
+        + base64.b64encode(CP.root).decode()
+        + "\n\n\u2014 example.com/log "
+    )
     cp, opened = open_checkpoint(signed, [LOG.verifier()], origin="example.com/log")
     assert cp == CP and opened.verified_names == {"example.com/log"}
     cp, opened = open_checkpoint(signed, [LOG.verifier(), OTHER.verifier()])
@@ -126,8 +141,11 @@ async def test_cosignatures() -> None:
         check_witnesses(signed, [W1.verifier(), W2.verifier()], 1)
     # a cosignature over another tree head does not carry over
     other = await sign_checkpoint(Checkpoint(CP.origin, CP.size, bytes(32)), [LOG])
-    moved = parse_note(other).text.encode() + b"\n" + "".join(
-        s.line() for s in parse_note(cosigned).signatures).encode()
+    moved = (
+        parse_note(other).text.encode()
+        + b"\n"
+        + "".join(s.line() for s in parse_note(cosigned).signatures).encode()
+    )
     with pytest.raises(SignatureError):
         check_witnesses(moved, [W1.verifier()], 1)
     # a Ed25519 note verifier does not accept a cosignature (different key id and message)

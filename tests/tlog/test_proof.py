@@ -34,10 +34,17 @@ async def test_round_trip_and_verify() -> None:
         data = await _proof(index, extra=b"context" if index == 7 else None)
         parsed = parse_tlog_proof(data)
         assert parsed.index == index and (parsed.extra == b"context") == (index == 7)
-        assert format_tlog_proof(parsed.index, parsed.proof, parsed.checkpoint,
-                                 parsed.extra) == data
-        cp = verify_tlog_proof(data, LEAVES[index], [LOG.verifier()], origin=ORIGIN,
-                               witnesses=[W.verifier()], required_witnesses=1)
+        assert (
+            format_tlog_proof(parsed.index, parsed.proof, parsed.checkpoint, parsed.extra) == data
+        )
+        cp = verify_tlog_proof(
+            data,
+            LEAVES[index],
+            [LOG.verifier()],
+            origin=ORIGIN,
+            witnesses=[W.verifier()],
+            required_witnesses=1,
+        )
         assert cp.size == 21
     text = (await _proof(3)).decode()
     assert text.startswith("c2sp.org/tlog-proof@v1\nindex 3\n")
@@ -48,16 +55,24 @@ async def test_tampering_is_caught() -> None:
     with pytest.raises(InclusionProofError):
         verify_tlog_proof(data, LEAVES[6], [LOG.verifier()], origin=ORIGIN)
     with pytest.raises(InclusionProofError):
-        verify_tlog_proof(data.replace(b"index 5", b"index 4"), LEAVES[5], [LOG.verifier()],
-                          origin=ORIGIN)
+        verify_tlog_proof(
+            data.replace(b"index 5", b"index 4"), LEAVES[5], [LOG.verifier()], origin=ORIGIN
+        )
     with pytest.raises(MalformedNoteError):
-        verify_tlog_proof(data.replace(b"index 5", b"index 21"), LEAVES[5], [LOG.verifier()],
-                          origin=ORIGIN)
+        verify_tlog_proof(
+            data.replace(b"index 5", b"index 21"), LEAVES[5], [LOG.verifier()], origin=ORIGIN
+        )
     with pytest.raises(MalformedNoteError):
         verify_tlog_proof(data, LEAVES[5], [LOG.verifier()], origin="example.com/other")
     with pytest.raises(SignatureError):
-        verify_tlog_proof(await _proof(5, witnessed=False), LEAVES[5], [LOG.verifier()],
-                          origin=ORIGIN, witnesses=[W.verifier()], required_witnesses=1)
+        verify_tlog_proof(
+            await _proof(5, witnessed=False),
+            LEAVES[5],
+            [LOG.verifier()],
+            origin=ORIGIN,
+            witnesses=[W.verifier()],
+            required_witnesses=1,
+        )
     lines = data.split(b"\n")
     lines[2] = lines[3]  # one proof hash replaced by another
     with pytest.raises(InclusionProofError):
@@ -66,9 +81,15 @@ async def test_tampering_is_caught() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"c2sp.org/tlog-proof@v2\nindex 0\n\nx", b"c2sp.org/tlog-proof@v1\n\nx",
-     b"c2sp.org/tlog-proof@v1\nindex 01\n\nx", b"c2sp.org/tlog-proof@v1\nextra \nindex 0\n\nx",
-     b"c2sp.org/tlog-proof@v1\nindex 0\nAAAA\n\nx", b"c2sp.org/tlog-proof@v1\nindex 0\n"],
+    [
+        b"",
+        b"c2sp.org/tlog-proof@v2\nindex 0\n\nx",
+        b"c2sp.org/tlog-proof@v1\n\nx",
+        b"c2sp.org/tlog-proof@v1\nindex 01\n\nx",
+        b"c2sp.org/tlog-proof@v1\nextra \nindex 0\n\nx",
+        b"c2sp.org/tlog-proof@v1\nindex 0\nAAAA\n\nx",
+        b"c2sp.org/tlog-proof@v1\nindex 0\n",
+    ],
 )
 def test_malformed(data: bytes) -> None:
     with pytest.raises(MalformedNoteError) as info:

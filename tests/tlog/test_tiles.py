@@ -39,8 +39,14 @@ class TileStore:
 
 @pytest.mark.parametrize(
     ("index", "text"),
-    [(0, "000"), (7, "007"), (999, "999"), (1000, "x001/000"), (1234067, "x001/x234/067"),
-     (10**9, "x001/x000/x000/000")],
+    [
+        (0, "000"),
+        (7, "007"),
+        (999, "999"),
+        (1000, "x001/000"),
+        (1234067, "x001/x234/067"),
+        (10**9, "x001/x000/x000/000"),
+    ],
 )
 def test_index_encoding_as_the_spec_writes_it(index: int, text: str) -> None:
     assert tiles.encode_index(index) == text
@@ -52,12 +58,26 @@ def test_paths() -> None:
     assert tiles.entries_path(1234067, 3) == "tile/entries/x001/x234/067.p/3"
     for coord in [TileCoord(0, 0, 256), TileCoord(3, 1234067, 1), TileCoord(63, 10**6, 255)]:
         assert tiles.parse_tile_path(coord.path) == coord
-    for bad in ["tile/0/1", "tile/00/000", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/x000/001",
-                "tile/0/001/002", "tile/64/000", "tile/0/000.p/07", "/tile/0/000", "tile/0/x001"]:
+    for bad in [
+        "tile/0/1",
+        "tile/00/000",
+        "tile/0/000.p/0",
+        "tile/0/000.p/256",
+        "tile/0/x000/001",
+        "tile/0/001/002",
+        "tile/64/000",
+        "tile/0/000.p/07",
+        "/tile/0/000",
+        "tile/0/x001",
+    ]:
         with pytest.raises(InvalidInputError):
             tiles.parse_tile_path(bad)
-    for call in [lambda: tiles.tile_path(64, 0), lambda: tiles.tile_path(0, -1),
-                 lambda: tiles.tile_path(0, 0, 0), lambda: tiles.tile_path(0, 0, 257)]:
+    for call in [
+        lambda: tiles.tile_path(64, 0),
+        lambda: tiles.tile_path(0, -1),
+        lambda: tiles.tile_path(0, 0, 0),
+        lambda: tiles.tile_path(0, 0, 257),
+    ]:
         with pytest.raises(InvalidInputError):
             call()
 
@@ -67,7 +87,10 @@ def test_spec_examples_of_tile_sets() -> None:
     level0 = [c for c in t if c.level == 0]
     assert sum(c.full for c in level0) == 273 and [c.width for c in level0 if not c.full] == [112]
     assert [(c.level, c.index, c.width) for c in t if c.level > 0] == [
-        (1, 0, 256), (1, 1, 17), (2, 0, 1)]
+        (1, 0, 256),
+        (1, 1, 17),
+        (2, 0, 1),
+    ]
     assert tiles.tiles_for_size(256) == [TileCoord(0, 0, 256), TileCoord(1, 0, 1)]
     assert tiles.tiles_for_size(0) == []
 

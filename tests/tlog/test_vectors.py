@@ -29,7 +29,8 @@ def test_vectors_are_reproducible() -> None:
     assert sorted(p.name for p in VECTORS.glob("*.json")) == sorted(generated)
     for name, text in generated.items():
         assert (VECTORS / name).read_text(encoding="utf-8") == text, (
-            f"{name} differs: run PYTHONPATH=src python -m tests.tlog.vectors_gen")
+            f"{name} differs: run PYTHONPATH=src python -m tests.tlog.vectors_gen"
+        )
 
 
 def _ok(fn: Any) -> bool:
@@ -78,16 +79,22 @@ def _checkpoint_ok(doc: dict[str, Any], case: dict[str, Any]) -> bool:
     check_witnesses(data, witnesses, case["min_witnesses"])
     want = case.get("checkpoint")
     return want is None or (cp.origin, cp.size, cp.root.hex()) == (
-        want["origin"], want["size"], want["root"])
+        want["origin"],
+        want["size"],
+        want["root"],
+    )
 
 
 def _tlog_proof_ok(doc: dict[str, Any], case: dict[str, Any]) -> bool:
     policy = doc["policy"]
     verify_tlog_proof(
-        case["proof"].encode(), _h(case["leaf_hash"]),
-        [Ed25519NoteVerifier.from_vkey(v) for v in policy["log_vkeys"]], origin=policy["origin"],
+        case["proof"].encode(),
+        _h(case["leaf_hash"]),
+        [Ed25519NoteVerifier.from_vkey(v) for v in policy["log_vkeys"]],
+        origin=policy["origin"],
         witnesses=[CosignatureVerifier.from_vkey(v) for v in policy["witness_vkeys"]],
-        required_witnesses=case["min_witnesses"])
+        required_witnesses=case["min_witnesses"],
+    )
     return True
 
 
@@ -97,28 +104,57 @@ async def python_verdicts() -> dict[str, tuple[bool, bool]]:
     docs = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in VECTORS.glob("*.json")}
     for i, c in enumerate(docs["jcs.json"]["cases"]):
         canonical = c["canonical"].encode()
-        out[f"jcs.json/cases/{i}"] = (_ok(lambda c=c, b=canonical: jcs.dumps(c["value"]) == b
-                                          and merkle.leaf_hash(b).hex() == c["leaf_hash"]),
-                                      c["expect"])
+        out[f"jcs.json/cases/{i}"] = (
+            _ok(
+                lambda c=c, b=canonical: (
+                    jcs.dumps(c["value"]) == b and merkle.leaf_hash(b).hex() == c["leaf_hash"]
+                )
+            ),
+            c["expect"],
+        )
     m = docs["merkle.json"]
     leaves = [merkle.leaf_hash(d.encode()) for d in m["leaf_data"]]
     out["merkle.json/leaf_hashes"] = ([h.hex() for h in leaves] == m["leaf_hashes"], True)
     out["merkle.json/leaf_data_is_jcs"] = (
-        all(jcs.dumps(json.loads(d)) == d.encode() for d in m["leaf_data"]), True)
+        all(jcs.dumps(json.loads(d)) == d.encode() for d in m["leaf_data"]),
+        True,
+    )
     out["merkle.json/roots"] = (
-        [merkle.tree_root(leaves[:n]).hex() for n in range(len(m["roots"]))] == m["roots"], True)
+        [merkle.tree_root(leaves[:n]).hex() for n in range(len(m["roots"]))] == m["roots"],
+        True,
+    )
     for i, c in enumerate(m["inclusion"]):
-        out[f"merkle.json/inclusion/{i}"] = (_ok(lambda c=c: merkle.verify_inclusion(
-            c["index"], c["size"], _h(c["leaf_hash"]), [_h(p) for p in c["proof"]],
-            _h(c["root"]))), c["expect"])
+        out[f"merkle.json/inclusion/{i}"] = (
+            _ok(
+                lambda c=c: merkle.verify_inclusion(
+                    c["index"],
+                    c["size"],
+                    _h(c["leaf_hash"]),
+                    [_h(p) for p in c["proof"]],
+                    _h(c["root"]),
+                )
+            ),
+            c["expect"],
+        )
     for i, c in enumerate(m["consistency"]):
-        out[f"merkle.json/consistency/{i}"] = (_ok(lambda c=c: merkle.verify_consistency(
-            c["old_size"], c["new_size"], _h(c["old_root"]), _h(c["new_root"]),
-            [_h(p) for p in c["proof"]])), c["expect"])
+        out[f"merkle.json/consistency/{i}"] = (
+            _ok(
+                lambda c=c: merkle.verify_consistency(
+                    c["old_size"],
+                    c["new_size"],
+                    _h(c["old_root"]),
+                    _h(c["new_root"]),
+                    [_h(p) for p in c["proof"]],
+                )
+            ),
+            c["expect"],
+        )
     t = docs["tiles.json"]
     for i, c in enumerate(t["paths"]):
         out[f"tiles.json/paths/{i}"] = (
-            tiles.tile_path(c["level"], c["index"], c["width"]) == c["path"], True)
+            tiles.tile_path(c["level"], c["index"], c["width"]) == c["path"],
+            True,
+        )
     for i, c in enumerate(t["tile_sets"]):
         paths = [x.path for x in tiles.tiles_for_size(c["size"])]
         if "partial" in c:
@@ -134,8 +170,14 @@ async def python_verdicts() -> dict[str, tuple[bool, bool]]:
     for i, c in enumerate(n["tlog_proofs"]):
         out[f"notes.json/tlog_proofs/{i}"] = (_ok(lambda c=c: _tlog_proof_ok(n, c)), c["expect"])
     for i, c in enumerate(n["plain_notes"]):
-        out[f"notes.json/plain_notes/{i}"] = (_ok(lambda c=c: open_note(
-            c["note"].encode(), [Ed25519NoteVerifier.from_vkey(c["vkey"])])), c["expect"])
+        out[f"notes.json/plain_notes/{i}"] = (
+            _ok(
+                lambda c=c: open_note(
+                    c["note"].encode(), [Ed25519NoteVerifier.from_vkey(c["vkey"])]
+                )
+            ),
+            c["expect"],
+        )
     return out
 
 
@@ -150,10 +192,13 @@ async def test_python_verdicts_match_expectations() -> None:
 async def test_node_verifier_agrees_on_every_case() -> None:
     assert NODE is not None
     run = subprocess.run(  # noqa: ASYNC221 (a test: blocking here is fine)
-        [NODE, "verifiers/js/verify.mjs", "tests/tlog/vectors"], cwd=REPO,
-        capture_output=True, text=True, timeout=120)
-    node = {r["id"]: (r["verdict"], r["expect"])
-            for r in map(json.loads, run.stdout.splitlines())}
+        [NODE, "verifiers/js/verify.mjs", "tests/tlog/vectors"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    node = {r["id"]: (r["verdict"], r["expect"]) for r in map(json.loads, run.stdout.splitlines())}
     python = await python_verdicts()
     assert set(node) == set(python)
     assert {k for k in node if node[k][0] != python[k][0]} == set()
@@ -163,6 +208,7 @@ async def test_node_verifier_agrees_on_every_case() -> None:
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_node_unit_runner() -> None:
     assert NODE is not None
-    run = subprocess.run([NODE, "verifiers/js/test.mjs"], cwd=REPO, capture_output=True,
-                         text=True, timeout=120)
+    run = subprocess.run(
+        [NODE, "verifiers/js/test.mjs"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -21,15 +21,17 @@ from tests.tlog.brute import MemoryTree, leaves_for, mth
 ORIGIN = "example.com/log"
 LOG = Ed25519NoteSigner.from_seed(ORIGIN, hashlib.sha256(b"log").digest())
 ROGUE = Ed25519NoteSigner.from_seed(ORIGIN, hashlib.sha256(b"rogue").digest())
-WITNESS = CosignatureSigner.from_seed("w.example/1", hashlib.sha256(b"w").digest(),
-                                      clock=lambda: 1700000000)
+WITNESS = CosignatureSigner.from_seed(
+    "w.example/1", hashlib.sha256(b"w").digest(), clock=lambda: 1700000000
+)
 TRUSTED = {ORIGIN: [LOG.verifier()]}
 LEAVES = leaves_for(40)
 FORKED = LEAVES[:20] + leaves_for(20, salt="fork")
 
 
-async def _signed(size: int, leaves: list[bytes] = LEAVES, signer: Ed25519NoteSigner = LOG,
-                  origin: str = ORIGIN) -> bytes:
+async def _signed(
+    size: int, leaves: list[bytes] = LEAVES, signer: Ed25519NoteSigner = LOG, origin: str = ORIGIN
+) -> bytes:
     return await sign_checkpoint(Checkpoint(origin, size, mth(leaves[:size])), [signer])
 
 
@@ -50,7 +52,8 @@ async def test_growth_is_cosigned_and_the_response_is_cosignature_lines() -> Non
         assert latest == _cp(size)
         note = await _signed(size) + lines
         assert check_witnesses(note, [WITNESS.verifier()], 1).timestamps == {
-            "w.example/1": 1700000000}
+            "w.example/1": 1700000000
+        }
 
 
 async def test_fork_at_same_size_is_refused() -> None:
@@ -72,8 +75,9 @@ async def test_rollback_is_refused() -> None:
     latest = _cp(30)
     # an older checkpoint presented as newest: old size is ours, but above its size
     with pytest.raises(WitnessRefusedError) as info:
-        await add_checkpoint(format_add_checkpoint(30, [], await _signed(20)), TRUSTED, latest,
-                             WITNESS)
+        await add_checkpoint(
+            format_add_checkpoint(30, [], await _signed(20)), TRUSTED, latest, WITNESS
+        )
     assert info.value.status == 400
     # or claiming to extend an older state: conflict, answering our latest size
     with pytest.raises(OldSizeMismatchError) as conflict:
@@ -86,8 +90,9 @@ async def test_signatures_and_origins() -> None:
         await add_checkpoint(await _request(0, 5, signer=ROGUE), TRUSTED, None, WITNESS)
     assert info.value.status == 403
     with pytest.raises(WitnessRefusedError) as info:
-        await add_checkpoint(await _request(0, 5, origin="example.com/other"), TRUSTED, None,
-                             WITNESS)
+        await add_checkpoint(
+            await _request(0, 5, origin="example.com/other"), TRUSTED, None, WITNESS
+        )
     assert info.value.status == 404
 
 
@@ -99,8 +104,9 @@ async def test_empty_tree_and_proof_rules() -> None:
     cp, _ = await add_checkpoint(format_add_checkpoint(0, [], good_empty), TRUSTED, None, WITNESS)
     assert cp.size == 0
     with pytest.raises(WitnessRefusedError):
-        await add_checkpoint(format_add_checkpoint(0, [LEAVES[0]], await _signed(5)), TRUSTED,
-                             None, WITNESS)
+        await add_checkpoint(
+            format_add_checkpoint(0, [LEAVES[0]], await _signed(5)), TRUSTED, None, WITNESS
+        )
 
 
 SPEC_BODY = (
@@ -127,9 +133,16 @@ def test_spec_example_request_parses_and_round_trips() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"old 1\n", b"old 01\n\nx", b"new 1\n\n", b"old 1\nAAAA\n\n", b"old -1\n\n",
-     b"old 1\n" + b"PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n" * 64 + b"\n",
-     b"old 1\n\nnot a note\n"],
+    [
+        b"",
+        b"old 1\n",
+        b"old 01\n\nx",
+        b"new 1\n\n",
+        b"old 1\nAAAA\n\n",
+        b"old -1\n\n",
+        b"old 1\n" + b"PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n" * 64 + b"\n",
+        b"old 1\n\nnot a note\n",
+    ],
 )
 def test_malformed_requests(body: bytes) -> None:
     with pytest.raises(MalformedNoteError):

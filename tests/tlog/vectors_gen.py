@@ -41,37 +41,93 @@ def leaf_data(i: int) -> bytes:
 
 def jcs_cases() -> dict[str, Any]:
     values: list[tuple[str, Any]] = [
-        ("rfc8785 main example", {
-            "numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 0.000000000000000000000000001],
-            "string": "\u20ac$\u000f\u000aA'\u0042\u0022\u005c\\\"/",
-            "literals": [None, True, False]}),
-        ("utf-16 key order", {"\u20ac": 1, "\r": 2, "\ufb33": 3, "1": 4, "\U0001f600": 5,
-                              "\u0080": 6, "\u00f6": 7}),
-        ("numbers", [1.0, -0.0, 1e21, 1e20, 1e-7, 1e-6, 0.1, 5e-324, 1.7976931348623157e308,
-                     -2.5, 9007199254740991, 123456789.125, 1e23, 9.999999999999997e22]),
-        ("escapes", {"s": "".join(chr(c) for c in range(0x20)) + "\u007f\u2028\"\\/\u00e9"}),
-        ("nested event", {"stream": "payments", "seq": 7, "prev": "ab" * 32,
-                          "event": {"actor": "agent-1", "tags": [], "meta": {"z": None, "a": 0}}}),
+        (
+            "rfc8785 main example",
+            {
+                "numbers": [333333333.33333329, 1e30, 4.50, 2e-3, 0.000000000000000000000000001],
+                "string": "\u20ac$\u000f\u000aA'\u0042\u0022\u005c\\\"/",
+                "literals": [None, True, False],
+            },
+        ),
+        (
+            "utf-16 key order",
+            {"\u20ac": 1, "\r": 2, "\ufb33": 3, "1": 4, "\U0001f600": 5, "\u0080": 6, "\u00f6": 7},
+        ),
+        (
+            "numbers",
+            [
+                1.0,
+                -0.0,
+                1e21,
+                1e20,
+                1e-7,
+                1e-6,
+                0.1,
+                5e-324,
+                1.7976931348623157e308,
+                -2.5,
+                9007199254740991,
+                123456789.125,
+                1e23,
+                9.999999999999997e22,
+            ],
+        ),
+        ("escapes", {"s": "".join(chr(c) for c in range(0x20)) + '\u007f\u2028"\\/\u00e9'}),
+        (
+            "nested event",
+            {
+                "stream": "payments",
+                "seq": 7,
+                "prev": "ab" * 32,
+                "event": {"actor": "agent-1", "tags": [], "meta": {"z": None, "a": 0}},
+            },
+        ),
         ("empty", {}),
     ]
     cases = []
     for name, value in values:
         canonical = jcs.dumps(value)
-        cases.append({"name": name, "value": value, "canonical": canonical.decode(),
-                      "leaf_hash": merkle.leaf_hash(canonical).hex(), "expect": True})
+        cases.append(
+            {
+                "name": name,
+                "value": value,
+                "canonical": canonical.decode(),
+                "leaf_hash": merkle.leaf_hash(canonical).hex(),
+                "expect": True,
+            }
+        )
     # Tampered: bytes another serializer would produce, or a wrong hash.
-    cases.append({"name": "tampered: float written as 1.0", "value": [1.0],
-                  "canonical": "[1.0]", "leaf_hash": merkle.leaf_hash(b"[1.0]").hex(),
-                  "expect": False})
-    cases.append({"name": "tampered: code point key order", "value": {"\ufb33": 1, "\U0001f600": 2},
-                  "canonical": '{"\ufb33":1,"\U0001f600":2}',
-                  "leaf_hash": merkle.leaf_hash('{"\ufb33":1,"\U0001f600":2}'.encode()).hex(),
-                  "expect": False})
+    cases.append(
+        {
+            "name": "tampered: float written as 1.0",
+            "value": [1.0],
+            "canonical": "[1.0]",
+            "leaf_hash": merkle.leaf_hash(b"[1.0]").hex(),
+            "expect": False,
+        }
+    )
+    cases.append(
+        {
+            "name": "tampered: code point key order",
+            "value": {"\ufb33": 1, "\U0001f600": 2},
+            "canonical": '{"\ufb33":1,"\U0001f600":2}',
+            "leaf_hash": merkle.leaf_hash('{"\ufb33":1,"\U0001f600":2}'.encode()).hex(),
+            "expect": False,
+        }
+    )
     good = cases[4]
-    cases.append({**good, "name": "tampered: leaf hash", "leaf_hash": _flip_hex(good["leaf_hash"]),
-                  "expect": False})
-    return {"description": "RFC 8785 bytes of value, and leaf hash SHA-256(0x00 || bytes)",
-            "cases": cases}
+    cases.append(
+        {
+            **good,
+            "name": "tampered: leaf hash",
+            "leaf_hash": _flip_hex(good["leaf_hash"]),
+            "expect": False,
+        }
+    )
+    return {
+        "description": "RFC 8785 bytes of value, and leaf hash SHA-256(0x00 || bytes)",
+        "cases": cases,
+    }
 
 
 def merkle_cases() -> dict[str, Any]:
@@ -91,42 +147,97 @@ def merkle_cases() -> dict[str, Any]:
     for n in range(1, n_max + 1):
         for i in range(n):
             proof = [p.hex() for p in merkle.inclusion_proof(i, n, hash_at)]
-            inclusion.append({"index": i, "size": n, "leaf_hash": hashes[i].hex(), "proof": proof,
-                              "root": roots[n], "expect": True})
+            inclusion.append(
+                {
+                    "index": i,
+                    "size": n,
+                    "leaf_hash": hashes[i].hex(),
+                    "proof": proof,
+                    "root": roots[n],
+                    "expect": True,
+                }
+            )
         for m in range(1, n + 1):
             proof = [p.hex() for p in merkle.consistency_proof(m, n, hash_at)]
-            consistency.append({"old_size": m, "new_size": n, "old_root": roots[m],
-                                "new_root": roots[n], "proof": proof, "expect": True})
+            consistency.append(
+                {
+                    "old_size": m,
+                    "new_size": n,
+                    "old_root": roots[m],
+                    "new_root": roots[n],
+                    "proof": proof,
+                    "expect": True,
+                }
+            )
     bad_incl = []
     for case in inclusion[::7]:
         if case["proof"]:
-            bad_incl.append({**case, "proof": [_flip_hex(case["proof"][0]), *case["proof"][1:]],
-                             "expect": False, "tamper": "flipped proof hash"})
-            bad_incl.append({**case, "proof": case["proof"][:-1], "expect": False,
-                             "tamper": "truncated proof"})
-        bad_incl.append({**case, "proof": [*case["proof"], roots[1]], "expect": False,
-                         "tamper": "extended proof"})
-        bad_incl.append({**case, "leaf_hash": _flip_hex(case["leaf_hash"]), "expect": False,
-                         "tamper": "wrong leaf"})
+            bad_incl.append(
+                {
+                    **case,
+                    "proof": [_flip_hex(case["proof"][0]), *case["proof"][1:]],
+                    "expect": False,
+                    "tamper": "flipped proof hash",
+                }
+            )
+            bad_incl.append(
+                {**case, "proof": case["proof"][:-1], "expect": False, "tamper": "truncated proof"}
+            )
+        bad_incl.append(
+            {
+                **case,
+                "proof": [*case["proof"], roots[1]],
+                "expect": False,
+                "tamper": "extended proof",
+            }
+        )
+        bad_incl.append(
+            {
+                **case,
+                "leaf_hash": _flip_hex(case["leaf_hash"]),
+                "expect": False,
+                "tamper": "wrong leaf",
+            }
+        )
         if case["size"] > 1:
             j = (case["index"] + 1) % case["size"]
             bad_incl.append({**case, "index": j, "expect": False, "tamper": "wrong index"})
     bad_cons = []
     for case in consistency[::5]:
         if case["old_size"] == case["new_size"]:
-            bad_cons.append({**case, "new_root": _flip_hex(case["new_root"]), "expect": False,
-                             "tamper": "fork at equal size"})
+            bad_cons.append(
+                {
+                    **case,
+                    "new_root": _flip_hex(case["new_root"]),
+                    "expect": False,
+                    "tamper": "fork at equal size",
+                }
+            )
             continue
-        bad_cons.append({**case, "old_root": _flip_hex(case["old_root"]), "expect": False,
-                         "tamper": "wrong old root"})
-        bad_cons.append({**case, "proof": [_flip_hex(case["proof"][-1]), *case["proof"][:-1]][::-1]
-                         if len(case["proof"]) > 1 else [_flip_hex(case["proof"][0])],
-                         "expect": False, "tamper": "corrupted proof"})
-        bad_cons.append({**case, "proof": case["proof"][1:], "expect": False,
-                         "tamper": "truncated proof"})
+        bad_cons.append(
+            {
+                **case,
+                "old_root": _flip_hex(case["old_root"]),
+                "expect": False,
+                "tamper": "wrong old root",
+            }
+        )
+        bad_cons.append(
+            {
+                **case,
+                "proof": [_flip_hex(case["proof"][-1]), *case["proof"][:-1]][::-1]
+                if len(case["proof"]) > 1
+                else [_flip_hex(case["proof"][0])],
+                "expect": False,
+                "tamper": "corrupted proof",
+            }
+        )
+        bad_cons.append(
+            {**case, "proof": case["proof"][1:], "expect": False, "tamper": "truncated proof"}
+        )
     return {
         "description": "RFC 6962 roots and proofs over leaf_data(i) = JCS({event, score, seq}); "
-                       "verify with the RFC 9162 algorithms",
+        "verify with the RFC 9162 algorithms",
         "leaf_data": [d.decode() for d in data],
         "leaf_hashes": [h.hex() for h in hashes],
         "roots": roots,
@@ -149,27 +260,53 @@ async def _tile_cases() -> dict[str, Any]:
     root = (await tiles.root_from_tiles(size, read)).hex()
     paths = [
         {"level": lv, "index": ix, "width": w, "path": tiles.tile_path(lv, ix, w)}
-        for lv, ix, w in [(0, 0, 256), (0, 1234067, 256), (1, 999, 5), (2, 1000, 255),
-                          (5, 10**9, 1)]
+        for lv, ix, w in [
+            (0, 0, 256),
+            (0, 1234067, 256),
+            (1, 999, 5),
+            (2, 1000, 255),
+            (5, 10**9, 1),
+        ]
     ]
-    sets = [{"size": s, "tiles": [t.path for t in tiles.tiles_for_size(s)]}
-            for s in (1, 255, 256, 257, 512, 70000) if s < 1000]
-    sets.append({"size": 70000, "partial": [t.path for t in tiles.tiles_for_size(70000)
-                                            if not t.full or t.level > 0]})
+    sets = [
+        {"size": s, "tiles": [t.path for t in tiles.tiles_for_size(s)]}
+        for s in (1, 255, 256, 257, 512, 70000)
+        if s < 1000
+    ]
+    sets.append(
+        {
+            "size": 70000,
+            "partial": [t.path for t in tiles.tiles_for_size(70000) if not t.full or t.level > 0],
+        }
+    )
     return {
         "description": "c2sp tlog-tiles paths, tile sets, and a tree of 260 leaf_data leaves "
-                       "stored as tiles (written in two growth steps, 0->200->260)",
+        "stored as tiles (written in two growth steps, 0->200->260)",
         "paths": paths,
         "tile_sets": sets,
         "tiles": current,
         "trees": [
             {"name": "tiles of size 260", "size": size, "root": root, "expect": True},
-            {"name": "tampered: one hash byte in tile/0/000", "size": size, "root": root,
-             "tamper": {"path": "tile/0/000", "byte": 100}, "expect": False},
-            {"name": "tampered: partial tile cut short", "size": size, "root": root,
-             "tamper": {"path": "tile/0/001.p/4", "truncate": 96}, "expect": False},
-            {"name": "tampered: root of another size", "size": size, "root": merkle.tree_root(
-                hashes[:259]).hex(), "expect": False},
+            {
+                "name": "tampered: one hash byte in tile/0/000",
+                "size": size,
+                "root": root,
+                "tamper": {"path": "tile/0/000", "byte": 100},
+                "expect": False,
+            },
+            {
+                "name": "tampered: partial tile cut short",
+                "size": size,
+                "root": root,
+                "tamper": {"path": "tile/0/001.p/4", "truncate": 96},
+                "expect": False,
+            },
+            {
+                "name": "tampered: root of another size",
+                "size": size,
+                "root": merkle.tree_root(hashes[:259]).hex(),
+                "expect": False,
+            },
         ],
     }
 
@@ -185,19 +322,28 @@ async def _note_cases() -> dict[str, Any]:
     signed = await sign_checkpoint(cp, [log])
     cosigned = await cosign(await cosign(signed, w1), w2)
     fork = await sign_checkpoint(Checkpoint(ORIGIN, 11, merkle.tree_root(hashes[:10])), [log])
-    fork_lines = fork + b"".join(s.line().encode() for s in parse_note(cosigned).signatures
-                                 if s.name != ORIGIN)
+    fork_lines = fork + b"".join(
+        s.line().encode() for s in parse_note(cosigned).signatures if s.name != ORIGIN
+    )
     with_ext = await sign_checkpoint(Checkpoint(ORIGIN, 11, cp.root, ("ext line",)), [log])
     by_other = await sign_checkpoint(cp, [other])
     tampered_root = signed.replace(base64.b64encode(cp.root), base64.b64encode(bytes(32)))
-    policy = {"log_vkeys": [log.verifier().vkey],
-              "witness_vkeys": [w1.verifier().vkey, w2.verifier().vkey, w3.verifier().vkey],
-              "origin": ORIGIN}
+    policy = {
+        "log_vkeys": [log.verifier().vkey],
+        "witness_vkeys": [w1.verifier().vkey, w2.verifier().vkey, w3.verifier().vkey],
+        "origin": ORIGIN,
+    }
 
-    def case(name: str, note: bytes, expect: bool, min_witnesses: int = 0,
-             **extra: Any) -> dict[str, Any]:
-        return {"name": name, "note": note.decode("utf-8", "replace"),
-                "min_witnesses": min_witnesses, "expect": expect, **extra}
+    def case(
+        name: str, note: bytes, expect: bool, min_witnesses: int = 0, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "name": name,
+            "note": note.decode("utf-8", "replace"),
+            "min_witnesses": min_witnesses,
+            "expect": expect,
+            **extra,
+        }
 
     cp_fields = {"checkpoint": {"origin": ORIGIN, "size": 11, "root": cp.root.hex()}}
     cases = [
@@ -205,54 +351,83 @@ async def _note_cases() -> dict[str, Any]:
         case("cosigned by two witnesses, 2 required", cosigned, True, 2, **cp_fields),
         case("cosigned by two witnesses, 3 required", cosigned, False, 3),
         case("extension line", with_ext, True),
-        case("unknown extra signer is ignored", await sign_checkpoint(parse_note(signed), [other]),
-             True, **cp_fields),
+        case(
+            "unknown extra signer is ignored",
+            await sign_checkpoint(parse_note(signed), [other]),
+            True,
+            **cp_fields,
+        ),
         case("only an unknown signer", by_other, False),
         case("tampered: root replaced", tampered_root, False),
         case("tampered: witness lines moved to a forked root", fork_lines, False, 1),
         case("tampered: size changed", signed.replace(b"\n11\n", b"\n12\n", 1), False),
-        case("tampered: log signature byte", signed[:-6] + (b"A" if signed[-6:-5] != b"A" else b"B")
-             + signed[-5:], False),
+        case(
+            "tampered: log signature byte",
+            signed[:-6] + (b"A" if signed[-6:-5] != b"A" else b"B") + signed[-5:],
+            False,
+        ),
         case("malformed: no blank line", signed.replace(b"\n\n", b"\n", 1), False),
-        case("malformed: origin mismatch", await sign_checkpoint(
-            Checkpoint("example.com/elsewhere", 11, cp.root),
-            [Ed25519NoteSigner.from_seed(ORIGIN, _seed("log"))]), False),
+        case(
+            "malformed: origin mismatch",
+            await sign_checkpoint(
+                Checkpoint("example.com/elsewhere", 11, cp.root),
+                [Ed25519NoteSigner.from_seed(ORIGIN, _seed("log"))],
+            ),
+            False,
+        ),
     ]
     spec = {
         "name": "c2sp signed-note spec example",
         "vkey": "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k",
         "note": "This is an example message.\n\n\u2014 example.com/foo "
-                "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1"
-                "Yu72IneyaQM=\n",
+        "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1"
+        "Yu72IneyaQM=\n",
         "expect": True,
     }
     tree_levels = [hashes]
     while len(tree_levels[-1]) > 1:
         prev = tree_levels[-1]
-        tree_levels.append([merkle.node_hash(prev[i], prev[i + 1])
-                            for i in range(0, len(prev) - 1, 2)])
+        tree_levels.append(
+            [merkle.node_hash(prev[i], prev[i + 1]) for i in range(0, len(prev) - 1, 2)]
+        )
 
     def path(i: int) -> list[bytes]:
         return merkle.inclusion_proof(i, 11, lambda lv, ix: tree_levels[lv][ix])
 
-    def proof_case(name: str, data: bytes, leaf: bytes, expect: bool,
-                   min_witnesses: int = 0) -> dict[str, Any]:
-        return {"name": name, "proof": data.decode("utf-8", "replace"), "leaf_hash": leaf.hex(),
-                "min_witnesses": min_witnesses, "expect": expect}
+    def proof_case(
+        name: str, data: bytes, leaf: bytes, expect: bool, min_witnesses: int = 0
+    ) -> dict[str, Any]:
+        return {
+            "name": name,
+            "proof": data.decode("utf-8", "replace"),
+            "leaf_hash": leaf.hex(),
+            "min_witnesses": min_witnesses,
+            "expect": expect,
+        }
 
     good = format_tlog_proof(6, path(6), cosigned)
     swapped = format_tlog_proof(6, [*path(6)[:-1], path(5)[-1]][::-1], cosigned)
     tlog_proofs = [
         proof_case("tlog-proof, 2 witnesses required", good, hashes[6], True, 2),
-        proof_case("tlog-proof with extra data", format_tlog_proof(0, path(0), signed,
-                   b"opaque context"), hashes[0], True),
-        proof_case("tlog-proof of the last leaf", format_tlog_proof(10, path(10), signed),
-                   hashes[10], True),
+        proof_case(
+            "tlog-proof with extra data",
+            format_tlog_proof(0, path(0), signed, b"opaque context"),
+            hashes[0],
+            True,
+        ),
+        proof_case(
+            "tlog-proof of the last leaf", format_tlog_proof(10, path(10), signed), hashes[10], True
+        ),
         proof_case("tampered: another leaf", good, hashes[7], False),
-        proof_case("tampered: index changed", good.replace(b"index 6", b"index 7"), hashes[6],
-                   False),
-        proof_case("tampered: index beyond the tree", good.replace(b"index 6", b"index 11"),
-                   hashes[6], False),
+        proof_case(
+            "tampered: index changed", good.replace(b"index 6", b"index 7"), hashes[6], False
+        ),
+        proof_case(
+            "tampered: index beyond the tree",
+            good.replace(b"index 6", b"index 11"),
+            hashes[6],
+            False,
+        ),
         proof_case("tampered: proof hashes reordered", swapped, hashes[6], False),
         proof_case("tampered: three witnesses required", good, hashes[6], False, 3),
         proof_case("malformed: wrong header", good.replace(b"@v1", b"@v2"), hashes[6], False),
@@ -260,13 +435,19 @@ async def _note_cases() -> dict[str, Any]:
     return {
         "tlog_proofs": tlog_proofs,
         "description": "c2sp tlog-checkpoint notes signed per signed-note (Ed25519, type 0x01) "
-                       "and cosigned per tlog-cosignature v1 (type 0x04); policy: the log key, "
-                       "origin, and min_witnesses of the witness keys",
+        "and cosigned per tlog-cosignature v1 (type 0x04); policy: the log key, "
+        "origin, and min_witnesses of the witness keys",
         "policy": policy,
         "checkpoints": cases,
-        "plain_notes": [spec, {**spec, "name": "spec example, text altered",
-                               "note": spec["note"].replace("example message", "example massage"),
-                               "expect": False}],
+        "plain_notes": [
+            spec,
+            {
+                **spec,
+                "name": "spec example, text altered",
+                "note": spec["note"].replace("example message", "example massage"),
+                "expect": False,
+            },
+        ],
     }
 
 
@@ -278,8 +459,9 @@ def generate() -> dict[str, str]:
         "tiles.json": asyncio.run(_tile_cases()),
         "notes.json": asyncio.run(_note_cases()),
     }
-    return {name: json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-            for name, doc in docs.items()}
+    return {
+        name: json.dumps(doc, indent=1, ensure_ascii=False) + "\n" for name, doc in docs.items()
+    }
 
 
 def main() -> None:

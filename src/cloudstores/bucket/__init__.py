@@ -82,7 +82,8 @@ def open_bucket(
     chosen = engine if engine is not None else (url_engine or "sdk")
     if chosen not in ENGINES:
         raise ConfigurationError(
-            f"unknown engine {chosen!r} for {parsed.redacted}; known: {', '.join(ENGINES)}")
+            f"unknown engine {chosen!r} for {parsed.redacted}; known: {', '.join(ENGINES)}"
+        )
     target = _SDK_DRIVERS.get(parsed.scheme)
     if target is None:
         known = ", ".join(sorted(_SDK_DRIVERS))
@@ -90,7 +91,8 @@ def open_bucket(
     if chosen == "obstore":
         if parsed.scheme in ("memory", "file"):
             raise ConfigurationError(
-                f"engine=obstore serves s3://, az:// and gs://, not {parsed.scheme}://")
+                f"engine=obstore serves s3://, az:// and gs://, not {parsed.scheme}://"
+            )
         target = _OBSTORE
     factory = _driver_class(target)
     driver = factory.from_url(parsed, **options)

@@ -44,8 +44,14 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_PAGE_SIZE = 1000
 ENV_AZURE_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
-_S3_CREDENTIAL_OPTIONS = {"aws_access_key_id", "aws_secret_access_key", "aws_session_token",
-                          "access_key", "secret_key", "secret"}
+_S3_CREDENTIAL_OPTIONS = {
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "access_key",
+    "secret_key",
+    "secret",
+}
 _SCHEMES = {"s3": "s3", "az": "az", "azure": "az", "gs": "gs", "gcs": "gs"}
 
 
@@ -59,8 +65,16 @@ class StoreSpec:
 
     __slots__ = ("build", "credentials", "name", "page_size", "prefix", "scheme")
 
-    def __init__(self, *, scheme: str, name: str, prefix: str, page_size: int,
-                 credentials: str, build: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        *,
+        scheme: str,
+        name: str,
+        prefix: str,
+        page_size: int,
+        credentials: str,
+        build: Callable[[], Any],
+    ) -> None:
         self.scheme, self.name, self.prefix = scheme, name, prefix
         self.page_size, self.credentials, self.build = page_size, credentials, build
 
@@ -73,22 +87,30 @@ def store_spec(url: BucketURL, options: Mapping[str, Any] | None = None) -> Stor
     scheme = _SCHEMES.get(url.scheme)
     if scheme is None:
         raise ConfigurationError(
-            f"engine=obstore serves s3://, az:// and gs://, not {url.scheme}://")
+            f"engine=obstore serves s3://, az:// and gs://, not {url.scheme}://"
+        )
     if not url.name:
         raise ConfigurationError(f"{url.scheme}:// URL needs a bucket or container name")
     opts = Options(scheme, url.options, options)
     page_size = opts.whole("page_size", DEFAULT_PAGE_SIZE, maximum=5000)
     client: ClientConfig = {
         "timeout": timedelta(seconds=opts.seconds("timeout", DEFAULT_TIMEOUT)),
-        "connect_timeout": timedelta(seconds=opts.seconds("connect_timeout",
-                                                          DEFAULT_CONNECT_TIMEOUT)),
+        "connect_timeout": timedelta(
+            seconds=opts.seconds("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+        ),
         "read_timeout": timedelta(seconds=opts.seconds("read_timeout", DEFAULT_READ_TIMEOUT)),
     }
     builder = {"s3": _s3, "az": _azure, "gs": _gcs}[scheme]
     credentials, build = builder(url.name, opts, client)
     opts.done()
-    return StoreSpec(scheme=scheme, name=url.name, prefix=url.prefix, page_size=page_size,
-                     credentials=credentials, build=build)
+    return StoreSpec(
+        scheme=scheme,
+        name=url.name,
+        prefix=url.prefix,
+        page_size=page_size,
+        credentials=credentials,
+        build=build,
+    )
 
 
 def _retry_off() -> RetryConfig:
@@ -105,8 +127,10 @@ def _allow_http(endpoint: str | None, client: ClientConfig) -> ClientConfig:
 
 # ---------------------------------------------------------------------- s3
 def _s3(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[], Any]]:
-    opts.refuse(_S3_CREDENTIAL_OPTIONS,
-                "use a profile or the AWS credential chain (environment, config, roles)")
+    opts.refuse(
+        _S3_CREDENTIAL_OPTIONS,
+        "use a profile or the AWS credential chain (environment, config, roles)",
+    )
     region = opts.text("region")
     endpoint = opts.text("endpoint_url")
     profile = opts.text("profile")
@@ -114,8 +138,10 @@ def _s3(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[
     env = os.environ
     has_keys = bool(env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"))
     profile = profile or (None if has_keys else env.get("AWS_PROFILE") or None)
-    shared_files = [env.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
-                    env.get("AWS_CONFIG_FILE", "~/.aws/config")]
+    shared_files = [
+        env.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+        env.get("AWS_CONFIG_FILE", "~/.aws/config"),
+    ]
     use_boto3 = profile is not None or (
         not has_keys
         and not env.get("AWS_WEB_IDENTITY_TOKEN_FILE")
@@ -128,8 +154,10 @@ def _s3(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[
     elif has_keys:
         where = "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment"
     else:
-        where = ("the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
-                 "web identity, the ECS task role or the EC2 instance role")
+        where = (
+            "the AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
+            "web identity, the ECS task role or the EC2 instance role"
+        )
 
     def build() -> Any:
         from obstore.store import S3Store
@@ -143,9 +171,13 @@ def _s3(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[
         provider = _boto3_provider(profile) if use_boto3 else None
         if provider is not None and "region" not in config and provider.config.get("region"):
             config["region"] = provider.config["region"]
-        return S3Store(name, config=cast("S3Config", config),
-                       client_options=_allow_http(endpoint, client),
-                       retry_config=_retry_off(), credential_provider=provider)
+        return S3Store(
+            name,
+            config=cast("S3Config", config),
+            client_options=_allow_http(endpoint, client),
+            retry_config=_retry_off(),
+            credential_provider=provider,
+        )
 
     return where, build
 
@@ -155,19 +187,24 @@ def _boto3_provider(profile: str | None) -> Any:
         import boto3  # type: ignore[import-untyped]
         from obstore.auth.boto3 import Boto3CredentialProvider
     except ImportError as exc:
-        raise ConfigurationError("an AWS profile with engine=obstore needs boto3: "
-                                 "pip install 'cloudstores[s3]'") from exc
+        raise ConfigurationError(
+            "an AWS profile with engine=obstore needs boto3: pip install 'cloudstores[s3]'"
+        ) from exc
     try:
         return Boto3CredentialProvider(boto3.Session(profile_name=profile))
     except Exception as exc:  # botocore ProfileNotFound, or no credentials in the profile
         raise ConfigurationError(
-            f"no AWS credentials in profile {profile or 'default'}: {exc}") from exc
+            f"no AWS credentials in profile {profile or 'default'}: {exc}"
+        ) from exc
 
 
 # ---------------------------------------------------------------------- azure
 def _azure(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[], Any]]:
-    opts.refuse(["credential"], "engine=obstore takes no Azure credential object; use a "
-                "sas_token, a connection string or the environment")
+    opts.refuse(
+        ["credential"],
+        "engine=obstore takes no Azure credential object; use a "
+        "sas_token, a connection string or the environment",
+    )
     connection_string = opts.text("connection_string")
     account_url = opts.text("account_url")
     sas_token = opts.text("sas_token")
@@ -176,7 +213,8 @@ def _azure(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callabl
         connection_string = os.environ.get(ENV_AZURE_CONNECTION_STRING) or None
     if connection_string is not None and (account_url or sas_token):
         raise ConfigurationError(
-            "az:// takes either connection_string or account_url (+ sas_token), not both")
+            "az:// takes either connection_string or account_url (+ sas_token), not both"
+        )
     if connection_string is not None:
         config = _parse_connection_string(connection_string)
         where = "the connection string"
@@ -186,19 +224,26 @@ def _azure(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callabl
             config["sas_key"] = sas_token.lstrip("?")
             where = "the sas_token"
         else:
-            where = ("the Azure chain: AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID, "
-                     "workload identity (AZURE_FEDERATED_TOKEN_FILE) or managed identity")
+            where = (
+                "the Azure chain: AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID, "
+                "workload identity (AZURE_FEDERATED_TOKEN_FILE) or managed identity"
+            )
     else:
         raise ConfigurationError(
             "az:// needs connection_string or account_url "
-            f"(or {ENV_AZURE_CONNECTION_STRING} in the environment)")
+            f"(or {ENV_AZURE_CONNECTION_STRING} in the environment)"
+        )
 
     def build() -> Any:
         from obstore.store import AzureStore
 
         options = _allow_http(config.get("endpoint"), client)
-        return AzureStore(name, config=cast("AzureConfig", config), client_options=options,
-                          retry_config=_retry_off())
+        return AzureStore(
+            name,
+            config=cast("AzureConfig", config),
+            client_options=options,
+            retry_config=_retry_off(),
+        )
 
     return where, build
 
@@ -220,8 +265,9 @@ def _parse_connection_string(text: str) -> dict[str, Any]:
     elif parts.get("sharedaccesssignature"):
         config["sas_key"] = parts["sharedaccesssignature"].lstrip("?")
     else:
-        raise ConfigurationError("Azure connection string has neither AccountKey nor "
-                                 "SharedAccessSignature")
+        raise ConfigurationError(
+            "Azure connection string has neither AccountKey nor SharedAccessSignature"
+        )
     endpoint = parts.get("blobendpoint")
     if endpoint:
         config["endpoint"] = endpoint.rstrip("/")
@@ -238,8 +284,10 @@ def _parse_connection_string(text: str) -> dict[str, Any]:
 def _account_url_config(account_url: str) -> dict[str, Any]:
     if not account_url.startswith(("https://", "http://")):
         raise ConfigurationError("az:// account_url must start with https://")
-    return {"endpoint": account_url.rstrip("/"),
-            "account_name": _account_from_endpoint(account_url)}
+    return {
+        "endpoint": account_url.rstrip("/"),
+        "account_name": _account_from_endpoint(account_url),
+    }
 
 
 def _account_from_endpoint(endpoint: str) -> str:
@@ -262,9 +310,11 @@ def _gcs(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[
     if endpoint is not None:
         where = f"none (unsigned requests to the emulator at {endpoint})"
     else:
-        where = ("Google application-default credentials: GOOGLE_APPLICATION_CREDENTIALS, "
-                 "GOOGLE_SERVICE_ACCOUNT, gcloud's application_default_credentials.json "
-                 "or the metadata server")
+        where = (
+            "Google application-default credentials: GOOGLE_APPLICATION_CREDENTIALS, "
+            "GOOGLE_SERVICE_ACCOUNT, gcloud's application_default_credentials.json "
+            "or the metadata server"
+        )
 
     def build() -> Any:
         from obstore.store import GCSStore
@@ -276,9 +326,19 @@ def _gcs(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[
             import json
 
             config["service_account_key"] = json.dumps(
-                {"gcs_base_url": endpoint.rstrip("/"), "disable_oauth": True,
-                 "client_email": "", "private_key": "", "private_key_id": ""})
-        return GCSStore(name, config=cast("GCSConfig", config),
-                        client_options=_allow_http(endpoint, client), retry_config=_retry_off())
+                {
+                    "gcs_base_url": endpoint.rstrip("/"),
+                    "disable_oauth": True,
+                    "client_email": "",
+                    "private_key": "",
+                    "private_key_id": "",
+                }
+            )
+        return GCSStore(
+            name,
+            config=cast("GCSConfig", config),
+            client_options=_allow_http(endpoint, client),
+            retry_config=_retry_off(),
+        )
 
     return where, build

@@ -233,7 +233,8 @@ class AzureDriver:
             except ValueError:
                 # The SDK's message may quote the string (with its AccountKey): drop it.
                 raise ConfigurationError(
-                    f"az://{self.name}: the connection string is malformed") from None
+                    f"az://{self.name}: the connection string is malformed"
+                ) from None
         assert self._account_url is not None
         credential = self._credential
         token_auth = credential is None or hasattr(credential, "get_token")
@@ -286,26 +287,34 @@ class AzureDriver:
         Messages carry the operation, container, key, status and service error code,
         never the SDK's text (an auth failure's text may echo the string it signed).
         """
-        if isinstance(exc, ServiceRequestTimeoutError | ServiceResponseTimeoutError
-                      | TimeoutError):
+        if isinstance(exc, ServiceRequestTimeoutError | ServiceResponseTimeoutError | TimeoutError):
             return timeout_error(request)
         if isinstance(exc, DecodeError):
             # IncompleteReadError (a truncated body) and other unreadable answers.
             return connection_error(request, exc)
         if isinstance(exc, ClientAuthenticationError) and not exc.status_code:
-            return request.error(PermissionDeniedError,
-                                 f"{request.where}: could not get an Azure credential")
+            return request.error(
+                PermissionDeniedError, f"{request.where}: could not get an Azure credential"
+            )
         if isinstance(exc, HttpResponseError) and exc.status_code:
             return _status_error(int(exc.status_code), _error_code(exc), request)
-        if isinstance(exc, ServiceRequestError | ServiceResponseError | aiohttp.ClientError
-                      | OSError):
+        if isinstance(
+            exc, ServiceRequestError | ServiceResponseError | aiohttp.ClientError | OSError
+        ):
             inner = getattr(exc, "inner_exception", None) or exc
             return connection_error(request, inner)
         return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
 
     # ------------------------------------------------------------------ requests
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         blob = self._blob(key)
         options: dict[str, Any] = {
             "blob_type": BlobType.BLOCKBLOB,
@@ -317,9 +326,12 @@ class AzureDriver:
             options["overwrite"] = False  # If-None-Match: * (never etag='*' + IfMissing)
         elif isinstance(mode, IfMatch):
             if not mode.version.etag:
-                raise InvalidInputError(f"{key!r}: IfMatch needs a Version with an ETag "
-                                        "(that one came from another backend)",
-                                        bucket=self.name, key=key)
+                raise InvalidInputError(
+                    f"{key!r}: IfMatch needs a Version with an ETag "
+                    "(that one came from another backend)",
+                    bucket=self.name,
+                    key=key,
+                )
             # overwrite=True: otherwise the SDK rewrites a 412 into "BlobAlreadyExists".
             options.update(
                 overwrite=True,
@@ -352,8 +364,7 @@ class AzureDriver:
     async def delete(self, key: str) -> None:
         await self._blob(key).delete_blob()
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         assert self._container is not None, "the Bucket opens the driver first"
         options: dict[str, Any] = {
             "name_starts_with": prefix or None,
@@ -394,11 +405,13 @@ def _status_error(status: int, code: str, request: Request) -> StoreError:
     """Azure's own service codes, then the shared status table."""
     answer = f"({status} {code})".replace(" )", ")")
     if status == 404 and code == "ContainerNotFound":
-        return request.error(ConfigurationError,
-                             f"container {request.bucket!r} does not exist {answer}")
+        return request.error(
+            ConfigurationError, f"container {request.bucket!r} does not exist {answer}"
+        )
     if status == 409 and code == "BlobAlreadyExists":
-        return request.error(AlreadyExistsError,
-                             f"{request.key!r} already exists in az://{request.bucket}")
+        return request.error(
+            AlreadyExistsError, f"{request.key!r} already exists in az://{request.bucket}"
+        )
     if status == 409 and code not in ("", "BlobAlreadyExists") and request.mode == "create":
         return request.error(ConflictError, f"{request.where}: conflict {answer}")
     if code == "OperationTimedOut":

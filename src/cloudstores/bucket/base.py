@@ -213,8 +213,9 @@ class Bucket(AsyncResource):
         if not (mode in ("create", "overwrite") or isinstance(mode, IfMatch)):
             raise InvalidInputError(f"unknown put mode {mode!r}", key=full)
         if isinstance(mode, IfMatch) and not isinstance(mode.version, Version):
-            raise InvalidInputError("IfMatch takes a Version (from put, get, head or list)",
-                                    key=full)
+            raise InvalidInputError(
+                "IfMatch takes a Version (from put, get, head or list)", key=full
+            )
         ctype = _check_content_type(content_type, key=full)
         meta = _check_metadata(metadata, key=full)
         put_id = uuid.uuid4().hex
@@ -222,8 +223,12 @@ class Bucket(AsyncResource):
 
         async def attempt() -> Version:
             try:
-                return await self._send("put", full, lambda: self._put(
-                    full, data, mode=mode, content_type=ctype, metadata=meta), mode=mode)
+                return await self._send(
+                    "put",
+                    full,
+                    lambda: self._put(full, data, mode=mode, content_type=ctype, metadata=meta),
+                    mode=mode,
+                )
             except ConflictError as conflict:
                 if mode == "overwrite":
                     raise
@@ -235,7 +240,8 @@ class Bucket(AsyncResource):
         """Read an object with its body. Raises NotFoundError if it does not exist."""
         full = self._full_key(key)
         obj = await self._with_retries(
-            lambda: self._send("get", full, lambda: self._get(full)), key=full)
+            lambda: self._send("get", full, lambda: self._get(full)), key=full
+        )
         return replace(obj, key=key, metadata=_public(obj.metadata))
 
     async def head(self, key: str) -> ObjectInfo:
@@ -248,7 +254,8 @@ class Bucket(AsyncResource):
         """Delete an object. Raises NotFoundError if it does not exist."""
         full = self._full_key(key)
         await self._with_retries(
-            lambda: self._send("delete", full, lambda: self._delete(full)), key=full)
+            lambda: self._send("delete", full, lambda: self._delete(full)), key=full
+        )
 
     async def list(
         self, prefix: str = "", *, start_after: str | None = None
@@ -268,8 +275,9 @@ class Bucket(AsyncResource):
         while True:
 
             def page(tok: str | None = token) -> Awaitable[ListPage]:
-                return self._send("list", full_prefix,
-                                  lambda: self._list_page(full_prefix, full_start, tok))
+                return self._send(
+                    "list", full_prefix, lambda: self._list_page(full_prefix, full_start, tok)
+                )
 
             items, token = await self._with_retries(page, key=full_prefix)
             for info in items:
@@ -283,10 +291,18 @@ class Bucket(AsyncResource):
 
     # ------------------------------------------------------------------ driver calls
     # One method per driver primitive, so a test wrapper may override one of them.
-    async def _put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                   metadata: Mapping[str, str]) -> Version:
-        return await self.driver.put(key, data, mode=mode, content_type=content_type,
-                                     metadata=metadata)
+    async def _put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
+        return await self.driver.put(
+            key, data, mode=mode, content_type=content_type, metadata=metadata
+        )
 
     async def _get(self, key: str) -> StoredObject:
         return await self.driver.get(key)
@@ -312,8 +328,9 @@ class Bucket(AsyncResource):
             )
         return full
 
-    async def _send(self, op: str, key: str, call: Callable[[], Awaitable[T]], *,
-                    mode: PutMode | None = None) -> T:
+    async def _send(
+        self, op: str, key: str, call: Callable[[], Awaitable[T]], *, mode: PutMode | None = None
+    ) -> T:
         """Send one request: open once, count it, hold a slot, time it, translate errors."""
         self._enter_loop()
         if not self._opened:
@@ -367,7 +384,8 @@ class Bucket(AsyncResource):
 
     async def _head_full(self, full: str) -> ObjectInfo:
         return await self._with_retries(
-            lambda: self._send("head", full, lambda: self._head(full)), key=full)
+            lambda: self._send("head", full, lambda: self._head(full)), key=full
+        )
 
     async def _reconcile(
         self, key: str, put_id: str, mode: PutMode, conflict: ConflictError
@@ -396,8 +414,9 @@ class Bucket(AsyncResource):
         raise conflict
 
 
-async def _close_at_loop_end(bucket: weakref.ReferenceType[Bucket],
-                             token: object) -> AsyncGenerator[None, None]:
+async def _close_at_loop_end(
+    bucket: weakref.ReferenceType[Bucket], token: object
+) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
@@ -456,8 +475,13 @@ def _check_body(data: Any, *, key: str) -> bytes:
 def _check_content_type(content_type: object, *, key: str) -> str:
     if content_type is None:
         return DEFAULT_CONTENT_TYPE
-    if (not isinstance(content_type, str) or not content_type or len(content_type) > 255
-            or not content_type.isascii() or not content_type.isprintable()):
+    if (
+        not isinstance(content_type, str)
+        or not content_type
+        or len(content_type) > 255
+        or not content_type.isascii()
+        or not content_type.isprintable()
+    ):
         raise InvalidInputError("content_type must be printable ASCII, 1..255 chars", key=key)
     return content_type
 
@@ -465,18 +489,23 @@ def _check_content_type(content_type: object, *, key: str) -> str:
 def _check_metadata(metadata: Mapping[str, str] | None, *, key: str) -> dict[str, str]:
     if metadata is not None and not isinstance(metadata, Mapping):
         raise InvalidInputError(
-            f"metadata must be a mapping of str to str, not {type(metadata).__name__}", key=key)
+            f"metadata must be a mapping of str to str, not {type(metadata).__name__}", key=key
+        )
     meta = dict(metadata or {})
     for name, value in meta.items():
         if not isinstance(name, str) or not _METADATA_KEY.fullmatch(name) or name == PUT_ID_KEY:
             raise InvalidInputError(
                 f"metadata key {name!r} must match [a-z][a-z0-9_]* and not be reserved", key=key
             )
-        if (not isinstance(value, str) or not value.isascii() or not value.isprintable()
-                or len(value) > 1024):
+        if (
+            not isinstance(value, str)
+            or not value.isascii()
+            or not value.isprintable()
+            or len(value) > 1024
+        ):
             raise InvalidInputError(
-                f"metadata value for {name!r} must be printable ASCII up to 1,024 chars",
-                key=key)
+                f"metadata value for {name!r} must be printable ASCII up to 1,024 chars", key=key
+            )
     if sum(len(n) + len(v) for n, v in meta.items()) > 1800:
         raise InvalidInputError("metadata is over 1,800 bytes (S3 allows 2 KiB)", key=key)
     return meta

@@ -38,8 +38,15 @@ class Driver(Protocol):
     async def close(self) -> None:
         """Release clients and pools."""
 
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         """One write. ``create``: only if absent; ``IfMatch``: only at that version."""
 
     async def get(self, key: str) -> StoredObject:
@@ -48,8 +55,7 @@ class Driver(Protocol):
     async def head(self, key: str) -> ObjectInfo:
         """One metadata read, with the user metadata the put stored."""
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         """One listing page under ``prefix``, sorted, starting after ``start_after``
         where the backend can (the Bucket filters anything at or before it)."""
 

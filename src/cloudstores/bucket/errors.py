@@ -97,8 +97,9 @@ def error_for_status(status: int, code: str, request: Request, *, detail: str = 
     elif cls is AlreadyExistsError:
         message = f"{request.key!r} already exists in {_place(request)} ({answer})"
     elif cls is PreconditionFailedError:
-        message = (f"{request.key!r} in {_place(request)} is no longer at the expected "
-                   f"version ({answer})")
+        message = (
+            f"{request.key!r} in {_place(request)} is no longer at the expected version ({answer})"
+        )
     else:
         message = f"{request.where}: {_DESCRIPTION.get(cls, 'failed')} ({answer})"
     if detail:

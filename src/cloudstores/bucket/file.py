@@ -93,9 +93,19 @@ _VANISHED = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP}
 
 _DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
-_TRANSIENT = {errno.EIO, errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETXTBSY,
-              errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ESTALE, errno.ETIMEDOUT,
-              errno.ENOLCK}
+_TRANSIENT = {
+    errno.EIO,
+    errno.EAGAIN,
+    errno.EINTR,
+    errno.EBUSY,
+    errno.ETXTBSY,
+    errno.EMFILE,
+    errno.ENFILE,
+    errno.ENOMEM,
+    errno.ESTALE,
+    errno.ETIMEDOUT,
+    errno.ENOLCK,
+}
 _READS = {"get", "head", "delete", "list"}
 
 
@@ -109,27 +119,38 @@ def translate_os_error(exc: OSError, *, op: str, key: str, bucket: str, url: str
         error = NotFoundError(f"{where} does not exist", bucket=bucket, key=key)
     elif code == errno.ENOENT:
         error = BackendUnavailableError(
-            f"a directory of {where} vanished during the {op}", bucket=bucket, key=key)
+            f"a directory of {where} vanished during the {op}", bucket=bucket, key=key
+        )
     elif code in (errno.ENOTDIR, errno.EISDIR) and op in _READS:
-        error = NotFoundError(f"{where} does not exist (the path holds another key)",
-                              bucket=bucket, key=key)
+        error = NotFoundError(
+            f"{where} does not exist (the path holds another key)", bucket=bucket, key=key
+        )
     elif code in (errno.ENOTDIR, errno.EISDIR):
         error = InvalidKeyError(
             f"{where} collides with a directory of another key "
-            "(the file backend cannot hold both 'a' and 'a/b')", bucket=bucket, key=key)
+            "(the file backend cannot hold both 'a' and 'a/b')",
+            bucket=bucket,
+            key=key,
+        )
     elif code == errno.ELOOP:
         error = IntegrityError(
             f"{op} {where} refused: a symbolic link is in its path, and the file backend "
-            "never follows links inside its root", bucket=bucket, key=key)
+            "never follows links inside its root",
+            bucket=bucket,
+            key=key,
+        )
     elif code in _DENIED:
-        error = PermissionDeniedError(f"no permission to {op} {where}: {reason}",
-                                      bucket=bucket, key=key)
+        error = PermissionDeniedError(
+            f"no permission to {op} {where}: {reason}", bucket=bucket, key=key
+        )
     elif code == errno.ENAMETOOLONG:
-        error = InvalidKeyError(f"{where}: a path component is too long for this file system",
-                                bucket=bucket, key=key)
+        error = InvalidKeyError(
+            f"{where}: a path component is too long for this file system", bucket=bucket, key=key
+        )
     elif code == errno.EFBIG:
-        error = PayloadTooLargeError(f"{where} is too large for this file system: {reason}",
-                                     bucket=bucket, key=key)
+        error = PayloadTooLargeError(
+            f"{where} is too large for this file system: {reason}", bucket=bucket, key=key
+        )
     elif code in _NO_SPACE:
         error = StoreError(f"no space left to {op} {where}: {reason}", bucket=bucket, key=key)
     elif code in _TRANSIENT:
@@ -156,10 +177,14 @@ class FileDriver:
             raise InvalidInputError(f"root must be a path without NUL, not {root!r}")
         if not isinstance(fsync, bool):
             raise InvalidInputError(f"fsync must be True or False, not {fsync!r}")
-        if (not isinstance(threads, int) or isinstance(threads, bool)
-                or not 1 <= threads <= MAX_THREADS):
-            raise InvalidInputError(f"threads must be a whole number from 1 to {MAX_THREADS}, "
-                                    f"not {threads!r}")
+        if (
+            not isinstance(threads, int)
+            or isinstance(threads, bool)
+            or not 1 <= threads <= MAX_THREADS
+        ):
+            raise InvalidInputError(
+                f"threads must be a whole number from 1 to {MAX_THREADS}, not {threads!r}"
+            )
         self.root = Path(root).resolve()
         self.name = str(self.root)
         self.fsync = fsync
@@ -193,8 +218,9 @@ class FileDriver:
 
     def translate(self, exc: Exception, request: Request) -> StoreError:
         if isinstance(exc, OSError):
-            return translate_os_error(exc, op=request.op, key=request.key, bucket=self.name,
-                                      url=self.url)
+            return translate_os_error(
+                exc, op=request.op, key=request.key, bucket=self.name, url=self.url
+            )
         return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
 
     async def _run(self, fn: Callable[[], T]) -> T:
@@ -216,7 +242,10 @@ class FileDriver:
     def _collision(self, key: str) -> InvalidKeyError:
         return InvalidKeyError(
             f"{key!r} collides with a directory of another key in {self.url} "
-            "(the file backend cannot hold both 'a' and 'a/b')", bucket=self.name, key=key)
+            "(the file backend cannot hold both 'a' and 'a/b')",
+            bucket=self.name,
+            key=key,
+        )
 
     # ------------------------------------------------------------------ paths and locks
     def _open_root(self, *, create: bool) -> int:
@@ -230,8 +259,9 @@ class FileDriver:
             os.makedirs(self.root, exist_ok=True)
             return os.open(self.root, _ROOT_FLAGS)
         except (NotADirectoryError, FileExistsError) as exc:
-            raise ConfigurationError(f"{self.url}: the root is not a directory",
-                                     bucket=self.name) from exc
+            raise ConfigurationError(
+                f"{self.url}: the root is not a directory", bucket=self.name
+            ) from exc
 
     @contextmanager
     def _parent(self, key: str, *, create: bool) -> Iterator[tuple[int, str]]:
@@ -276,11 +306,15 @@ class FileDriver:
         try:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
-                raise NotFoundError(f"{key!r} does not exist in {self.url} (it is a directory "
-                                    "of other keys)", bucket=self.name, key=key)
+                raise NotFoundError(
+                    f"{key!r} does not exist in {self.url} (it is a directory of other keys)",
+                    bucket=self.name,
+                    key=key,
+                )
             if not stat.S_ISREG(st.st_mode):
-                raise IntegrityError(f"{key!r} in {self.url} is not a regular file",
-                                     bucket=self.name, key=key)
+                raise IntegrityError(
+                    f"{key!r} in {self.url} is not a regular file", bucket=self.name, key=key
+                )
         except BaseException:
             os.close(fd)
             raise
@@ -291,16 +325,18 @@ class FileDriver:
 
     def _parse(self, key: str, first: bytes, st: os.stat_result) -> ObjectInfo:
         def damaged(why: str) -> IntegrityError:
-            return IntegrityError(f"{key!r} in {self.url} has a damaged header: {why}",
-                                  bucket=self.name, key=key)
+            return IntegrityError(
+                f"{key!r} in {self.url} has a damaged header: {why}", bucket=self.name, key=key
+            )
 
         if not first.startswith(MAGIC):
-            raise IntegrityError(f"{key!r} in {self.url} is not a cloudstores object file",
-                                 bucket=self.name, key=key)
+            raise IntegrityError(
+                f"{key!r} in {self.url} is not a cloudstores object file", bucket=self.name, key=key
+            )
         if not first.endswith(b"\n"):
             raise damaged(f"no end of line within {HEADER_MAX} bytes")
         try:
-            header: Any = orjson.loads(first[len(MAGIC):])
+            header: Any = orjson.loads(first[len(MAGIC) :])
         except orjson.JSONDecodeError as exc:
             raise damaged(f"not JSON ({exc})") from exc
         if not isinstance(header, dict):
@@ -313,18 +349,24 @@ class FileDriver:
         if content_type is not None and not isinstance(content_type, str):
             raise damaged("content type is not text")
         if not isinstance(metadata, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+        ):
             raise damaged("metadata is not a map of text")
         return ObjectInfo(
-            key=key, size=st.st_size - len(first), version=Version(etag=etag),
+            key=key,
+            size=st.st_size - len(first),
+            version=Version(etag=etag),
             last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
-            content_type=content_type, metadata=metadata,
+            content_type=content_type,
+            metadata=metadata,
         )
 
     def _read(self, key: str, *, body: bool) -> tuple[ObjectInfo, bytes]:
         """The object's description, and its body when ``body`` is set (else b"")."""
-        with self._errors(key, "get" if body else "head"), \
-                self._parent(key, create=False) as (dfd, name):
+        with (
+            self._errors(key, "get" if body else "head"),
+            self._parent(key, create=False) as (dfd, name),
+        ):
             return self._read_at(dfd, name, key, body=body)
 
     def _write_temp(self, dfd: int, tmp: str, header: bytes, data: bytes) -> None:
@@ -337,14 +379,23 @@ class FileDriver:
         finally:
             os.close(fd)
 
-    def _put_sync(self, key: str, data: bytes, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
+    def _put_sync(
+        self, key: str, data: bytes, mode: PutMode, content_type: str, metadata: Mapping[str, str]
+    ) -> Version:
         version = Version(etag=uuid.uuid4().hex)
-        header = MAGIC + orjson.dumps({"etag": version.etag, "content_type": content_type,
-                                       "metadata": dict(metadata)}) + b"\n"
+        header = (
+            MAGIC
+            + orjson.dumps(
+                {"etag": version.etag, "content_type": content_type, "metadata": dict(metadata)}
+            )
+            + b"\n"
+        )
         if len(header) > HEADER_MAX:
-            raise InvalidInputError(f"content type and metadata of {key!r} take over "
-                                    f"{HEADER_MAX} bytes", bucket=self.name, key=key)
+            raise InvalidInputError(
+                f"content type and metadata of {key!r} take over {HEADER_MAX} bytes",
+                bucket=self.name,
+                key=key,
+            )
         with self._errors(key, "put"), self._parent(key, create=True) as (dfd, name):
             tmp = TEMP_PREFIX + uuid.uuid4().hex
             try:
@@ -363,25 +414,32 @@ class FileDriver:
             except FileExistsError as exc:
                 if _is_dir(dfd, name):
                     raise self._collision(key) from exc
-                raise AlreadyExistsError(f"{key!r} already exists in {self.url}",
-                                         bucket=self.name, key=key) from exc
+                raise AlreadyExistsError(
+                    f"{key!r} already exists in {self.url}", bucket=self.name, key=key
+                ) from exc
             return
         with self._locked(key):
             if isinstance(mode, IfMatch):
                 try:
                     current = self._read_at(dfd, name, key, body=False)[0].version
                 except FileNotFoundError as exc:
-                    raise NotFoundError(f"{key!r} does not exist in {self.url}",
-                                        bucket=self.name, key=key) from exc
+                    raise NotFoundError(
+                        f"{key!r} does not exist in {self.url}", bucket=self.name, key=key
+                    ) from exc
                 if current.etag != mode.version.etag:
                     raise PreconditionFailedError(
                         f"{key!r} in {self.url} is no longer at {mode.version}",
-                        bucket=self.name, key=key)
+                        bucket=self.name,
+                        key=key,
+                    )
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
 
     def _delete_sync(self, key: str) -> None:
-        with self._errors(key, "delete"), self._parent(key, create=False) as (dfd, name), \
-                self._locked(key):
+        with (
+            self._errors(key, "delete"),
+            self._parent(key, create=False) as (dfd, name),
+            self._locked(key),
+        ):
             os.unlink(name, dir_fd=dfd)  # a link is removed itself, never its target
             if self.fsync:
                 os.fsync(dfd)
@@ -392,7 +450,8 @@ class FileDriver:
         dir_part = prefix.rpartition("/")[0]
         base = dir_part + "/" if dir_part else ""
         if dir_part.split("/", 1)[0] == INTERNAL_DIR or (
-                after is not None and base < after and not after.startswith(base)):
+            after is not None and base < after and not after.startswith(base)
+        ):
             return [], None
         page: list[ObjectInfo] = []
         more = False
@@ -448,21 +507,37 @@ class FileDriver:
                 return None
             if not stat.S_ISREG(st.st_mode):
                 return None
-            return ObjectInfo(key=key, size=st.st_size, version=Version(etag=""),
-                              last_modified=datetime.fromtimestamp(st.st_mtime, UTC))
+            return ObjectInfo(
+                key=key,
+                size=st.st_size,
+                version=Version(etag=""),
+                last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
+            )
         finally:
             os.close(dfd)
 
     # ------------------------------------------------------------------ primitives
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                   metadata: Mapping[str, str]) -> Version:
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         return await self._run(partial(self._put_sync, key, data, mode, content_type, metadata))
 
     async def get(self, key: str) -> StoredObject:
         info, data = await self._run(partial(self._read, key, body=True))
-        return StoredObject(key=key, data=data, version=info.version,
-                            last_modified=info.last_modified, content_type=info.content_type,
-                            metadata=info.metadata)
+        return StoredObject(
+            key=key,
+            data=data,
+            version=info.version,
+            last_modified=info.last_modified,
+            content_type=info.content_type,
+            metadata=info.metadata,
+        )
 
     async def head(self, key: str) -> ObjectInfo:
         info, _ = await self._run(partial(self._read, key, body=False))
@@ -471,8 +546,7 @@ class FileDriver:
     async def delete(self, key: str) -> None:
         await self._run(partial(self._delete_sync, key))
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         after = max(filter(None, (start_after, token)), default=None)
         return await self._run(partial(self._list_sync, prefix, after))
 
@@ -481,7 +555,7 @@ class FileDriver:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _remove_quietly(dfd: int, name: str) -> None:
@@ -588,8 +662,9 @@ def _level(fd: int, acc: str = "", chain: tuple[str, ...] = ()) -> list[Entry]:
     return found
 
 
-def _walk(fd: int, base: str, prefix: str, after: str | None
-          ) -> Generator[tuple[str, int, tuple[str, ...]], None, None]:
+def _walk(
+    fd: int, base: str, prefix: str, after: str | None
+) -> Generator[tuple[str, int, tuple[str, ...]], None, None]:
     """Keys under directory ``fd`` (whose keys start with ``base``) in key order.
 
     Yields (key, descriptor of its level, names from there to the file); the

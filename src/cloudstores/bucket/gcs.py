@@ -174,8 +174,9 @@ class GCSDriver:
             status = int(getattr(getattr(exc, "response", None), "status_code", 0) or 0)
         if status:
             if status == 404 and request.op in ("put", "list", "open"):
-                return request.error(ConfigurationError,
-                                     f"bucket gs://{self.name} does not exist (404)")
+                return request.error(
+                    ConfigurationError, f"bucket gs://{self.name} does not exist (404)"
+                )
             return error_for_status(status, "", request)
         return _transport_error(exc, request, self.name)
 
@@ -191,16 +192,29 @@ class GCSDriver:
         )
 
     # ------------------------------------------------------------------ sync calls
-    def _put_sync(self, key: str, data: bytes, match: int | None, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
+    def _put_sync(
+        self,
+        key: str,
+        data: bytes,
+        match: int | None,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         blob = self._bucket.blob(key)
         blob.content_type = content_type
         blob.metadata = dict(metadata)
         response = blob._do_multipart_upload(
-            self._client, BytesIO(data), content_type, len(data),
-            predefined_acl=None, if_generation_match=match,
-            if_generation_not_match=None, if_metageneration_match=None,
-            if_metageneration_not_match=None, timeout=self._timeout, retry=None,
+            self._client,
+            BytesIO(data),
+            content_type,
+            len(data),
+            predefined_acl=None,
+            if_generation_match=match,
+            if_generation_not_match=None,
+            if_metageneration_match=None,
+            if_metageneration_not_match=None,
+            timeout=self._timeout,
+            retry=None,
         )
         blob._set_properties(response.json())
         return _version(blob.etag, blob.generation)
@@ -222,7 +236,7 @@ class GCSDriver:
         if generation is None:
             return None
         metadata = {
-            name.lower()[len(_META_PREFIX):]: value
+            name.lower()[len(_META_PREFIX) :]: value
             for name, value in headers.items()
             if name.lower().startswith(_META_PREFIX)
         }
@@ -239,17 +253,25 @@ class GCSDriver:
         """Download the generation ``info`` describes (fallback of ``get``)."""
         blob = self._bucket.blob(key)
         try:
-            data = blob.download_as_bytes(if_generation_match=_int(info.version.version),
-                                          timeout=self._timeout, retry=None)
+            data = blob.download_as_bytes(
+                if_generation_match=_int(info.version.version), timeout=self._timeout, retry=None
+            )
         except Exception as exc:
             if getattr(exc, "code", None) == 412:
                 raise BackendUnavailableError(
                     f"{key!r} in gs://{self.name} changed while it was read",
-                    bucket=self.name, key=key) from exc
+                    bucket=self.name,
+                    key=key,
+                ) from exc
             raise
-        return StoredObject(key=key, data=data, version=info.version,
-                            last_modified=info.last_modified, content_type=info.content_type,
-                            metadata=info.metadata)
+        return StoredObject(
+            key=key,
+            data=data,
+            version=info.version,
+            last_modified=info.last_modified,
+            content_type=info.content_type,
+            metadata=info.metadata,
+        )
 
     def _head_sync(self, key: str) -> ObjectInfo:
         blob = self._bucket.blob(key)
@@ -261,21 +283,34 @@ class GCSDriver:
 
     def _list_sync(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         iterator = self._client.list_blobs(
-            self._bucket, prefix=prefix or None, start_offset=start_after,
-            page_token=token, page_size=PAGE_SIZE, timeout=self._timeout, retry=None,
+            self._bucket,
+            prefix=prefix or None,
+            start_offset=start_after,
+            page_token=token,
+            page_size=PAGE_SIZE,
+            timeout=self._timeout,
+            retry=None,
         )
         page = next(iterator.pages, None)
         blobs = list(page) if page is not None else []
         next_token = iterator.next_page_token
         items = [
-            self._info(blob) for blob in blobs
+            self._info(blob)
+            for blob in blobs
             if start_after is None or blob.name > start_after  # start_offset is inclusive
         ]
         return items, next_token or None
 
     # ------------------------------------------------------------------ requests
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         match: int | None = None
         if mode == "create":
             match = 0
@@ -284,7 +319,10 @@ class GCSDriver:
             if match is None:
                 raise InvalidInputError(
                     f"IfMatch({mode.version}) has no GCS generation: that version came from "
-                    "another backend", bucket=self.name, key=key)
+                    "another backend",
+                    bucket=self.name,
+                    key=key,
+                )
         # GCS answers 412, not 404, when the object of a CAS is gone: the Bucket HEADs it.
         return await self._run(partial(self._put_sync, key, data, match, content_type, metadata))
 
@@ -303,8 +341,7 @@ class GCSDriver:
     async def delete(self, key: str) -> None:
         await self._run(partial(self._delete_sync, key))
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         return await self._run(partial(self._list_sync, prefix, start_after, token))
 
 
@@ -319,23 +356,32 @@ def _transport_error(exc: Exception, request: Request, bucket: str) -> StoreErro
     if isinstance(exc, auth_exc.DefaultCredentialsError):
         return request.error(ConfigurationError, f"no Google credentials found for gs://{bucket}")
     if isinstance(exc, auth_exc.RefreshError):
-        return request.error(PermissionDeniedError,
-                             f"Google credentials for gs://{bucket} were refused")
-    if isinstance(exc, auth_exc.TransportError | requests.RequestException
-                  | urllib3.exceptions.HTTPError | http.client.HTTPException | OSError):
+        return request.error(
+            PermissionDeniedError, f"Google credentials for gs://{bucket} were refused"
+        )
+    if isinstance(
+        exc,
+        auth_exc.TransportError
+        | requests.RequestException
+        | urllib3.exceptions.HTTPError
+        | http.client.HTTPException
+        | OSError,
+    ):
         # Every connection-level failure is transient and ambiguous: the request may
         # have been applied, so conditional puts reconcile by put-id.
         return connection_error(request, exc)
     if isinstance(exc, _sdk_exception("DataCorruption")):
-        return request.error(BackendUnavailableError,
-                             f"{request.where}: checksum mismatch in transit")
+        return request.error(
+            BackendUnavailableError, f"{request.where}: checksum mismatch in transit"
+        )
     return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
 
 
 def _version(etag: str | None, generation: Any) -> Version:
     number = _int(generation)
-    return Version(etag=_clean_etag(etag) or None,
-                   version=str(number) if number is not None else None)
+    return Version(
+        etag=_clean_etag(etag) or None, version=str(number) if number is not None else None
+    )
 
 
 def _widen_connection_pool(session: Any, size: int) -> None:

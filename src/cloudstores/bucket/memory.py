@@ -70,28 +70,44 @@ class MemoryDriver:
         return request.error(StoreError, f"{request.where}: {type(exc).__name__}")
 
     def _missing(self, key: str) -> NotFoundError:
-        return NotFoundError(f"{key!r} does not exist in memory://{self.name}",
-                             bucket=self.name, key=key)
+        return NotFoundError(
+            f"{key!r} does not exist in memory://{self.name}", bucket=self.name, key=key
+        )
 
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         space = self._space
         with space.lock:
             current = space.objects.get(key)
             if mode == "create" and current is not None:
-                raise AlreadyExistsError(f"{key!r} already exists in memory://{self.name}",
-                                         bucket=self.name, key=key)
+                raise AlreadyExistsError(
+                    f"{key!r} already exists in memory://{self.name}", bucket=self.name, key=key
+                )
             if isinstance(mode, IfMatch):
                 if current is None:
                     raise self._missing(key)
                 if current.version.etag != mode.version.etag:
                     raise PreconditionFailedError(
                         f"{key!r} in memory://{self.name} is no longer at {mode.version}",
-                        bucket=self.name, key=key)
+                        bucket=self.name,
+                        key=key,
+                    )
             version = Version(etag=uuid.uuid4().hex)
             space.objects[key] = StoredObject(
-                key=key, data=data, version=version, last_modified=datetime.now(UTC),
-                content_type=content_type, metadata=dict(metadata))
+                key=key,
+                data=data,
+                version=version,
+                last_modified=datetime.now(UTC),
+                content_type=content_type,
+                metadata=dict(metadata),
+            )
             if current is None:
                 bisect.insort(space.sorted_keys, key)
             return version
@@ -115,8 +131,7 @@ class MemoryDriver:
             del space.objects[key]
             space.sorted_keys.remove(key)
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         space = self._space
         after = max(filter(None, (start_after, token)), default=None)
         with space.lock:

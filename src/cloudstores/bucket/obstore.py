@@ -47,11 +47,26 @@ from cloudstores.errors import (
 
 __all__ = ["ObstoreDriver"]
 
-_STANDARD_ATTRIBUTES = frozenset({"Content-Disposition", "Content-Encoding", "Content-Language",
-                                  "Content-Type", "Cache-Control", "Storage-Class"})
+_STANDARD_ATTRIBUTES = frozenset(
+    {
+        "Content-Disposition",
+        "Content-Encoding",
+        "Content-Language",
+        "Content-Type",
+        "Cache-Control",
+        "Storage-Class",
+    }
+)
 _MISSING_CONTAINER = {"NoSuchBucket", "ContainerNotFound", "ContainerBeingDeleted"}
-_THROTTLED = {"SlowDown", "ServerBusy", "Throttling", "ThrottlingException",
-              "RequestLimitExceeded", "TooManyRequestsException", "rateLimitExceeded"}
+_THROTTLED = {
+    "SlowDown",
+    "ServerBusy",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "rateLimitExceeded",
+}
 _CREDENTIAL_WORDS = ("credential", "Credential", "MissingCredentials", "token provider")
 _STATUS = r"status code: (\d{3})|\(code: (\d{3})\)"
 _CODE = r"<Code>\s*([A-Za-z]+)\s*</Code>|\"reason\"\s*:\s*\"([A-Za-z]+)\""
@@ -59,7 +74,8 @@ _CODE = r"<Code>\s*([A-Za-z]+)\s*</Code>|\"reason\"\s*:\s*\"([A-Za-z]+)\""
 # STS (web identity), Azure AD, Google OAuth and the GCE metadata server.
 _CREDENTIAL_HOST = (
     r"Error performing \w+ https?://(169\.254\.169\.254|169\.254\.170\.2|sts\.[\w.-]*amazonaws"
-    r"|login\.microsoftonline|oauth2\.googleapis|metadata\.google\.internal)")
+    r"|login\.microsoftonline|oauth2\.googleapis|metadata\.google\.internal)"
+)
 # (patterns are compiled on the first error, by re's cache: not on the cold-start path)
 _LIVE_LISTINGS = 32
 _EXIT_GRACE = 0.005
@@ -81,9 +97,16 @@ class ObstoreDriver:
     :meth:`open`. ``store`` may be given directly (tests use obstore's local stores).
     """
 
-    def __init__(self, spec: StoreSpec | None = None, *, store: Any = None,
-                 scheme: str = "", name: str = "", page_size: int = 1000,
-                 ordered: bool = False) -> None:
+    def __init__(
+        self,
+        spec: StoreSpec | None = None,
+        *,
+        store: Any = None,
+        scheme: str = "",
+        name: str = "",
+        page_size: int = 1000,
+        ordered: bool = False,
+    ) -> None:
         if spec is None and store is None:
             raise ConfigurationError("ObstoreDriver needs a StoreSpec or a store")
         self._spec = spec
@@ -111,8 +134,9 @@ class ObstoreDriver:
         try:
             import obstore
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ConfigurationError("engine=obstore needs obstore: "
-                                     "pip install 'cloudstores[fast]'") from exc
+            raise ConfigurationError(
+                "engine=obstore needs obstore: pip install 'cloudstores[fast]'"
+            ) from exc
         self._obs = obstore
         _install_exit_grace()
         if self._store is None:
@@ -123,7 +147,8 @@ class ObstoreDriver:
                 raise
             except Exception as exc:  # obstore rejects a config with ValueError/BaseError
                 raise ConfigurationError(
-                    f"cannot configure {self.scheme}://{self.name} with obstore: {exc}") from exc
+                    f"cannot configure {self.scheme}://{self.name} with obstore: {exc}"
+                ) from exc
 
     async def close(self) -> None:
         self._listings.clear()
@@ -131,11 +156,19 @@ class ObstoreDriver:
             self._store = None
 
     # ------------------------------------------------------------------ requests
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
         attributes: dict[str, str] = {"Content-Type": content_type, **metadata}
-        result = await self._obs.put_async(self._store, key, data, attributes=attributes,
-                                           mode=_put_mode(mode), use_multipart=False)
+        result = await self._obs.put_async(
+            self._store, key, data, attributes=attributes, mode=_put_mode(mode), use_multipart=False
+        )
         return _version(result.get("e_tag"), result.get("version"))
 
     async def get(self, key: str) -> StoredObject:
@@ -143,8 +176,11 @@ class ObstoreDriver:
         data = bytes(await result.bytes_async())
         meta, attributes = result.meta, result.attributes
         return StoredObject(
-            key=key, data=data, version=_version(meta["e_tag"], meta.get("version")),
-            last_modified=meta["last_modified"], content_type=attributes.get("Content-Type"),
+            key=key,
+            data=data,
+            version=_version(meta["e_tag"], meta.get("version")),
+            last_modified=meta["last_modified"],
+            content_type=attributes.get("Content-Type"),
             metadata=_user_metadata(attributes),
         )
 
@@ -154,8 +190,11 @@ class ObstoreDriver:
         result = await self._obs.get_async(self._store, key, options={"head": True})
         meta, attributes = result.meta, result.attributes
         return ObjectInfo(
-            key=key, size=int(meta["size"]), version=_version(meta["e_tag"], meta.get("version")),
-            last_modified=meta["last_modified"], content_type=attributes.get("Content-Type"),
+            key=key,
+            size=int(meta["size"]),
+            version=_version(meta["e_tag"], meta.get("version")),
+            last_modified=meta["last_modified"],
+            content_type=attributes.get("Content-Type"),
             metadata=_user_metadata(attributes),
         )
 
@@ -165,8 +204,7 @@ class ObstoreDriver:
             await self._obs.head_async(self._store, key)
         await self._obs.delete_async(self._store, key)
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         """One page of keys starting with ``prefix``, sorted, after ``start_after``/``token``.
 
         obstore lists whole path segments, so the parent directory of ``prefix`` is
@@ -180,15 +218,21 @@ class ObstoreDriver:
         stream = self._listings.pop((prefix, token), None) if token is not None else None
         if stream is None:
             parent = prefix.rsplit("/", 1)[0] if "/" in prefix else None
-            stream = self._obs.list(self._store, parent, offset=offset or None,
-                                    chunk_size=self.page_size)
+            stream = self._obs.list(
+                self._store, parent, offset=offset or None, chunk_size=self.page_size
+            )
         chunk = await _next_chunk(stream) if self.ordered else await _drain(stream)
         paths = [entry["path"] for entry in chunk]
-        if not self.ordered or any(a >= b for a, b in pairwise(paths)) or (
-                paths and offset and paths[0] <= offset):
+        if (
+            not self.ordered
+            or any(a >= b for a, b in pairwise(paths))
+            or (paths and offset and paths[0] <= offset)
+        ):
             if token is not None:
-                raise StoreError(f"{self.scheme}://{self.name} returned an unordered listing "
-                                 f"after {token!r}", bucket=self.name)
+                raise StoreError(
+                    f"{self.scheme}://{self.name} returned an unordered listing after {token!r}",
+                    bucket=self.name,
+                )
             chunk = sorted(chunk + await _drain(stream), key=lambda entry: entry["path"])
             paths, stream = [entry["path"] for entry in chunk], None
         items = [_info(entry) for entry in chunk if entry["path"].startswith(prefix)]
@@ -211,17 +255,22 @@ class ObstoreDriver:
         text = str(exc)
         status, code = _status_and_code(text)
         if code in _MISSING_CONTAINER:
-            return request.error(ConfigurationError,
-                                 f"{self.scheme}://{self.name} does not exist ({code})")
+            return request.error(
+                ConfigurationError, f"{self.scheme}://{self.name} does not exist ({code})"
+            )
         if re.search(_CREDENTIAL_HOST, text) or (
-                status is None and any(word in text for word in _CREDENTIAL_WORDS)):
+            status is None and any(word in text for word in _CREDENTIAL_WORDS)
+        ):
             if status is not None and (status >= 500 or status == 429):
-                return request.error(BackendUnavailableError,
-                                     f"{request.where}: the credential service answered "
-                                     f"{status}")
-            return request.error(ConfigurationError,
-                                 f"no usable credentials for {self.scheme}://{self.name}; "
-                                 f"looked in {self.credentials}")
+                return request.error(
+                    BackendUnavailableError,
+                    f"{request.where}: the credential service answered {status}",
+                )
+            return request.error(
+                ConfigurationError,
+                f"no usable credentials for {self.scheme}://{self.name}; "
+                f"looked in {self.credentials}",
+            )
         if code in _THROTTLED:
             return request.error(ThrottledError, f"{request.where}: throttled ({code})")
         if isinstance(exc, oe.AlreadyExistsError):
@@ -233,8 +282,9 @@ class ObstoreDriver:
         if isinstance(exc, oe.InvalidPathError):
             return request.error(InvalidKeyError, f"{request.where}: obstore cannot address it")
         if isinstance(exc, oe.NotSupportedError | oe.UnknownConfigurationKeyError):
-            return request.error(ConfigurationError,
-                                 f"{request.where}: not supported by obstore on this store")
+            return request.error(
+                ConfigurationError, f"{request.where}: not supported by obstore on this store"
+            )
         if status is not None:
             return error_for_status(status, code, request)
         if isinstance(exc, oe.UnauthenticatedError | oe.PermissionDeniedError):
@@ -279,7 +329,7 @@ def _put_mode(mode: PutMode) -> Any:
 
 def _version(etag: str | None, version: str | None) -> Version:
     # Azure's listing gives ETags unquoted, its GET and PUT quoted: one form everywhere.
-    if etag is not None and not etag.startswith(("\"", "W/")):
+    if etag is not None and not etag.startswith(('"', "W/")):
         etag = f'"{etag}"'
     return Version(etag=etag, version=version)
 
@@ -289,9 +339,12 @@ def _user_metadata(attributes: Mapping[str, str]) -> dict[str, str]:
 
 
 def _info(entry: Mapping[str, Any]) -> ObjectInfo:
-    return ObjectInfo(key=entry["path"], size=int(entry["size"]),
-                      version=_version(entry["e_tag"], entry.get("version")),
-                      last_modified=entry["last_modified"])
+    return ObjectInfo(
+        key=entry["path"],
+        size=int(entry["size"]),
+        version=_version(entry["e_tag"], entry.get("version")),
+        last_modified=entry["last_modified"],
+    )
 
 
 def _before(prefix: str) -> str | None:

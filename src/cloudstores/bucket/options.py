@@ -16,10 +16,20 @@ from cloudstores.errors import ConfigurationError
 
 __all__ = ["SECRET_OPTIONS", "Options", "check_bucket_name"]
 
-SECRET_OPTIONS = frozenset({
-    "connection_string", "sas_token", "credential", "account_key", "aws_secret_access_key",
-    "aws_session_token", "secret", "secret_key", "password", "token",
-})
+SECRET_OPTIONS = frozenset(
+    {
+        "connection_string",
+        "sas_token",
+        "credential",
+        "account_key",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "secret",
+        "secret_key",
+        "password",
+        "token",
+    }
+)
 """Option names whose values are never shown in a message, ``repr`` or log."""
 
 _NUMERIC = re.compile(r"[0-9.eE+-]*|true|false|yes|no|on|off|nan|inf", re.IGNORECASE)
@@ -31,8 +41,12 @@ _FALSE = {"0", "false", "no", "off"}
 class Options:
     """The options of one ``open_bucket`` call (URL query values, then keywords)."""
 
-    def __init__(self, scheme: str, url_options: Mapping[str, Any] | None = None,
-                 keywords: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        scheme: str,
+        url_options: Mapping[str, Any] | None = None,
+        keywords: Mapping[str, Any] | None = None,
+    ) -> None:
         self.scheme = scheme
         self._values: dict[str, Any] = dict(url_options or {})
         self._values.update({k: v for k, v in (keywords or {}).items() if v is not None})
@@ -59,7 +73,8 @@ class Options:
 
     def _bad(self, name: str, value: Any, want: str) -> ConfigurationError:
         return ConfigurationError(
-            f"{self.scheme}:// option {name}={self._show(name, value)} {want}")
+            f"{self.scheme}:// option {name}={self._show(name, value)} {want}"
+        )
 
     def raw(self, name: str) -> Any:
         """The value as given (any type), or None; an empty URL value counts as None."""
@@ -76,8 +91,9 @@ class Options:
             raise self._bad(name, value, "must not contain NUL")
         return value
 
-    def whole(self, name: str, default: int, *, minimum: int = 1,
-            maximum: int | None = None) -> int:
+    def whole(
+        self, name: str, default: int, *, minimum: int = 1, maximum: int | None = None
+    ) -> int:
         value = self.raw(name)
         if value is None:
             return default
@@ -88,8 +104,9 @@ class Options:
         except ValueError:
             raise self._bad(name, value, "must be a whole number") from None
         if number < minimum or (maximum is not None and number > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None \
-                else f"at least {minimum}"
+            bound = (
+                f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            )
             raise self._bad(name, value, f"must be {bound}")
         return number
 
@@ -138,6 +155,6 @@ def check_bucket_name(scheme: str, name: str, *, what: str = "bucket") -> str:
         raise ConfigurationError(f"{scheme}:// URLs need a {what} name: {scheme}://NAME[/prefix]")
     if not _BUCKET_NAME.fullmatch(name):
         raise ConfigurationError(
-            f"{scheme}:// {what} name {name[:64]!r} may only hold letters, digits, '.', '_' "
-            "and '-'")
+            f"{scheme}:// {what} name {name[:64]!r} may only hold letters, digits, '.', '_' and '-'"
+        )
     return name

@@ -37,12 +37,24 @@ from cloudstores.errors import (
 __all__ = ["S3Driver"]
 
 DEFAULT_MAX_CONNECTIONS = 64
-_THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded",
-                   "TooManyRequestsException", "RequestThrottled"}
+_THROTTLE_CODES = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+}
 _NOT_FOUND_CODES = {"NoSuchKey", "NotFound"}
 _DENIED_CODES = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
-_CREDENTIAL_OPTIONS = {"aws_access_key_id", "aws_secret_access_key", "aws_session_token",
-                       "access_key", "secret_key", "secret"}
+_CREDENTIAL_OPTIONS = {
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "access_key",
+    "secret_key",
+    "secret",
+}
 
 
 def _no_resend_session_class() -> type[Any]:
@@ -105,15 +117,17 @@ class S3Driver:
     @classmethod
     def from_url(cls, url: BucketURL, **options: Any) -> Self:
         opts = Options("s3", url.options, options)
-        opts.refuse(_CREDENTIAL_OPTIONS, "s3:// URLs do not take credentials; use a profile "
-                    "or the AWS credential chain (environment, config files, roles)")
+        opts.refuse(
+            _CREDENTIAL_OPTIONS,
+            "s3:// URLs do not take credentials; use a profile "
+            "or the AWS credential chain (environment, config files, roles)",
+        )
         driver = cls(
             url.name,
             region=opts.text("region"),
             endpoint_url=opts.text("endpoint_url"),
             profile=opts.text("profile"),
-            max_connections=opts.whole("max_connections", DEFAULT_MAX_CONNECTIONS,
-                                       maximum=10_000),
+            max_connections=opts.whole("max_connections", DEFAULT_MAX_CONNECTIONS, maximum=10_000),
             connect_timeout=opts.seconds("connect_timeout", 10.0),
             read_timeout=opts.seconds("read_timeout", 60.0),
         )
@@ -126,7 +140,8 @@ class S3Driver:
             from aiobotocore.config import AioConfig
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigurationError(
-                "s3:// needs the s3 extra: pip install 'cloudstores[s3]'") from exc
+                "s3:// needs the s3 extra: pip install 'cloudstores[s3]'"
+            ) from exc
         # One session per driver: it caches the service model and the credentials, so
         # a client re-made for a new event loop (asyncio.run per invocation) is cheap.
         if self._session is None:
@@ -143,8 +158,11 @@ class S3Driver:
             read_timeout=self.read_timeout,
         )
         stack = AsyncExitStack()
-        self._client = await stack.enter_async_context(session.client(
-            "s3", region_name=self.region, endpoint_url=self.endpoint_url, config=config))
+        self._client = await stack.enter_async_context(
+            session.client(
+                "s3", region_name=self.region, endpoint_url=self.endpoint_url, config=config
+            )
+        )
         self._stack = stack
 
     async def close(self) -> None:
@@ -173,8 +191,9 @@ class S3Driver:
         if isinstance(exc, ReadTimeoutError | ConnectTimeoutError | TimeoutError):
             return timeout_error(request)
         if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-            return request.error(PermissionDeniedError,
-                                 f"{request.where}: no usable AWS credentials found")
+            return request.error(
+                PermissionDeniedError, f"{request.where}: no usable AWS credentials found"
+            )
         if isinstance(exc, BotoConnectionError | HTTPClientError | OSError) or (
             type(exc).__module__.startswith("aiohttp")
         ):
@@ -193,19 +212,22 @@ class S3Driver:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         answer = f"({status} {code})"
         if code == "NoSuchBucket":
-            return request.error(ConfigurationError,
-                                 f"bucket s3://{self.name} does not exist {answer}")
+            return request.error(
+                ConfigurationError, f"bucket s3://{self.name} does not exist {answer}"
+            )
         if code in _NOT_FOUND_CODES:
             return error_for_status(404, code, request)
         if code == "ConditionalRequestConflict":
             # A concurrent conditional write is in progress: retry, then reconcile.
-            return request.error(BackendUnavailableError,
-                                 f"{request.where}: conflicting conditional write {answer}")
+            return request.error(
+                BackendUnavailableError, f"{request.where}: conflicting conditional write {answer}"
+            )
         if code in _THROTTLE_CODES:
             return request.error(ThrottledError, f"{request.where}: slow down {answer}")
         if code in _DENIED_CODES:
-            return request.error(PermissionDeniedError,
-                                 f"{request.where}: credentials refused {answer}")
+            return request.error(
+                PermissionDeniedError, f"{request.where}: credentials refused {answer}"
+            )
         if code == "RequestTimeout":
             return request.error(StoreTimeoutError, f"{request.where}: timed out {answer}")
         if code == "PreconditionFailed" and not status:
@@ -215,17 +237,32 @@ class S3Driver:
         return error_for_status(status, code, request)
 
     # ------------------------------------------------------------------ requests
-    async def put(self, key: str, data: bytes, *, mode: PutMode, content_type: str,
-                  metadata: Mapping[str, str]) -> Version:
-        args: dict[str, Any] = {"Bucket": self.name, "Key": key, "Body": data,
-                                "ContentType": content_type, "Metadata": dict(metadata)}
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        mode: PutMode,
+        content_type: str,
+        metadata: Mapping[str, str],
+    ) -> Version:
+        args: dict[str, Any] = {
+            "Bucket": self.name,
+            "Key": key,
+            "Body": data,
+            "ContentType": content_type,
+            "Metadata": dict(metadata),
+        }
         if mode == "create":
             args["IfNoneMatch"] = "*"
         elif isinstance(mode, IfMatch):
             if not mode.version.etag:
-                raise InvalidInputError(f"{key!r}: IfMatch needs a Version with an ETag "
-                                        "(that one came from another backend)",
-                                        bucket=self.name, key=key)
+                raise InvalidInputError(
+                    f"{key!r}: IfMatch needs a Version with an ETag "
+                    "(that one came from another backend)",
+                    bucket=self.name,
+                    key=key,
+                )
             args["IfMatch"] = mode.version.etag
         response = await self._client.put_object(**args)
         return Version(etag=response["ETag"])
@@ -235,18 +272,22 @@ class S3Driver:
         async with response["Body"] as stream:
             data = await stream.read()
         return StoredObject(
-            key=key, data=data,
+            key=key,
+            data=data,
             version=Version(etag=response["ETag"]),
-            last_modified=response.get("LastModified"), content_type=response.get("ContentType"),
+            last_modified=response.get("LastModified"),
+            content_type=response.get("ContentType"),
             metadata=response.get("Metadata", {}),
         )
 
     async def head(self, key: str) -> ObjectInfo:
         response = await self._client.head_object(Bucket=self.name, Key=key)
         return ObjectInfo(
-            key=key, size=int(response["ContentLength"]),
+            key=key,
+            size=int(response["ContentLength"]),
             version=Version(etag=response["ETag"]),
-            last_modified=response.get("LastModified"), content_type=response.get("ContentType"),
+            last_modified=response.get("LastModified"),
+            content_type=response.get("ContentType"),
             metadata=response.get("Metadata", {}),
         )
 
@@ -256,8 +297,7 @@ class S3Driver:
         await self._client.head_object(Bucket=self.name, Key=key)
         await self._client.delete_object(Bucket=self.name, Key=key)
 
-    async def list_page(self, prefix: str, start_after: str | None,
-                        token: str | None) -> ListPage:
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         args: dict[str, Any] = {"Bucket": self.name, "Prefix": prefix}
         if token is not None:
             args["ContinuationToken"] = token
@@ -265,8 +305,12 @@ class S3Driver:
             args["StartAfter"] = start_after
         response = await self._client.list_objects_v2(**args)
         items = [
-            ObjectInfo(key=item["Key"], size=int(item["Size"]), version=Version(etag=item["ETag"]),
-                       last_modified=item.get("LastModified"))
+            ObjectInfo(
+                key=item["Key"],
+                size=int(item["Size"]),
+                version=Version(etag=item["ETag"]),
+                last_modified=item.get("LastModified"),
+            )
             for item in response.get("Contents", [])
         ]
         more = response.get("IsTruncated")

@@ -19,7 +19,8 @@ __all__ = ["BucketURL", "redact_url"]
 
 _SECRET_WORDS = re.compile(
     r"(?i)(accountkey|sharedaccesssignature|sig|password|secret|token|credential|"
-    r"connection_string|sas_token|account_key)(=)[^&;\s]*")
+    r"connection_string|sas_token|account_key)(=)[^&;\s]*"
+)
 _USERINFO = re.compile(r"(?i)^([a-z][a-z0-9+.-]*://)[^/@?#]*@")
 
 
@@ -41,7 +42,8 @@ class BucketURL:
             raise ConfigurationError(f"not a bucket URL: {redact_url(url)}")
         if any(is_control(c) for c in url):
             raise ConfigurationError(
-                f"bucket URL contains a control character: {redact_url(url)!r}")
+                f"bucket URL contains a control character: {redact_url(url)!r}"
+            )
         try:
             parts = urlsplit(url)
             netloc = parts.netloc
@@ -51,17 +53,18 @@ class BucketURL:
             self.path = unquote(parts.path)
             pairs = parse_qsl(parts.query, keep_blank_values=True)
         except ValueError:
-            raise ConfigurationError(
-                f"malformed bucket URL: {redact_url(url)}") from None
+            raise ConfigurationError(f"malformed bucket URL: {redact_url(url)}") from None
         if has_userinfo:
             raise ConfigurationError(
                 f"bucket URLs do not take user:password@ ({redact_url(url)}); pass "
-                "credentials as open_bucket keywords or through the cloud's credential chain")
+                "credentials as open_bucket keywords or through the cloud's credential chain"
+            )
         if parts.fragment:
             raise ConfigurationError("bucket URL must not have a #fragment")
         if any(is_control(c) for c in self.name + self.path):
             raise ConfigurationError(
-                f"bucket URL contains an (encoded) control character: {redact_url(url)!r}")
+                f"bucket URL contains an (encoded) control character: {redact_url(url)!r}"
+            )
         self.options: dict[str, Any] = dict(pairs)
         self.redacted = redact_url(url)
 
@@ -89,5 +92,4 @@ class BucketURL:
             return int(value)
         except (TypeError, ValueError):
             shown = "<redacted>" if name in SECRET_OPTIONS else repr(value)
-            raise ConfigurationError(
-                f"URL option {name}={shown} is not a whole number") from None
+            raise ConfigurationError(f"URL option {name}={shown} is not a whole number") from None

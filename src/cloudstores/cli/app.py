@@ -1,8 +1,8 @@
 """``cloudstores show | verify | reindex``: the stores of one workspace from a terminal.
 
-    cloudstores show file:///data/agents --workspace client-a
-    cloudstores verify s3://bucket/prefix security --public-key audit.pub
-    cloudstores reindex az://container/prefix --workspace client-a
+cloudstores show file:///data/agents --workspace client-a
+cloudstores verify s3://bucket/prefix security --public-key audit.pub
+cloudstores reindex az://container/prefix --workspace client-a
 """
 
 from __future__ import annotations
@@ -27,15 +27,21 @@ __all__ = ["app", "main"]
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Look into cloudstores buckets: runs, artifacts, audit logs.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Look into cloudstores buckets: runs, artifacts, audit logs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 Workspace = Annotated[str, typer.Option("--workspace", "-w", help="workspace name")]
 
 
 @app.command()
-def show(url: str, workspace: Workspace = DEFAULT_WORKSPACE,
-         limit: Annotated[int, typer.Option(help="runs to show")] = 20) -> None:
+def show(
+    url: str,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    limit: Annotated[int, typer.Option(help="runs to show")] = 20,
+) -> None:
     """Show the newest runs, their artifacts, and the audit streams with their heads."""
 
     async def run() -> None:
@@ -47,17 +53,25 @@ def show(url: str, workspace: Workspace = DEFAULT_WORKSPACE,
                 console.print(artifacts_table(found, title=f"Artifacts of {summary.run_id}"))
             async for stream in stores.audit.streams():
                 head = await stores.audit.head(stream)
-                console.print(plain("audit stream ").append(plain(stream, "bold")).append(
-                    plain(f": {head.size} entries, head {head.hash[:16]}")))
+                console.print(
+                    plain("audit stream ")
+                    .append(plain(stream, "bold"))
+                    .append(plain(f": {head.size} entries, head {head.hash[:16]}"))
+                )
 
     _run(run())
 
 
 @app.command()
-def verify(url: str, stream: str, workspace: Workspace = DEFAULT_WORKSPACE,
-           public_key: Annotated[Path | None, typer.Option(
-               help="Ed25519 public key (PEM or raw) that signed the checkpoints")] = None,
-           ) -> None:
+def verify(
+    url: str,
+    stream: str,
+    workspace: Workspace = DEFAULT_WORKSPACE,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="Ed25519 public key (PEM or raw) that signed the checkpoints"),
+    ] = None,
+) -> None:
     """Verify an audit stream: every link, hash, checkpoint and signature."""
 
     async def run() -> bool:
@@ -81,9 +95,13 @@ def reindex(url: str, workspace: Workspace = DEFAULT_WORKSPACE) -> None:
             for store in (stores.artifacts, stores.executions):
                 with _counting(f"scanning {type(store).__name__}", "objects") as count:
                     report = await store.reindex(on_progress=count)
-                console.print(plain(f"{report.store}: scanned {report.scanned}, "
-                                    f"added {len(report.added)}, "
-                                    f"skipped {len(report.skipped)}"))
+                console.print(
+                    plain(
+                        f"{report.store}: scanned {report.scanned}, "
+                        f"added {len(report.added)}, "
+                        f"skipped {len(report.skipped)}"
+                    )
+                )
                 for item in report.skipped[:20]:
                     console.print(plain(f"  skipped {item.key}: {item.reason}", "yellow"))
 
@@ -93,8 +111,12 @@ def reindex(url: str, workspace: Workspace = DEFAULT_WORKSPACE) -> None:
 @contextmanager
 def _counting(what: str, unit: str) -> Iterator[Callable[[int], None]]:
     """A transient spinner with a running count (the total is not known ahead)."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False),
-               TextColumn("{task.completed:,.0f} " + unit), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        TextColumn("{task.completed:,.0f} " + unit),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, transient=True, console=console) as progress:
         task = progress.add_task(what, total=None)
         yield lambda done: progress.update(task, completed=done)

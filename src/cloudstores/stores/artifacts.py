@@ -95,8 +95,12 @@ class ArtifactOptions:
     def __post_init__(self) -> None:
         check_int(self.max_bytes, what="ArtifactOptions.max_bytes", lo=1, hi=1 << 40)
         check_int(self.inline_bytes, what="ArtifactOptions.inline_bytes", lo=0, hi=1 << 40)
-        check_int(self.fetch_concurrency, what="ArtifactOptions.fetch_concurrency", lo=1,
-                  hi=MAX_CONCURRENCY)
+        check_int(
+            self.fetch_concurrency,
+            what="ArtifactOptions.fetch_concurrency",
+            lo=1,
+            hi=MAX_CONCURRENCY,
+        )
 
 
 class ArtifactStore(AsyncResource):
@@ -106,8 +110,13 @@ class ArtifactStore(AsyncResource):
     contradicted and that a list therefore skipped.
     """
 
-    def __init__(self, bucket: Bucket, *, workspace: str = DEFAULT_WORKSPACE,
-                 options: ArtifactOptions | None = None) -> None:
+    def __init__(
+        self,
+        bucket: Bucket,
+        *,
+        workspace: str = DEFAULT_WORKSPACE,
+        options: ArtifactOptions | None = None,
+    ) -> None:
         if not isinstance(bucket, Bucket):
             raise InvalidInputError(f"bucket must be a Bucket, not {type(bucket).__name__}")
         if options is not None and not isinstance(options, ArtifactOptions):
@@ -116,8 +125,9 @@ class ArtifactStore(AsyncResource):
         self._root = workspace_prefix(workspace)
         self.workspace = workspace
         self.options = options or ArtifactOptions()
-        self.index = Index(bucket, f"{self._root}_index/artifacts", ARTIFACT_FIELDS,
-                           legacy=_legacy_entry)
+        self.index = Index(
+            bucket, f"{self._root}_index/artifacts", ARTIFACT_FIELDS, legacy=_legacy_entry
+        )
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     def _key(self, artifact_id: str) -> str:
@@ -138,8 +148,9 @@ class ArtifactStore(AsyncResource):
         entry = _entry(self.index, artifact)  # checks the indexed fields' sizes first
         record = artifact.model_dump()
         record[_FORMAT_FIELD] = FORMAT
-        body = codec.check_size(seal(record), self.options.max_bytes,
-                                what=f"artifact {artifact.id!r}")
+        body = codec.check_size(
+            seal(record), self.options.max_bytes, what=f"artifact {artifact.id!r}"
+        )
         key = self._key(artifact.id)
         content = codec.dumps(record["content"])
         if len(content) > self.options.inline_bytes:
@@ -157,7 +168,10 @@ class ArtifactStore(AsyncResource):
             if _identity(stored) != _identity(artifact):
                 raise AlreadyExistsError(
                     f"artifact {artifact.id!r} already exists with different content "
-                    f"in workspace {self.workspace!r}", bucket=self.bucket.name, key=key) from None
+                    f"in workspace {self.workspace!r}",
+                    bucket=self.bucket.name,
+                    key=key,
+                ) from None
         # Index entry second; on a repeat it is written again (readers keep one).
         if stored is not artifact:
             entry = _entry(self.index, stored)
@@ -175,8 +189,11 @@ class ArtifactStore(AsyncResource):
         try:
             body = await get_json(self.bucket, key, max_bytes=self.options.max_bytes)
         except NotFoundError:
-            raise NotFoundError(f"no artifact {artifact_id!r} in workspace {self.workspace!r}",
-                                bucket=self.bucket.name, key=key) from None
+            raise NotFoundError(
+                f"no artifact {artifact_id!r} in workspace {self.workspace!r}",
+                bucket=self.bucket.name,
+                key=key,
+            ) from None
         record = expect_dict(body, key=key)
         digest = _blob_pointer(record, key)
         if digest is not None:
@@ -190,13 +207,15 @@ class ArtifactStore(AsyncResource):
         try:
             blob = await self.bucket.get(blob_key)
         except NotFoundError:
-            raise IntegrityError(f"artifact {key!r} points at blob {digest}, which is missing",
-                                 bucket=self.bucket.name, key=blob_key) from None
+            raise IntegrityError(
+                f"artifact {key!r} points at blob {digest}, which is missing",
+                bucket=self.bucket.name,
+                key=blob_key,
+            ) from None
         if len(blob.data) > self.options.max_bytes:
             raise IntegrityError(f"blob {blob_key!r} is over the size limit", key=blob_key)
         if codec.sha256_hex(blob.data) != digest:
-            raise IntegrityError(f"blob of artifact {key!r} does not match its hash",
-                                 key=blob_key)
+            raise IntegrityError(f"blob of artifact {key!r} does not match its hash", key=blob_key)
         return codec.loads(blob.data, key=blob_key)
 
     async def get_or_none(self, artifact_id: str) -> Artifact | None:
@@ -205,8 +224,9 @@ class ArtifactStore(AsyncResource):
         except NotFoundError:
             return None
 
-    async def _checked(self, ids: builtins.list[str],
-                       keep: Callable[[Artifact], bool]) -> builtins.list[Artifact]:
+    async def _checked(
+        self, ids: builtins.list[str], keep: Callable[[Artifact], bool]
+    ) -> builtins.list[Artifact]:
         """GET ``ids`` (index hints); keep those whose data really matches ``keep``.
 
         An id whose object is gone or does not match is skipped and reported; an object
@@ -225,8 +245,7 @@ class ArtifactStore(AsyncResource):
 
     def _mismatch(self, artifact_id: str, reason: str) -> None:
         key = self._key(artifact_id)
-        log.warning("artifact index of workspace %s: skipped %s: %s", self.workspace, key,
-                    reason)
+        log.warning("artifact index of workspace %s: skipped %s: %s", self.workspace, key, reason)
         self.index_mismatches.append(SkippedObject(key=key, reason=reason))
 
     async def list_by_run(self, run_id: str) -> builtins.list[Artifact]:
@@ -267,17 +286,26 @@ class ArtifactStore(AsyncResource):
         lo, hi = as_utc(since), as_utc(until)
 
         def keep(a: Artifact) -> bool:
-            return ((run_id is None or a.run_id == run_id)
-                    and (type is None or a.type == type)
-                    and (created_by is None or a.created_by == created_by)
-                    and (task_id is None or a.task_id == task_id)
-                    and (lo is None or a.created_at >= lo)
-                    and (hi is None or a.created_at < hi)
-                    and (start_after is None or a.id > start_after))
+            return (
+                (run_id is None or a.run_id == run_id)
+                and (type is None or a.type == type)
+                and (created_by is None or a.created_by == created_by)
+                and (task_id is None or a.task_id == task_id)
+                and (lo is None or a.created_at >= lo)
+                and (hi is None or a.created_at < hi)
+                and (start_after is None or a.id > start_after)
+            )
 
-        where: dict[str, object] = {name: value for name, value in (
-            ("run_id", run_id), ("type", type), ("created_by", created_by),
-            ("task_id", task_id)) if value is not None}
+        where: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("run_id", run_id),
+                ("type", type),
+                ("created_by", created_by),
+                ("task_id", task_id),
+            )
+            if value is not None
+        }
         when = {op: at for op, at in (("gte", lo), ("lt", hi)) if at is not None}
         if when:
             where["created_at"] = when
@@ -292,7 +320,7 @@ class ArtifactStore(AsyncResource):
         for start in range(0, len(ids), step):
             if remaining is not None and remaining <= 0:
                 return
-            chunk = ids[start:start + step]
+            chunk = ids[start : start + step]
             if remaining is not None:
                 chunk = chunk[:remaining]
             for artifact in await self._checked(chunk, keep):
@@ -339,7 +367,7 @@ class ArtifactStore(AsyncResource):
             scanned += 1
             if on_progress is not None:
                 on_progress(scanned)
-            artifact_id = _id_of(info.key[len(prefix):])
+            artifact_id = _id_of(info.key[len(prefix) :])
             if artifact_id is None:
                 skipped.append(SkippedObject(key=info.key, reason="not an artifact key"))
             elif artifact_id not in known:
@@ -361,10 +389,18 @@ class ArtifactStore(AsyncResource):
             await self.index.add([_entry(self.index, a) for a in found])
         await self.index.compact()  # also upgrades an index of the format-1 layout
         for item in skipped:
-            log.warning("artifact reindex of workspace %s: skipped %s: %s", self.workspace,
-                        item.key, item.reason)
-        return ReindexReport(store="artifacts", scanned=scanned,
-                             added=tuple(a.id for a in found), skipped=tuple(skipped))
+            log.warning(
+                "artifact reindex of workspace %s: skipped %s: %s",
+                self.workspace,
+                item.key,
+                item.reason,
+            )
+        return ReindexReport(
+            store="artifacts",
+            scanned=scanned,
+            added=tuple(a.id for a in found),
+            skipped=tuple(skipped),
+        )
 
     async def close(self) -> None:
         await self.index.close()
@@ -374,23 +410,41 @@ def _identity(artifact: Artifact) -> dict[str, Any]:
     return artifact.model_dump(mode="json", exclude={"created_at"})
 
 
-ARTIFACT_FIELDS = Schema((Field("run_id"), Field("type"), Field("created_by"),
-                          Field("task_id"), Field("created_at", "datetime")),
-                         partition="run_id")
+ARTIFACT_FIELDS = Schema(
+    (
+        Field("run_id"),
+        Field("type"),
+        Field("created_by"),
+        Field("task_id"),
+        Field("created_at", "datetime"),
+    ),
+    partition="run_id",
+)
 """What the artifact index holds for each artifact id (partitioned by run)."""
 
 
 def _entry(index: Index, artifact: Artifact) -> IndexEntry:
     """The index entry of ``artifact``; InvalidInputError if a field is over its bound."""
-    return index.entry(artifact.id, {
-        "run_id": artifact.run_id, "type": artifact.type, "created_by": artifact.created_by,
-        "task_id": artifact.task_id, "created_at": artifact.created_at})
+    return index.entry(
+        artifact.id,
+        {
+            "run_id": artifact.run_id,
+            "type": artifact.type,
+            "created_by": artifact.created_by,
+            "task_id": artifact.task_id,
+            "created_at": artifact.created_at,
+        },
+    )
 
 
 def _legacy_entry(old: dict[str, Any]) -> tuple[str, int, dict[str, object]]:
     """A format-1 artifact index entry (flat fields, key ``k`` = id)."""
-    return (old["id"], 0, {name: old.get(name) for name in
-                           ("run_id", "type", "created_by", "task_id", "created_at")})
+    return (
+        old["id"],
+        0,
+        {name: old.get(name) for name in ("run_id", "type", "created_by", "task_id", "created_at")},
+    )
+
 
 def _is_digest(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
@@ -407,12 +461,10 @@ def _blob_pointer(record: dict[str, Any], key: str) -> str | None:
             return None
         digest = record.pop(_BLOB_FIELD)
         if not _is_digest(digest) or record.get("content") is not None:
-            raise IntegrityError(f"stored artifact {key!r} has a malformed blob pointer",
-                                 key=key)
+            raise IntegrityError(f"stored artifact {key!r} has a malformed blob pointer", key=key)
         return str(digest)
     content = record.get("content")  # format 1
-    if (isinstance(content, dict) and len(content) == 1
-            and _is_digest(content.get(_OLD_BLOB_REF))):
+    if isinstance(content, dict) and len(content) == 1 and _is_digest(content.get(_OLD_BLOB_REF)):
         return str(content[_OLD_BLOB_REF])
     return None
 

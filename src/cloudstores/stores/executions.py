@@ -92,17 +92,25 @@ class ExecutionStore(AsyncResource):
     index entries (up to 1,000) that a record contradicted and a list therefore skipped.
     """
 
-    def __init__(self, bucket: Bucket, *, workspace: str = DEFAULT_WORKSPACE,
-                 max_record_bytes: int = MAX_RECORD_BYTES, fetch_concurrency: int = 32) -> None:
+    def __init__(
+        self,
+        bucket: Bucket,
+        *,
+        workspace: str = DEFAULT_WORKSPACE,
+        max_record_bytes: int = MAX_RECORD_BYTES,
+        fetch_concurrency: int = 32,
+    ) -> None:
         if not isinstance(bucket, Bucket):
             raise InvalidInputError(f"bucket must be a Bucket, not {type(bucket).__name__}")
         self._root = workspace_prefix(workspace)
         self.bucket = bucket
         self.workspace = workspace
-        self.max_record_bytes = check_int(max_record_bytes, what="max_record_bytes", lo=1,
-                                          hi=1 << 40)
-        self.fetch_concurrency = check_int(fetch_concurrency, what="fetch_concurrency", lo=1,
-                                           hi=MAX_CONCURRENCY)
+        self.max_record_bytes = check_int(
+            max_record_bytes, what="max_record_bytes", lo=1, hi=1 << 40
+        )
+        self.fetch_concurrency = check_int(
+            fetch_concurrency, what="fetch_concurrency", lo=1, hi=MAX_CONCURRENCY
+        )
         self.index = Index(bucket, f"{self._root}_index/runs", RUN_FIELDS, legacy=_legacy_entry)
         self._known_version: dict[str, int] = {}
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
@@ -115,8 +123,10 @@ class ExecutionStore(AsyncResource):
         return f"{self._versions_prefix(run_id)}{version:0{_VERSION_DIGITS}d}.json"
 
     def _step_key(self, run_id: str, record_id: str) -> str:
-        return (f"{self._root}runs/{validate_id(run_id, what='run_id')}/steps/"
-                f"{validate_id(record_id, what='record id')}.json")
+        return (
+            f"{self._root}runs/{validate_id(run_id, what='run_id')}/steps/"
+            f"{validate_id(record_id, what='record id')}.json"
+        )
 
     def _workflow_key(self, digest: str) -> str:
         return f"{self._root}workflows/{digest}.json"
@@ -141,13 +151,16 @@ class ExecutionStore(AsyncResource):
         except AlreadyExistsError:
             raise AlreadyExistsError(
                 f"run {summary.run_id!r} already exists in workspace {self.workspace!r}",
-                bucket=self.bucket.name, key=key) from None
+                bucket=self.bucket.name,
+                key=key,
+            ) from None
         self._known_version[summary.run_id] = 0
         await self.index.add([entry])
         return first
 
-    async def update_run(self, summary: RunSummary, *,
-                         expected_version: int | None = None) -> RunSummary:
+    async def update_run(
+        self, summary: RunSummary, *, expected_version: int | None = None
+    ) -> RunSummary:
         """Store ``summary`` as the run's next version and return it with that number.
 
         NotFoundError if the run does not exist (nothing is written). With
@@ -163,13 +176,19 @@ class ExecutionStore(AsyncResource):
             if expected_version is not None and latest != expected_version:
                 raise PreconditionFailedError(
                     f"run {summary.run_id!r} is at version {latest}, not {expected_version}",
-                    bucket=self.bucket.name, key=self._run_key(summary.run_id, latest))
+                    bucket=self.bucket.name,
+                    key=self._run_key(summary.run_id, latest),
+                )
             version = latest + 1
-            stored = summary.model_copy(update={"version": version,
-                                                "updated_at": datetime.now(UTC)})
+            stored = summary.model_copy(
+                update={"version": version, "updated_at": datetime.now(UTC)}
+            )
             try:
-                await put_json(self.bucket, self._run_key(summary.run_id, version),
-                               self._encode(stored, f"run {summary.run_id!r}"))
+                await put_json(
+                    self.bucket,
+                    self._run_key(summary.run_id, version),
+                    self._encode(stored, f"run {summary.run_id!r}"),
+                )
             except AlreadyExistsError:
                 latest = await self._latest_version(summary.run_id, at_least=version)
                 continue
@@ -203,8 +222,9 @@ class ExecutionStore(AsyncResource):
         validate_id(run_id, what="run_id")
         hint = await self._start_version(run_id)
         versions = await self._list_versions(run_id, 0, hint)
-        return await gather_limited(versions, lambda v: self._read_version(run_id, v),
-                                    self.fetch_concurrency)
+        return await gather_limited(
+            versions, lambda v: self._read_version(run_id, v), self.fetch_concurrency
+        )
 
     async def list_runs(
         self,
@@ -236,25 +256,34 @@ class ExecutionStore(AsyncResource):
         lo, hi = as_utc(since), as_utc(until)
 
         def matches(user: object, state: object, started: datetime) -> bool:
-            return ((status is None or state == status)
-                    and (user_id is None or user == user_id)
-                    and (lo is None or started >= lo) and (hi is None or started < hi))
+            return (
+                (status is None or state == status)
+                and (user_id is None or user == user_id)
+                and (lo is None or started >= lo)
+                and (hi is None or started < hi)
+            )
 
-        chosen = sorted((e for e in latest.values()
-                         if matches(e.get("user_id"), e.get("status"), e["when"])),
-                        key=lambda e: (e["when"], e["run_id"]), reverse=True)
-        chosen = chosen[offset:] if limit is None else chosen[offset:offset + limit]
+        chosen = sorted(
+            (e for e in latest.values() if matches(e.get("user_id"), e.get("status"), e["when"])),
+            key=lambda e: (e["when"], e["run_id"]),
+            reverse=True,
+        )
+        chosen = chosen[offset:] if limit is None else chosen[offset : offset + limit]
 
         async def read(e: Entry) -> RunSummary | None:
             try:
                 run = await self._read_version(e["run_id"], e["version"])
             except NotFoundError:
-                self._mismatch(self._run_key(e["run_id"], e["version"]),
-                               "the index lists it but the object is missing")
+                self._mismatch(
+                    self._run_key(e["run_id"], e["version"]),
+                    "the index lists it but the object is missing",
+                )
                 return None
             if not matches(run.user_id, run.status, run.started_at):
-                self._mismatch(self._run_key(e["run_id"], e["version"]),
-                               "the index entry does not match the object")
+                self._mismatch(
+                    self._run_key(e["run_id"], e["version"]),
+                    "the index entry does not match the object",
+                )
                 return None
             return run
 
@@ -269,11 +298,25 @@ class ExecutionStore(AsyncResource):
             where["run_id"] = run_id
         page = await self.index.query(where=where, order_by="_commit")
         if kind == "run":
-            return [{"run_id": e.partition, "version": e.version, "status": e.get("status"),
-                     "user_id": e.get("user_id"), "when": _when(e.get("started_at"))}
-                    for e in page.entries]
-        return [{"run_id": e.partition, "id": e.get("id"), "task_id": e.get("task_id"),
-                 "when": _when(e.get("timestamp"))} for e in page.entries]
+            return [
+                {
+                    "run_id": e.partition,
+                    "version": e.version,
+                    "status": e.get("status"),
+                    "user_id": e.get("user_id"),
+                    "when": _when(e.get("started_at")),
+                }
+                for e in page.entries
+            ]
+        return [
+            {
+                "run_id": e.partition,
+                "id": e.get("id"),
+                "task_id": e.get("task_id"),
+                "when": _when(e.get("timestamp")),
+            }
+            for e in page.entries
+        ]
 
     async def _start_version(self, run_id: str) -> int | None:
         """The newest version of the run this store has seen, else the index's (a hint);
@@ -287,8 +330,9 @@ class ExecutionStore(AsyncResource):
     def _note(self, run_id: str, version: int) -> None:
         self._known_version[run_id] = max(version, self._known_version.get(run_id, 0))
 
-    async def _list_versions(self, run_id: str, start: int,
-                             known: int | None) -> builtins.list[int]:
+    async def _list_versions(
+        self, run_id: str, start: int, known: int | None
+    ) -> builtins.list[int]:
         """The version numbers from ``start`` on (one LIST), checked to be contiguous
         and to reach ``known`` (a version seen to exist); NotFoundError if the run has
         none and nothing says it had."""
@@ -296,14 +340,16 @@ class ExecutionStore(AsyncResource):
         after = self._run_key(run_id, start - 1) if start > 0 else None
         versions: builtins.list[int] = []
         async for info in self.bucket.list(prefix, start_after=after):
-            number = _version_of(info.key[len(prefix):])
+            number = _version_of(info.key[len(prefix) :])
             if number is None:
                 continue  # a stray object is not a version (reindex reports it)
             expected = versions[-1] + 1 if versions else start
             if number != expected:
                 raise IntegrityError(
                     f"run {run_id!r} has no version {expected}, but has version {number}",
-                    bucket=self.bucket.name, key=self._run_key(run_id, expected))
+                    bucket=self.bucket.name,
+                    key=self._run_key(run_id, expected),
+                )
             versions.append(number)
         if not versions and known is None:
             raise self._no_run(run_id)
@@ -311,7 +357,9 @@ class ExecutionStore(AsyncResource):
             gone = versions[-1] + 1 if versions else start
             raise IntegrityError(
                 f"run {run_id!r} version {gone} is gone (version {known} was seen)",
-                bucket=self.bucket.name, key=self._run_key(run_id, gone))
+                bucket=self.bucket.name,
+                key=self._run_key(run_id, gone),
+            )
         self._note(run_id, versions[-1])
         return versions
 
@@ -331,8 +379,11 @@ class ExecutionStore(AsyncResource):
         return run
 
     def _no_run(self, run_id: str) -> NotFoundError:
-        return NotFoundError(f"no run {run_id!r} in workspace {self.workspace!r}",
-                             bucket=self.bucket.name, key=self._run_key(run_id, 0))
+        return NotFoundError(
+            f"no run {run_id!r} in workspace {self.workspace!r}",
+            bucket=self.bucket.name,
+            key=self._run_key(run_id, 0),
+        )
 
     # ------------------------------------------------------------------ steps
     async def record(self, step: ExecutionRecord) -> ExecutionRecord:
@@ -348,16 +399,18 @@ class ExecutionStore(AsyncResource):
         except AlreadyExistsError:
             existing = await self._read_step(step.run_id, step.id)
             if existing.model_dump(mode="json") != step.model_dump(mode="json"):
-                raise AlreadyExistsError(f"record {step.id!r} of run {step.run_id!r} already "
-                                         "exists with different content",
-                                         bucket=self.bucket.name, key=key) from None
+                raise AlreadyExistsError(
+                    f"record {step.id!r} of run {step.run_id!r} already "
+                    "exists with different content",
+                    bucket=self.bucket.name,
+                    key=key,
+                ) from None
         await self.index.add([entry])
         return step
 
     async def _read_step(self, run_id: str, record_id: str) -> ExecutionRecord:
         key = self._step_key(run_id, record_id)
-        step = await read_record(self.bucket, key, ExecutionRecord,
-                                 max_bytes=self.max_record_bytes)
+        step = await read_record(self.bucket, key, ExecutionRecord, max_bytes=self.max_record_bytes)
         agree(key, "run_id", step.run_id, run_id)
         agree(key, "record id", step.id, record_id)
         return step
@@ -365,9 +418,13 @@ class ExecutionStore(AsyncResource):
     async def _steps(self, run_id: str, task_id: str | None) -> builtins.list[ExecutionRecord]:
         """The run's records (of ``task_id``, if given), read and checked, in index order."""
         validate_id(run_id, what="run_id")
-        ids = builtins.list(dict.fromkeys(
-            e["id"] for e in await self._hints("step", run_id)
-            if task_id is None or e["task_id"] == task_id))
+        ids = builtins.list(
+            dict.fromkeys(
+                e["id"]
+                for e in await self._hints("step", run_id)
+                if task_id is None or e["task_id"] == task_id
+            )
+        )
 
         async def read(record_id: str) -> ExecutionRecord | None:
             key = self._step_key(run_id, record_id)
@@ -389,8 +446,9 @@ class ExecutionStore(AsyncResource):
         check_text(task_id, what="task_id", optional=False)
         steps = await self._steps(run_id, task_id)
         if not steps:
-            raise NotFoundError(f"no record of task {task_id!r} in run {run_id!r}",
-                                bucket=self.bucket.name)
+            raise NotFoundError(
+                f"no record of task {task_id!r} in run {run_id!r}", bucket=self.bucket.name
+            )
         return max(steps, key=lambda s: s.timestamp)
 
     async def list_records(self, run_id: str) -> builtins.list[ExecutionRecord]:
@@ -398,8 +456,7 @@ class ExecutionStore(AsyncResource):
         return sorted(await self._steps(run_id, None), key=lambda s: s.timestamp)
 
     # ------------------------------------------------------------------ workflow snapshots
-    async def store_workflow_snapshot(self, content: str | Mapping[str, Any],
-                                      version: int) -> str:
+    async def store_workflow_snapshot(self, content: str | Mapping[str, Any], version: int) -> str:
         """Store a workflow definition once per distinct content; return its SHA-256.
 
         A mapping is normalized to canonical JSON; text has its line endings and
@@ -408,8 +465,12 @@ class ExecutionStore(AsyncResource):
         if isinstance(content, Mapping):
             text = codec.dumps(dict(content)).decode()
         elif isinstance(content, str):
-            text = "\n".join(line.rstrip() for line in content.replace("\r\n", "\n")
-                             .split("\n")).strip("\n") + "\n"
+            text = (
+                "\n".join(
+                    line.rstrip() for line in content.replace("\r\n", "\n").split("\n")
+                ).strip("\n")
+                + "\n"
+            )
         else:
             raise InvalidInputError("workflow content must be str or a mapping")
         if not isinstance(version, int) or isinstance(version, bool):
@@ -424,12 +485,16 @@ class ExecutionStore(AsyncResource):
     async def get_workflow_snapshot(self, digest: str) -> WorkflowSnapshot:
         """The snapshot stored under ``digest``. NotFoundError if none; IntegrityError if
         the stored content does not hash to ``digest``."""
-        if not isinstance(digest, str) or len(digest) != 64 or not all(
-                c in "0123456789abcdef" for c in digest):
+        if (
+            not isinstance(digest, str)
+            or len(digest) != 64
+            or not all(c in "0123456789abcdef" for c in digest)
+        ):
             raise InvalidInputError(f"not a SHA-256 hex digest: {digest!r}")
         key = self._workflow_key(digest)
-        snapshot = await read_record(self.bucket, key, WorkflowSnapshot,
-                                     max_bytes=self.max_record_bytes)
+        snapshot = await read_record(
+            self.bucket, key, WorkflowSnapshot, max_bytes=self.max_record_bytes
+        )
         agree(key, "hash", snapshot.hash, digest)
         agree(key, "content hash", codec.sha256_hex(snapshot.content.encode()), digest)
         return snapshot
@@ -445,8 +510,12 @@ class ExecutionStore(AsyncResource):
         check_callable(on_progress, what="on_progress")
         indexed = (await self.index.query()).entries
         known = {e.key for e in indexed if e.get("kind") == "step"}
-        known.update(f"r:{e.partition}:{v}" for e in indexed if e.get("kind") == "run"
-                     for v in range(e.version + 1))
+        known.update(
+            f"r:{e.partition}:{v}"
+            for e in indexed
+            if e.get("kind") == "run"
+            for v in range(e.version + 1)
+        )
         prefix = f"{self._root}runs/"
         scanned = 0
         missing: builtins.list[tuple[str, str, str | int]] = []
@@ -455,10 +524,11 @@ class ExecutionStore(AsyncResource):
             scanned += 1
             if on_progress is not None:
                 on_progress(scanned)
-            parsed = _parse_run_key(info.key[len(prefix):])
+            parsed = _parse_run_key(info.key[len(prefix) :])
             if parsed is None:
-                skipped.append(SkippedObject(key=info.key, reason="not a run version or "
-                                             "step record key"))
+                skipped.append(
+                    SkippedObject(key=info.key, reason="not a run version or step record key")
+                )
                 continue
             run_id, kind, name = parsed
             k = f"r:{run_id}:{name}" if kind == "v" else f"s:{run_id}:{name}"
@@ -485,45 +555,85 @@ class ExecutionStore(AsyncResource):
             await self.index.add(entries)
         await self.index.compact()  # also upgrades an index of the format-1 layout
         for item in skipped:
-            log.warning("run reindex of workspace %s: skipped %s: %s", self.workspace,
-                        item.key, item.reason)
-        return ReindexReport(store="runs", scanned=scanned,
-                             added=tuple(_added_key(e) for e in entries),
-                             skipped=tuple(skipped))
+            log.warning(
+                "run reindex of workspace %s: skipped %s: %s", self.workspace, item.key, item.reason
+            )
+        return ReindexReport(
+            store="runs",
+            scanned=scanned,
+            added=tuple(_added_key(e) for e in entries),
+            skipped=tuple(skipped),
+        )
 
     async def close(self) -> None:
         await self.index.close()
 
 
-RUN_FIELDS = Schema((
-    Field("run_id"), Field("kind"), Field("status"), Field("user_id"),
-    Field("workflow_name"), Field("started_at", "datetime"), Field("id"), Field("task_id"),
-    Field("timestamp", "datetime")), partition="run_id")
+RUN_FIELDS = Schema(
+    (
+        Field("run_id"),
+        Field("kind"),
+        Field("status"),
+        Field("user_id"),
+        Field("workflow_name"),
+        Field("started_at", "datetime"),
+        Field("id"),
+        Field("task_id"),
+        Field("timestamp", "datetime"),
+    ),
+    partition="run_id",
+)
 """The run index: per run, key ``r:{run_id}`` (its latest version wins) and one
 ``s:{run_id}:{record_id}`` entry per step record."""
 
 
 def _run_entry(index: Index, summary: RunSummary) -> IndexEntry:
-    return index.entry(f"r:{summary.run_id}", {
-        "run_id": summary.run_id, "kind": "run", "status": summary.status,
-        "user_id": summary.user_id, "workflow_name": summary.workflow_name,
-        "started_at": summary.started_at}, version=summary.version)
+    return index.entry(
+        f"r:{summary.run_id}",
+        {
+            "run_id": summary.run_id,
+            "kind": "run",
+            "status": summary.status,
+            "user_id": summary.user_id,
+            "workflow_name": summary.workflow_name,
+            "started_at": summary.started_at,
+        },
+        version=summary.version,
+    )
 
 
 def _step_entry(index: Index, step: ExecutionRecord) -> IndexEntry:
-    return index.entry(f"s:{step.run_id}:{step.id}", {
-        "run_id": step.run_id, "kind": "step", "id": step.id, "task_id": step.task_id,
-        "timestamp": step.timestamp})
+    return index.entry(
+        f"s:{step.run_id}:{step.id}",
+        {
+            "run_id": step.run_id,
+            "kind": "step",
+            "id": step.id,
+            "task_id": step.task_id,
+            "timestamp": step.timestamp,
+        },
+    )
 
 
 def _legacy_entry(old: dict[str, Any]) -> tuple[str, int, dict[str, object]]:
     """A format-1 run index entry: ``r:{run}:{version}`` or ``s:{run}:{record}``."""
     if old["kind"] == "run":
-        return (f"r:{old['run_id']}", old["version"], {name: old.get(name) for name in (
-            "run_id", "status", "user_id", "workflow_name", "started_at")} | {"kind": "run"})
+        return (
+            f"r:{old['run_id']}",
+            old["version"],
+            {
+                name: old.get(name)
+                for name in ("run_id", "status", "user_id", "workflow_name", "started_at")
+            }
+            | {"kind": "run"},
+        )
     if old["kind"] == "step":
-        return (old["k"], 0, {name: old.get(name) for name in (
-            "run_id", "id", "task_id", "timestamp")} | {"kind": "step"})
+        return (
+            old["k"],
+            0,
+            {name: old.get(name) for name in ("run_id", "id", "task_id", "timestamp")}
+            | {"kind": "step"},
+        )
     raise ValueError(f"unknown kind {old['kind']!r}")
 
 

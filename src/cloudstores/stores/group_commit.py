@@ -141,8 +141,9 @@ class GroupCommit(Generic[T, R]):
         try:
             results = await self._write([w.item for w in batch])
             if len(results) != len(batch):
-                raise StoreError(f"group commit write returned {len(results)} results "
-                                 f"for {len(batch)} items")
+                raise StoreError(
+                    f"group commit write returned {len(results)} results for {len(batch)} items"
+                )
         except Exception as exc:
             self._fail(batch, exc)
             return
@@ -158,16 +159,19 @@ class GroupCommit(Generic[T, R]):
 
     def _full(self) -> bool:
         """Whether the queued items reach some bound (waiting longer adds nothing)."""
-        return any(sum(bound.measure(w.item) for w in self._queue) >= bound.limit
-                   for bound in self._bounds)
+        return any(
+            sum(bound.measure(w.item) for w in self._queue) >= bound.limit for bound in self._bounds
+        )
 
     def _take(self) -> list[_Waiting[T, R]]:
         batch = [self._queue.popleft()]
         totals = [bound.measure(batch[0].item) for bound in self._bounds]
         while self._queue:
             costs = [bound.measure(self._queue[0].item) for bound in self._bounds]
-            if any(total + cost > bound.limit
-                   for total, cost, bound in zip(totals, costs, self._bounds, strict=True)):
+            if any(
+                total + cost > bound.limit
+                for total, cost, bound in zip(totals, costs, self._bounds, strict=True)
+            ):
                 break
             batch.append(self._queue.popleft())
             totals = [total + cost for total, cost in zip(totals, costs, strict=True)]

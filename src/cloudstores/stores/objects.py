@@ -66,8 +66,10 @@ async def get_json(bucket: Bucket, key: str, *, max_bytes: int | None = None) ->
     """GET ``key`` and decode it; IntegrityError if it is not JSON or over ``max_bytes``."""
     obj = await bucket.get(key)
     if max_bytes is not None and len(obj.data) > max_bytes:
-        raise IntegrityError(f"stored object {key!r} is {len(obj.data)} bytes, over the "
-                             f"limit of {max_bytes}", key=key)
+        raise IntegrityError(
+            f"stored object {key!r} is {len(obj.data)} bytes, over the limit of {max_bytes}",
+            key=key,
+        )
     return codec.loads(obj.data, key=key)
 
 
@@ -107,8 +109,7 @@ def unseal(record: dict[str, Any], *, key: str) -> bool:
     try:
         actual = codec.sha256_hex(codec.dumps(record))
     except InvalidInputError as exc:  # e.g. an integer beyond 64 bits
-        raise IntegrityError(f"stored object {key!r} cannot be re-encoded: {exc}",
-                             key=key) from exc
+        raise IntegrityError(f"stored object {key!r} cannot be re-encoded: {exc}", key=key) from exc
     if claimed != actual:
         raise IntegrityError(f"stored object {key!r} does not match its checksum", key=key)
     return True
@@ -133,8 +134,9 @@ async def read_record(bucket: Bucket, key: str, model: type[M], *, max_bytes: in
 def agree(key: str, what: str, stored: object, expected: object) -> None:
     """IntegrityError unless a record's ``what`` is what its key says."""
     if stored != expected:
-        raise IntegrityError(f"stored object {key!r} holds {what} {stored!r}, but its key "
-                             f"says {expected!r}", key=key)
+        raise IntegrityError(
+            f"stored object {key!r} holds {what} {stored!r}, but its key says {expected!r}", key=key
+        )
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -175,8 +177,9 @@ def check_callable(value: object, *, what: str) -> None:
 
 
 # ---------------------------------------------------------------------- concurrency
-async def gather_limited(items: Iterable[T], fn: Callable[[T], Awaitable[R]],
-                         limit: int = 32) -> list[R]:
+async def gather_limited(
+    items: Iterable[T], fn: Callable[[T], Awaitable[R]], limit: int = 32
+) -> list[R]:
     """``fn`` over ``items`` with at most ``limit`` running at once, results in order."""
     gate = asyncio.Semaphore(max(1, limit))
 
@@ -187,8 +190,13 @@ async def gather_limited(items: Iterable[T], fn: Callable[[T], Awaitable[R]],
     return list(await asyncio.gather(*(one(item) for item in items)))
 
 
-async def probe_forward(start: int, fetch: Callable[[int], Awaitable[R | None]], *,
-                        window: int = 1, max_window: int = 64) -> list[R]:
+async def probe_forward(
+    start: int,
+    fetch: Callable[[int], Awaitable[R | None]],
+    *,
+    window: int = 1,
+    max_window: int = 64,
+) -> list[R]:
     """Fetch ``start, start+1, ...`` until the first None; return what was found, in order.
 
     Numbered objects that are written without gaps (index segments, run versions) are

@@ -1,6 +1,5 @@
 """Stores and open_stores: the three stores of one workspace over one bucket."""
 
-
 from __future__ import annotations
 
 import asyncio
@@ -69,15 +68,19 @@ class Stores(AsyncResource):
         return self._child("audit", self._new_audit)
 
     def _new_artifacts(self) -> ArtifactStore:
-        return ArtifactStore(self.bucket, workspace=self.workspace,
-                             options=self._artifact_options)
+        return ArtifactStore(self.bucket, workspace=self.workspace, options=self._artifact_options)
 
     def _new_executions(self) -> ExecutionStore:
         return ExecutionStore(self.bucket, workspace=self.workspace)
 
     def _new_audit(self) -> AuditStore:
-        return AuditStore(self.bucket, workspace=self.workspace, signer=self._audit_signer,
-                          verifier=self._audit_verifier, options=self._audit_options)
+        return AuditStore(
+            self.bucket,
+            workspace=self.workspace,
+            signer=self._audit_signer,
+            verifier=self._audit_verifier,
+            options=self._audit_options,
+        )
 
     def _child(self, key: Hashable, build: Callable[[], R]) -> R:
         """The store named ``key`` for the running event loop, built on first use.
@@ -149,8 +152,16 @@ def open_stores(
     if isinstance(url, Bucket):
         bucket, owns = url, False
     else:
-        bucket, owns = open_bucket(url, retry=retry, max_in_flight=max_in_flight,
-                                   **bucket_options), True
-    return Stores(bucket, workspace=workspace, owns_bucket=owns,
-                  artifact_options=artifact_options, audit_signer=audit_signer,
-                  audit_verifier=audit_verifier, audit_options=audit_options)
+        bucket, owns = (
+            open_bucket(url, retry=retry, max_in_flight=max_in_flight, **bucket_options),
+            True,
+        )
+    return Stores(
+        bucket,
+        workspace=workspace,
+        owns_bucket=owns,
+        artifact_options=artifact_options,
+        audit_signer=audit_signer,
+        audit_verifier=audit_verifier,
+        audit_options=audit_options,
+    )

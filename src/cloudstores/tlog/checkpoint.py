@@ -50,8 +50,10 @@ class Checkpoint:
     def __post_init__(self) -> None:
         if not isinstance(self.origin, str) or not self.origin or "\n" in self.origin:
             raise InvalidInputError("checkpoint origin must be one non-empty line")
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or not (
-            0 <= self.size <= MAX_TREE_SIZE
+        if (
+            isinstance(self.size, bool)
+            or not isinstance(self.size, int)
+            or not (0 <= self.size <= MAX_TREE_SIZE)
         ):
             raise InvalidInputError(f"checkpoint size {self.size!r} is outside [0, 2**63-1]")
         if not isinstance(self.root, bytes) or len(self.root) != HASH_SIZE:
@@ -63,8 +65,12 @@ class Checkpoint:
 
     def text(self) -> str:
         """The note text: three lines and the extension lines, each ending in a newline."""
-        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode(),
-                 *self.extensions]
+        lines = [
+            self.origin,
+            str(self.size),
+            base64.b64encode(self.root).decode(),
+            *self.extensions,
+        ]
         return "".join(line + "\n" for line in lines)
 
 
@@ -91,9 +97,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
         raise MalformedNoteError(f"checkpoint is not valid: {exc.message}") from exc
 
 
-async def sign_checkpoint(
-    checkpoint: Checkpoint | Note, signers: Sequence[NoteSigner]
-) -> bytes:
+async def sign_checkpoint(checkpoint: Checkpoint | Note, signers: Sequence[NoteSigner]) -> bytes:
     """A signed-note checkpoint; given a Note, its existing signatures are kept."""
     if isinstance(checkpoint, Checkpoint):
         return await sign_note(checkpoint.text(), signers)

@@ -49,8 +49,10 @@ HEADER = b"cosignature/v1\n"
 
 def cosignature_message(text: bytes, timestamp: int) -> bytes:
     """The bytes a v1 cosignature signs."""
-    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not (
-        0 <= timestamp <= MAX_TIMESTAMP
+    if (
+        isinstance(timestamp, bool)
+        or not isinstance(timestamp, int)
+        or not (0 <= timestamp <= MAX_TIMESTAMP)
     ):
         raise InvalidInputError(f"cosignature timestamp {timestamp!r} is outside [0, 2**63-1]")
     return HEADER + b"time %d\n" % timestamp + text
@@ -140,8 +142,10 @@ def check_witnesses(
     A cosignature from a trusted witness that fails to verify is a SignatureError, as
     is a quorum that is not met; lines of unknown keys are ignored.
     """
-    if isinstance(required, bool) or not isinstance(required, int) or not (
-        0 <= required <= len(witnesses)
+    if (
+        isinstance(required, bool)
+        or not isinstance(required, int)
+        or not (0 <= required <= len(witnesses))
     ):
         raise InvalidInputError(f"required witnesses {required!r} is not in [0, {len(witnesses)}]")
     known = {(w.name, w.key_id): w for w in witnesses}

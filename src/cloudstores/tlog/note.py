@@ -200,7 +200,8 @@ class Ed25519KeyVerifier:
         key = parse_vkey(vkey)
         if key.sig_type != cls.sig_type:
             raise InvalidInputError(
-                f"verifier key type is {key.sig_type:#04x}, not {cls.sig_type:#04x}")
+                f"verifier key type is {key.sig_type:#04x}, not {cls.sig_type:#04x}"
+            )
         verifier = cls(key.name, key.public_key)
         if verifier.key_id != key.key_id:
             raise InvalidInputError(f"verifier key hash {key.key_id:08x} does not match its key")
@@ -352,8 +353,11 @@ def open_note(
     known = _index(verifiers)
     if not known:
         raise InvalidInputError("open_note needs at least one verifier")
-    note = data if isinstance(data, Note) else parse_note(
-        data, max_size=max_size, max_signatures=max_signatures)
+    note = (
+        data
+        if isinstance(data, Note)
+        else parse_note(data, max_size=max_size, max_signatures=max_signatures)
+    )
     text = note.text.encode("utf-8")
     verified = []
     for sig in note.signatures:

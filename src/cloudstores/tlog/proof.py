@@ -49,8 +49,10 @@ def format_tlog_proof(
     index: int, proof: Sequence[bytes], checkpoint: bytes, extra: bytes | None = None
 ) -> bytes:
     """Encode a tlog-proof; ``checkpoint`` is the signed note, included verbatim."""
-    if isinstance(index, bool) or not isinstance(index, int) or not (
-        0 <= index < merkle.MAX_TREE_SIZE
+    if (
+        isinstance(index, bool)
+        or not isinstance(index, int)
+        or not (0 <= index < merkle.MAX_TREE_SIZE)
     ):
         raise InvalidInputError(f"leaf index {index!r} is outside [0, 2**63-1)")
     if len(proof) > 63 or any(len(h) != merkle.HASH_SIZE for h in proof):
@@ -118,6 +120,5 @@ def verify_tlog_proof(
         check_witnesses(parsed.checkpoint, witnesses, required_witnesses)
     if parsed.index >= checkpoint.size:
         raise MalformedNoteError(f"index {parsed.index} is not below the size {checkpoint.size}")
-    merkle.verify_inclusion(parsed.index, checkpoint.size, leaf_hash, parsed.proof,
-                            checkpoint.root)
+    merkle.verify_inclusion(parsed.index, checkpoint.size, leaf_hash, parsed.proof, checkpoint.root)
     return checkpoint

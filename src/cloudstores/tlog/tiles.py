@@ -105,9 +105,7 @@ def entries_path(index: int, width: int = TILE_WIDTH) -> str:
     return f"tile/entries/{encode_index(index)}{_suffix(width)}"
 
 
-_PATH = re.compile(
-    r"tile/(0|[1-9][0-9]?)/((?:x[0-9]{3}/)*[0-9]{3})(?:\.p/([1-9][0-9]{0,2}))?"
-)
+_PATH = re.compile(r"tile/(0|[1-9][0-9]?)/((?:x[0-9]{3}/)*[0-9]{3})(?:\.p/([1-9][0-9]{0,2}))?")
 
 
 def parse_tile_path(path: str) -> TileCoord:
@@ -179,8 +177,10 @@ async def _fetch(tiles: Iterable[TileCoord], read_tile: ReadTile) -> dict[TileCo
     for tile, body in zip(order, bodies, strict=True):
         if not isinstance(body, bytes | bytearray) or len(body) != tile.width * HASH_SIZE:
             got = len(body) if isinstance(body, bytes | bytearray) else type(body).__name__
-            raise TileError(f"tile {tile.path} has {got} bytes, expected {tile.width * HASH_SIZE}",
-                            key=tile.path)
+            raise TileError(
+                f"tile {tile.path} has {got} bytes, expected {tile.width * HASH_SIZE}",
+                key=tile.path,
+            )
         out[tile] = bytes(body)
     return out
 

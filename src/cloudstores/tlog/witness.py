@@ -69,8 +69,10 @@ class AddCheckpoint:
 
 def format_add_checkpoint(old_size: int, proof: Sequence[bytes], note: bytes) -> bytes:
     """The request body a log sends to a witness."""
-    if isinstance(old_size, bool) or not isinstance(old_size, int) or not (
-        0 <= old_size <= merkle.MAX_TREE_SIZE
+    if (
+        isinstance(old_size, bool)
+        or not isinstance(old_size, int)
+        or not (0 <= old_size <= merkle.MAX_TREE_SIZE)
     ):
         raise InvalidInputError(f"old size {old_size!r} is outside [0, 2**63-1]")
     if len(proof) > MAX_PROOF_LINES or any(len(h) != merkle.HASH_SIZE for h in proof):
@@ -130,12 +132,14 @@ def check_add_checkpoint(
     if request.old_size > checkpoint.size:
         raise WitnessRefusedError(
             f"old size {request.old_size} is above the checkpoint size {checkpoint.size}",
-            status=400)
+            status=400,
+        )
     latest_size = latest.size if latest is not None else 0
     if request.old_size != latest_size:
         raise OldSizeMismatchError(
             f"old size {request.old_size} is not the latest cosigned size {latest_size}",
-            latest_size=latest_size)
+            latest_size=latest_size,
+        )
     if checkpoint.size == 0 and checkpoint.root != merkle.EMPTY_ROOT:
         raise WitnessRefusedError("a checkpoint of size 0 must have the empty tree's root")
     if latest is None or latest.size == 0:
@@ -143,11 +147,13 @@ def check_add_checkpoint(
             raise WitnessRefusedError("old size 0 needs an empty consistency proof")
         return checkpoint
     try:
-        merkle.verify_consistency(latest.size, checkpoint.size, latest.root, checkpoint.root,
-                                  request.proof)
+        merkle.verify_consistency(
+            latest.size, checkpoint.size, latest.root, checkpoint.root, request.proof
+        )
     except ConsistencyProofError as exc:
-        raise WitnessRefusedError(f"not consistent with the last cosigned checkpoint: "
-                                  f"{exc.message}") from exc
+        raise WitnessRefusedError(
+            f"not consistent with the last cosigned checkpoint: {exc.message}"
+        ) from exc
     return checkpoint
 
 

@@ -207,8 +207,20 @@ def encode_checkpoint(body: CheckpointBody, signature: bytes | None) -> tuple[by
 
 
 _CHECKPOINT_FIELDS = frozenset(
-    {"algorithm", "head", "key_id", "leaves", "leaves_start", "prev", "signature", "size",
-     "stream", "time", "v", "ws"}
+    {
+        "algorithm",
+        "head",
+        "key_id",
+        "leaves",
+        "leaves_start",
+        "prev",
+        "signature",
+        "size",
+        "stream",
+        "time",
+        "v",
+        "ws",
+    }
 )
 
 
@@ -253,7 +265,8 @@ def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint
     stored = cast(StoredCheckpoint, doc)  # every field checked above
     try:
         signature_ok = stored["signature"] is None or bool(
-            base64.b64decode(stored["signature"], validate=True))
+            base64.b64decode(stored["signature"], validate=True)
+        )
     except ValueError:
         signature_ok = False
     if not signature_ok:

@@ -88,8 +88,9 @@ class Checkpointer:
         for seq in range(lo, hi):
             digest = known.get(seq)
             if digest is None:
-                raise IntegrityError(f"entry {seq} is missing below checkpoint {hi}",
-                                     key=self.state.keys.entry(seq))
+                raise IntegrityError(
+                    f"entry {seq} is missing below checkpoint {hi}", key=self.state.keys.entry(seq)
+                )
             leaves.append(digest)
         return leaves
 
@@ -106,8 +107,10 @@ class Checkpointer:
         if size - start <= options.max_checkpoint_leaves:
             leaves = await self._leaves(start, size)
             if leaves and leaves[-1] != head:
-                raise IntegrityError(f"entry {size - 1} changed under the writer",
-                                     key=self.state.keys.entry(size - 1))
+                raise IntegrityError(
+                    f"entry {size - 1} changed under the writer",
+                    key=self.state.keys.entry(size - 1),
+                )
         else:
             start, leaves = size, []
         signer = self.ctx.signer

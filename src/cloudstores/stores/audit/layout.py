@@ -15,6 +15,7 @@ from cloudstores.keys import numbered_key, validate_id, workspace_prefix
 
 __all__ = ["StreamKeys", "audit_prefix", "registry_prefix", "validate_stream"]
 
+
 def validate_stream(stream: object) -> str:
     """A stream name: ``[A-Za-z0-9._-]``, 1..256 characters, no ``..`` (InvalidIdError)."""
     return validate_id(stream, what="stream")

@@ -159,11 +159,15 @@ class VerifyReport(BaseModel):
 
     def summary(self) -> str:
         if self.ok:
-            return (f"{self.stream}: ok, {self.size} entries, {self.checkpoints} checkpoints, "
-                    f"{self.unsealed} unsealed")
+            return (
+                f"{self.stream}: ok, {self.size} entries, {self.checkpoints} checkpoints, "
+                f"{self.unsealed} unsealed"
+            )
         first = self.problems[0]
-        return (f"{self.stream}: {len(self.problems)} problem(s), first at seq "
-                f"{self.first_bad_seq}: {first.kind}: {first.detail}")
+        return (
+            f"{self.stream}: {len(self.problems)} problem(s), first at seq "
+            f"{self.first_bad_seq}: {first.kind}: {first.detail}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -207,30 +211,45 @@ class AuditOptions:
             if not ok:
                 raise InvalidInputError(f"AuditOptions: {what}")
 
-        for name in ("max_event_bytes", "max_batch", "max_batch_bytes", "read_concurrency",
-                     "max_checkpoint_leaves"):
+        for name in (
+            "max_event_bytes",
+            "max_batch",
+            "max_batch_bytes",
+            "read_concurrency",
+            "max_checkpoint_leaves",
+        ):
             value = getattr(self, name)
-            need(isinstance(value, int) and not isinstance(value, bool),
-                 f"{name} must be an int")
+            need(isinstance(value, int) and not isinstance(value, bool), f"{name} must be an int")
         for name in ("checkpoint_every",):
             value = getattr(self, name)
-            need(value is None or (isinstance(value, int) and not isinstance(value, bool)),
-                 f"{name} must be an int or None")
-        need(isinstance(self.max_wait, int | float) and not isinstance(self.max_wait, bool),
-             "max_wait must be a number")
-        need(self.checkpoint_interval is None
-             or (isinstance(self.checkpoint_interval, int | float)
-                 and not isinstance(self.checkpoint_interval, bool)),
-             "checkpoint_interval must be a number or None")
+            need(
+                value is None or (isinstance(value, int) and not isinstance(value, bool)),
+                f"{name} must be an int or None",
+            )
+        need(
+            isinstance(self.max_wait, int | float) and not isinstance(self.max_wait, bool),
+            "max_wait must be a number",
+        )
+        need(
+            self.checkpoint_interval is None
+            or (
+                isinstance(self.checkpoint_interval, int | float)
+                and not isinstance(self.checkpoint_interval, bool)
+            ),
+            "checkpoint_interval must be a number or None",
+        )
         need(isinstance(self.checkpoint_on_close, bool), "checkpoint_on_close must be a bool")
         need(1 <= self.max_event_bytes <= 64 * 1024 * 1024, "max_event_bytes must be 1..64 MiB")
         need(1 <= self.max_batch <= MAX_BATCH_LIMIT, f"max_batch must be 1..{MAX_BATCH_LIMIT}")
-        need(1 <= self.max_batch_bytes <= 64 * 1024 * 1024,
-             "max_batch_bytes must be 1..64 MiB")
+        need(1 <= self.max_batch_bytes <= 64 * 1024 * 1024, "max_batch_bytes must be 1..64 MiB")
         need(0 <= self.max_wait <= 10, "max_wait must be 0..10 seconds")
-        need(self.checkpoint_every is None or self.checkpoint_every >= 1,
-             "checkpoint_every must be None or >= 1")
-        need(self.checkpoint_interval is None or self.checkpoint_interval > 0,
-             "checkpoint_interval must be None or > 0")
+        need(
+            self.checkpoint_every is None or self.checkpoint_every >= 1,
+            "checkpoint_every must be None or >= 1",
+        )
+        need(
+            self.checkpoint_interval is None or self.checkpoint_interval > 0,
+            "checkpoint_interval must be None or > 0",
+        )
         need(1 <= self.read_concurrency <= 1024, "read_concurrency must be 1..1024")
         need(0 <= self.max_checkpoint_leaves <= 100_000, "max_checkpoint_leaves must be 0..100000")

@@ -26,8 +26,15 @@ from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import MAX_BATCH_LIMIT
 from cloudstores.stores.audit.records import StoredEntry
 
-__all__ = ["SpanCache", "check_seq", "fetch_objects", "fetch_ordered", "list_objects",
-           "numbered", "read_object"]
+__all__ = [
+    "SpanCache",
+    "check_seq",
+    "fetch_objects",
+    "fetch_ordered",
+    "list_objects",
+    "numbered",
+    "read_object",
+]
 
 log = logging.getLogger("cloudstores.audit")
 
@@ -79,8 +86,7 @@ async def list_objects(
     """
     after = keys.entry(start - MAX_BATCH_LIMIT) if start >= MAX_BATCH_LIMIT else None
     held: tuple[int, str] | None = None
-    async for first, info in numbered(bucket.list(keys.e_prefix, start_after=after),
-                                      keys.e_prefix):
+    async for first, info in numbered(bucket.list(keys.e_prefix, start_after=after), keys.e_prefix):
         if held is not None and first > start:
             yield held
         held = (first, info.key)
@@ -90,8 +96,9 @@ async def list_objects(
         yield held
 
 
-async def numbered(infos: AsyncIterator[ObjectInfo],
-                   prefix: str) -> AsyncIterator[tuple[int, ObjectInfo]]:
+async def numbered(
+    infos: AsyncIterator[ObjectInfo], prefix: str
+) -> AsyncIterator[tuple[int, ObjectInfo]]:
     """``(n, info)`` of each listed ``numbered_key(prefix, n)``; any other key is logged
     and skipped, so one planted object cannot stop writers and readers (``verify``
     reports it as ``unexpected``)."""
@@ -155,8 +162,7 @@ async def read_object(
     key = keys.entry(first)
     entries = chain.parse_object((await bucket.get(key)).data, key=key)
     if [e["seq"] for e in entries] != list(range(first, first + len(entries))):
-        raise IntegrityError(f"object at {first} holds entries from {entries[0]['seq']}",
-                             key=key)
+        raise IntegrityError(f"object at {first} holds entries from {entries[0]['seq']}", key=key)
     spans.add(first, len(entries))
     return entries
 

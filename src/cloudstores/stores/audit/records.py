@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-__all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint",
-           "StoredEntry"]
+__all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint", "StoredEntry"]
 
 
 class StoredEntry(TypedDict):

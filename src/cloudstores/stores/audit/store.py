@@ -81,8 +81,10 @@ class AuditStore(AsyncResource):
         self.bucket = bucket
         self.options = options or AuditOptions()
         self.signer = signer
-        self.verifier = verifier if verifier is not None else (
-            signer.verifier() if signer is not None else None
+        self.verifier = (
+            verifier
+            if verifier is not None
+            else (signer.verifier() if signer is not None else None)
         )
         self._ctx = StoreContext(bucket, self.workspace, self.options, signer)
         self._states: dict[str, StreamState] = {}
@@ -187,11 +189,16 @@ class AuditStore(AsyncResource):
     def _check_entry(self, entry: StoredEntry, stream: str, key: str) -> None:
         """IntegrityError unless the entry belongs here and its hash is its content's."""
         if entry["stream"] != stream or entry["ws"] != self.workspace:
-            raise IntegrityError(f"entry {entry['seq']} under stream {stream!r} names "
-                                 f"{entry['ws']}/{entry['stream']}", key=key)
+            raise IntegrityError(
+                f"entry {entry['seq']} under stream {stream!r} names "
+                f"{entry['ws']}/{entry['stream']}",
+                key=key,
+            )
         if chain.recompute_hash(entry) != entry["hash"]:
-            raise IntegrityError(f"entry {entry['seq']} of stream {stream!r} does not match "
-                                 "its hash (run verify)", key=key)
+            raise IntegrityError(
+                f"entry {entry['seq']} of stream {stream!r} does not match its hash (run verify)",
+                key=key,
+            )
 
     async def _get_object(self, state: StreamState, start: int) -> list[StoredEntry]:
         return await read_object(self.bucket, state.keys, state.spans, start)
@@ -202,8 +209,9 @@ class AuditStore(AsyncResource):
             if first <= seq:
                 start = first
         if start is None or seq - start >= MAX_BATCH_LIMIT:
-            raise NotFoundError(f"stream {state.keys.stream!r} has no entry {seq}",
-                                key=state.keys.entry(seq))
+            raise NotFoundError(
+                f"stream {state.keys.stream!r} has no entry {seq}", key=state.keys.entry(seq)
+            )
         return start
 
     async def read(
@@ -237,12 +245,15 @@ class AuditStore(AsyncResource):
                 for offset, entry in enumerate(entries):
                     seq = first + offset
                     if expected is not None and seq != expected:
-                        raise IntegrityError(f"stream {stream!r} has no entry {expected}",
-                                             key=keys.entry(expected))
+                        raise IntegrityError(
+                            f"stream {stream!r} has no entry {expected}", key=keys.entry(expected)
+                        )
                     expected = seq + 1
                     if entry["seq"] != seq or (prev is not None and entry["prev"] != prev):
-                        raise IntegrityError(f"entry {seq} of stream {stream!r} fails its "
-                                             f"chain check (run verify)", key=key)
+                        raise IntegrityError(
+                            f"entry {seq} of stream {stream!r} fails its chain check (run verify)",
+                            key=key,
+                        )
                     self._check_entry(entry, stream, key)
                     prev = entry["hash"]
                     if seq < start:
@@ -260,7 +271,7 @@ class AuditStore(AsyncResource):
         """Names of the streams of this workspace, sorted (one LIST page per 1,000)."""
         prefix = registry_prefix(self.workspace)
         async for info in self.bucket.list(prefix):
-            name = info.key[len(prefix):]
+            name = info.key[len(prefix) :]
             try:
                 yield validate_stream(name)
             except InvalidInputError:
@@ -294,9 +305,14 @@ class AuditStore(AsyncResource):
         writer = self._writers.get(stream)
         if writer is not None:
             await writer.flush()
-        return await verify_stream(self._ctx, self._state(stream), self.verifier,
-                                   trusted=trusted, max_problems=max_problems,
-                                   on_progress=on_progress)
+        return await verify_stream(
+            self._ctx,
+            self._state(stream),
+            self.verifier,
+            trusted=trusted,
+            max_problems=max_problems,
+            on_progress=on_progress,
+        )
 
     def __repr__(self) -> str:
         return f"<AuditStore {self.bucket.url} workspace={self.workspace}>"

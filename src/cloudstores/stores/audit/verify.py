@@ -83,7 +83,7 @@ class _Hashes:
         if i < 0:
             return None
         offset = (seq - self._starts[i]) * 32
-        value = bytes(self._runs[i][offset:offset + 32])
+        value = bytes(self._runs[i][offset : offset + 32])
         return None if len(value) < 32 or value == _ZERO else value.hex()
 
 
@@ -93,13 +93,21 @@ class _Problems:
         self.limit = limit
         self.truncated = False
 
-    def add(self, kind: ProblemKind, seq: int, detail: str, *, key: str | None = None,
-            checkpoint: int | None = None) -> None:
+    def add(
+        self,
+        kind: ProblemKind,
+        seq: int,
+        detail: str,
+        *,
+        key: str | None = None,
+        checkpoint: int | None = None,
+    ) -> None:
         if len(self.items) >= self.limit:
             self.truncated = True
             return
-        self.items.append(VerifyProblem(kind=kind, seq=max(seq, 0), key=key,
-                                        checkpoint=checkpoint, detail=detail))
+        self.items.append(
+            VerifyProblem(kind=kind, seq=max(seq, 0), key=key, checkpoint=checkpoint, detail=detail)
+        )
 
 
 async def _keys(ctx: StoreContext, prefix: str) -> AsyncIterator[_Listed]:
@@ -110,8 +118,9 @@ async def _keys(ctx: StoreContext, prefix: str) -> AsyncIterator[_Listed]:
             yield None, info.key, info.size
 
 
-def _fetch(ctx: StoreContext, prefix: str
-           ) -> AsyncGenerator[tuple[_Listed, bytes | StoreError], None]:
+def _fetch(
+    ctx: StoreContext, prefix: str
+) -> AsyncGenerator[tuple[_Listed, bytes | StoreError], None]:
     """GET each listed object in key order (``read_concurrency`` in flight); one over
     ``MAX_OBJECT_BYTES`` or not a numbered key is not fetched."""
 
@@ -145,8 +154,13 @@ async def _load_checkpoints(
             found[size] = chain.parse_checkpoint(data, key=key)
         except IntegrityError as exc:
             found[size] = None
-            problems.add("bad_checkpoint", size - 1, f"checkpoint {size}: {exc.message}",
-                         key=key, checkpoint=size)
+            problems.add(
+                "bad_checkpoint",
+                size - 1,
+                f"checkpoint {size}: {exc.message}",
+                key=key,
+                checkpoint=size,
+            )
     return found
 
 
@@ -187,19 +201,26 @@ async def verify_stream(
     walk = await _walk_entries(ctx, keys, problems, on_progress)
     valid = _check_checkpoints(ctx, keys, checkpoints, walk, verifier, problems)
     _check_rollback(keys, checkpoints, (trusted, state.highest_trusted), problems)
-    return _report(state, checkpoints, walk, valid, problems,
-                   signatures_checked=verifier is not None, started=started)
+    return _report(
+        state,
+        checkpoints,
+        walk,
+        valid,
+        problems,
+        signatures_checked=verifier is not None,
+        started=started,
+    )
 
 
 # ---------------------------------------------------------------------- the entries
-async def _walk_entries(ctx: StoreContext, keys: StreamKeys, problems: _Problems,
-                        on_progress: Progress | None) -> _Walk:
+async def _walk_entries(
+    ctx: StoreContext, keys: StreamKeys, problems: _Problems, on_progress: Progress | None
+) -> _Walk:
     """Read every entry object in key order; check its place, then each entry in it."""
     walk = _Walk()
     async for (first, key, _), data in _fetch(ctx, keys.e_prefix):
         if first is None:
-            problems.add("unexpected", walk.expected, f"stray key {key!r} among entries",
-                         key=key)
+            problems.add("unexpected", walk.expected, f"stray key {key!r} among entries", key=key)
             continue
         if isinstance(data, NotFoundError):
             continue
@@ -221,21 +242,30 @@ def _place_object(walk: _Walk, first: int, key: str, problems: _Problems) -> boo
     """Contiguity: False (reported) if the object starts inside the one before; a gap
     before it is reported as ``missing`` and the chain restarts there."""
     if first < walk.expected:
-        problems.add("unexpected", first,
-                     f"object at {first} starts inside the range of the object before "
-                     f"(which ends at {walk.expected - 1})", key=key)
+        problems.add(
+            "unexpected",
+            first,
+            f"object at {first} starts inside the range of the object before "
+            f"(which ends at {walk.expected - 1})",
+            key=key,
+        )
         return False
     if first > walk.expected:
         if not walk.quiet_gap:
-            problems.add("missing", walk.expected,
-                         f"entries {walk.expected}..{first - 1} are missing", key=key)
+            problems.add(
+                "missing",
+                walk.expected,
+                f"entries {walk.expected}..{first - 1} are missing",
+                key=key,
+            )
         walk.expected, walk.prev = first, None
     walk.quiet_gap = False
     return True
 
 
-def _parse_object(walk: _Walk, first: int, key: str, data: bytes | StoreError,
-                  problems: _Problems) -> list[StoredEntry] | None:
+def _parse_object(
+    walk: _Walk, first: int, key: str, data: bytes | StoreError, problems: _Problems
+) -> list[StoredEntry] | None:
     """The object's entries, or None (reported ``unreadable``) if it cannot be read."""
     try:
         if isinstance(data, StoreError):
@@ -248,8 +278,14 @@ def _parse_object(walk: _Walk, first: int, key: str, data: bytes | StoreError,
         return None
 
 
-def _check_entries(ctx: StoreContext, keys: StreamKeys, walk: _Walk,
-                   entries: list[StoredEntry], key: str, problems: _Problems) -> None:
+def _check_entries(
+    ctx: StoreContext,
+    keys: StreamKeys,
+    walk: _Walk,
+    entries: list[StoredEntry],
+    key: str,
+    problems: _Problems,
+) -> None:
     """Check each entry in turn; a bad one breaks the link so the next is not blamed."""
     for entry in entries:
         seq = walk.expected
@@ -265,8 +301,9 @@ def _check_entries(ctx: StoreContext, keys: StreamKeys, walk: _Walk,
         walk.expected += 1
 
 
-def _entry_problem(ctx: StoreContext, keys: StreamKeys, entry: StoredEntry, seq: int,
-                   prev: str | None) -> tuple[ProblemKind, str] | None:
+def _entry_problem(
+    ctx: StoreContext, keys: StreamKeys, entry: StoredEntry, seq: int, prev: str | None
+) -> tuple[ProblemKind, str] | None:
     if entry["seq"] != seq:
         return "seq_mismatch", f"position {seq} holds entry {entry['seq']}"
     if entry["stream"] != keys.stream or entry["ws"] != ctx.workspace:
@@ -279,9 +316,14 @@ def _entry_problem(ctx: StoreContext, keys: StreamKeys, entry: StoredEntry, seq:
 
 
 # ---------------------------------------------------------------------- the checkpoints
-def _check_checkpoints(ctx: StoreContext, keys: StreamKeys, checkpoints: _Checkpoints,
-                       walk: _Walk, verifier: Verifier | None,
-                       problems: _Problems) -> list[int]:
+def _check_checkpoints(
+    ctx: StoreContext,
+    keys: StreamKeys,
+    checkpoints: _Checkpoints,
+    walk: _Walk,
+    verifier: Verifier | None,
+    problems: _Problems,
+) -> list[int]:
     """Check each loaded checkpoint against itself, its ``prev`` and the recomputed
     chain; the sizes of the ones that pass."""
     valid: list[int] = []
@@ -290,31 +332,42 @@ def _check_checkpoints(ctx: StoreContext, keys: StreamKeys, checkpoints: _Checkp
         if loaded is None:
             continue
         cp, message = loaded
-        found = (_checkpoint_header_problem(ctx, keys, cp, cp_size, message, verifier)
-                 or _checkpoint_link_problem(cp, checkpoints)
-                 or _checkpoint_seal_problem(cp, walk))
+        found = (
+            _checkpoint_header_problem(ctx, keys, cp, cp_size, message, verifier)
+            or _checkpoint_link_problem(cp, checkpoints)
+            or _checkpoint_seal_problem(cp, walk)
+        )
         if found is not None:
-            problems.add(found.kind, cp_size - 1 if found.seq is None else found.seq,
-                         f"checkpoint {cp_size}: {found.detail}",
-                         key=keys.checkpoint(cp_size), checkpoint=cp_size)
+            problems.add(
+                found.kind,
+                cp_size - 1 if found.seq is None else found.seq,
+                f"checkpoint {cp_size}: {found.detail}",
+                key=keys.checkpoint(cp_size),
+                checkpoint=cp_size,
+            )
             continue
         valid.append(cp_size)
     return valid
 
 
-def _checkpoint_header_problem(ctx: StoreContext, keys: StreamKeys, cp: Checkpoint,
-                               cp_size: int, message: bytes,
-                               verifier: Verifier | None) -> _Finding | None:
+def _checkpoint_header_problem(
+    ctx: StoreContext,
+    keys: StreamKeys,
+    cp: Checkpoint,
+    cp_size: int,
+    message: bytes,
+    verifier: Verifier | None,
+) -> _Finding | None:
     """Its key, its stream, its algorithm and signature."""
     if cp.size != cp_size:
-        return _Finding("bad_checkpoint", f"the object under key {cp_size} is checkpoint "
-                        f"{cp.size}")
+        return _Finding("bad_checkpoint", f"the object under key {cp_size} is checkpoint {cp.size}")
     if cp.stream != keys.stream or cp.workspace != ctx.workspace:
         return _Finding("wrong_stream", f"names {cp.workspace}/{cp.stream}")
     unsigned = cp.algorithm == "none"
     if unsigned != (cp.signature is None) or unsigned != (cp.key_id is None):
-        return _Finding("bad_checkpoint", f"algorithm {cp.algorithm!r} does not fit its "
-                        "signature and key_id")
+        return _Finding(
+            "bad_checkpoint", f"algorithm {cp.algorithm!r} does not fit its signature and key_id"
+        )
     if verifier is not None:
         reason = _signature_problem(cp, message, verifier)
         if reason:
@@ -330,11 +383,9 @@ def _checkpoint_link_problem(cp: Checkpoint, checkpoints: _Checkpoints) -> _Find
     if cp.prev.size >= cp.size:
         return _Finding("checkpoint_link", f"prev {cp.prev.size} is not smaller")
     if ref is None or ref[0].hash != cp.prev.hash or ref[0].size != cp.prev.size:
-        return _Finding("checkpoint_link", f"prev checkpoint {cp.prev.size} is missing or "
-                        "changed")
+        return _Finding("checkpoint_link", f"prev checkpoint {cp.prev.size} is missing or changed")
     if ref[0].time > cp.time:
-        return _Finding("checkpoint_link", f"time goes backwards from checkpoint "
-                        f"{cp.prev.size}")
+        return _Finding("checkpoint_link", f"time goes backwards from checkpoint {cp.prev.size}")
     return None
 
 
@@ -343,38 +394,59 @@ def _checkpoint_seal_problem(cp: Checkpoint, walk: _Walk) -> _Finding | None:
     to the stored hashes."""
     size = walk.expected
     if cp.size > size:
-        return _Finding("missing", f"seals {cp.size} entries but the stream has {size}",
-                        seq=size)
+        return _Finding("missing", f"seals {cp.size} entries but the stream has {size}", seq=size)
     if cp.leaves and cp.leaves_start + len(cp.leaves) != cp.size:
         return _Finding("bad_checkpoint", "its leaves do not end at its size")
     stored = walk.hashes.get
-    changed = next((cp.leaves_start + i for i, leaf in enumerate(cp.leaves)
-                    if stored(cp.leaves_start + i) != leaf), None)
+    changed = next(
+        (
+            cp.leaves_start + i
+            for i, leaf in enumerate(cp.leaves)
+            if stored(cp.leaves_start + i) != leaf
+        ),
+        None,
+    )
     if changed is None and stored(cp.size - 1) != cp.head:
         changed = cp.size - 1
     if changed is not None:
-        return _Finding("sealed_entry_changed", f"entry {changed} is not the one it sealed",
-                        seq=changed)
+        return _Finding(
+            "sealed_entry_changed", f"entry {changed} is not the one it sealed", seq=changed
+        )
     return None
 
 
-def _check_rollback(keys: StreamKeys, checkpoints: _Checkpoints,
-                    memos: tuple[Checkpoint | None, ...], problems: _Problems) -> None:
+def _check_rollback(
+    keys: StreamKeys,
+    checkpoints: _Checkpoints,
+    memos: tuple[Checkpoint | None, ...],
+    problems: _Problems,
+) -> None:
     """Every checkpoint seen before (``trusted``, the newest trusted) is still there."""
     for memo in memos:
         if memo is None:
             continue
         now = checkpoints.get(memo.size)
         if now is None or now[0].hash != memo.hash:
-            problems.add("rollback", memo.size - 1,
-                         f"checkpoint {memo.size} seen before is gone or changed",
-                         key=keys.checkpoint(memo.size), checkpoint=memo.size)
+            problems.add(
+                "rollback",
+                memo.size - 1,
+                f"checkpoint {memo.size} seen before is gone or changed",
+                key=keys.checkpoint(memo.size),
+                checkpoint=memo.size,
+            )
 
 
 # ---------------------------------------------------------------------- the report
-def _report(state: StreamState, checkpoints: _Checkpoints, walk: _Walk, valid: list[int],
-            problems: _Problems, *, signatures_checked: bool,
-            started: float) -> VerifyReport:
+def _report(
+    state: StreamState,
+    checkpoints: _Checkpoints,
+    walk: _Walk,
+    valid: list[int],
+    problems: _Problems,
+    *,
+    signatures_checked: bool,
+    started: float,
+) -> VerifyReport:
     """The report; a clean stream's newest valid checkpoint becomes trusted."""
     items = sorted(problems.items, key=lambda p: p.seq)
     size = walk.expected

@@ -124,8 +124,9 @@ class StreamWriter:
         size = 0
         for event in events:
             cost = len(event[0]) + _ENTRY_OVERHEAD
-            if current and (len(current) >= options.max_batch
-                            or size + cost > options.max_batch_bytes):
+            if current and (
+                len(current) >= options.max_batch or size + cost > options.max_batch_bytes
+            ):
                 chunks.append(_Pending(current, size))
                 current, size = [], 0
             current.append(event)
@@ -144,7 +145,7 @@ class StreamWriter:
         out: list[list[AuditEntry]] = []
         at = 0
         for pending in batch:
-            out.append(entries[at:at + len(pending.events)])
+            out.append(entries[at : at + len(pending.events)])
             at += len(pending.events)
         return out
 
@@ -163,8 +164,10 @@ class StreamWriter:
             stored, hashes = self._build(seq0, prev0, events)
             try:
                 await ctx.bucket.put(
-                    self.keys.entry(seq0), chain.encode_object(stored),
-                    mode="create", content_type="application/json",
+                    self.keys.entry(seq0),
+                    chain.encode_object(stored),
+                    mode="create",
+                    content_type="application/json",
                 )
             except AlreadyExistsError:
                 losses += 1
@@ -183,18 +186,25 @@ class StreamWriter:
                 self._prune()
             self._after_commit(seq0, count)
             return self._entries(seq0, events, prev0, hashes)
-        raise ConflictError(f"gave up appending to stream {self.keys.stream!r} after "
-                            f"{MAX_RACES} lost races", key=self.keys.e_prefix)
+        raise ConflictError(
+            f"gave up appending to stream {self.keys.stream!r} after {MAX_RACES} lost races",
+            key=self.keys.e_prefix,
+        )
 
-    def _build(self, seq0: int, prev: str, events: list[tuple[bytes, str]]
-               ) -> tuple[list[bytes], list[str]]:
+    def _build(
+        self, seq0: int, prev: str, events: list[tuple[bytes, str]]
+    ) -> tuple[list[bytes], list[str]]:
         """The stored bytes and the hash of each entry, chained on ``prev`` from ``seq0``."""
         stored: list[bytes] = []
         hashes: list[str] = []
         for i, (event, ts) in enumerate(events):
             data, prev = chain.build_entry(
-                workspace=self.ctx.workspace, stream=self.keys.stream, seq=seq0 + i,
-                ts=ts, event=event, prev=prev,
+                workspace=self.ctx.workspace,
+                stream=self.keys.stream,
+                seq=seq0 + i,
+                ts=ts,
+                event=event,
+                prev=prev,
             )
             stored.append(data)
             hashes.append(prev)
@@ -210,19 +220,22 @@ class StreamWriter:
         except NotFoundError:
             self._next = None  # the object vanished: find the tail afresh
 
-    def _entries(self, seq0: int, events: list[tuple[bytes, str]], prev: str,
-                 hashes: list[str]) -> list[AuditEntry]:
+    def _entries(
+        self, seq0: int, events: list[tuple[bytes, str]], prev: str, hashes: list[str]
+    ) -> list[AuditEntry]:
         out: list[AuditEntry] = []
         for i, (event, ts) in enumerate(events):
-            out.append(AuditEntry(
-                workspace=self.ctx.workspace,
-                stream=self.keys.stream,
-                seq=seq0 + i,
-                ts=chain.parse_ts(ts),
-                event=orjson.loads(event),
-                prev=prev,
-                hash=hashes[i],
-            ))
+            out.append(
+                AuditEntry(
+                    workspace=self.ctx.workspace,
+                    stream=self.keys.stream,
+                    seq=seq0 + i,
+                    ts=chain.parse_ts(ts),
+                    event=orjson.loads(event),
+                    prev=prev,
+                    hash=hashes[i],
+                )
+            )
             prev = hashes[i]
         return out
 
@@ -262,8 +275,9 @@ class StreamWriter:
         async for first, _ in list_objects(self.ctx.bucket, self.keys, max(newest - 1, 0)):
             last = first
         if last is None and newest:
-            log.warning("stream %s has checkpoint %d but no entry near it",
-                        self.keys.stream, newest)
+            log.warning(
+                "stream %s has checkpoint %d but no entry near it", self.keys.stream, newest
+            )
             async for first, _ in list_objects(self.ctx.bucket, self.keys, 0):
                 last = first
         if last is None:
@@ -320,8 +334,7 @@ class StreamWriter:
                 await self.checkpointer.write(size, head)
             except StoreError as exc:
                 self.last_checkpoint_error = exc
-                log.warning("checkpoint of stream %s at %d failed: %s",
-                            self.keys.stream, size, exc)
+                log.warning("checkpoint of stream %s at %d failed: %s", self.keys.stream, size, exc)
 
     async def checkpoint(self) -> Checkpoint | None:
         """Seal the stream at its current tail now; the newest checkpoint after that."""

@@ -20,5 +20,14 @@ from cloudstores.stores.index.fields import Field, Schema
 from cloudstores.stores.index.legacy import LegacyConverter
 from cloudstores.stores.index.problems import Problem
 
-__all__ = ["AggregateRow", "Field", "Index", "IndexEntry", "IndexOptions", "LegacyConverter",
-           "Page", "Problem", "Schema"]
+__all__ = [
+    "AggregateRow",
+    "Field",
+    "Index",
+    "IndexEntry",
+    "IndexOptions",
+    "LegacyConverter",
+    "Page",
+    "Problem",
+    "Schema",
+]

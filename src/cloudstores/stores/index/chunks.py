@@ -33,8 +33,15 @@ from cloudstores.stores.index.entries import Identity, IndexEntry, decode_entry,
 from cloudstores.stores.index.fields import Schema, Value
 from cloudstores.stores.index.layout import is_digest
 
-__all__ = ["ChunkData", "ChunkInfo", "Manifest", "build_chunks", "decode_chunk", "decode_manifest",
-           "encode_manifest"]
+__all__ = [
+    "ChunkData",
+    "ChunkInfo",
+    "Manifest",
+    "build_chunks",
+    "decode_chunk",
+    "decode_manifest",
+    "encode_manifest",
+]
 
 FORMAT = 2
 MAX_LEVELS = 12
@@ -60,12 +67,21 @@ class ChunkInfo:
         return self.lo <= identity <= self.hi
 
     def at_level(self, level: int) -> ChunkInfo:
-        return ChunkInfo(self.id, level, self.count, self.bytes, self.lo, self.hi,
-                         self.min, self.max)
+        return ChunkInfo(
+            self.id, level, self.count, self.bytes, self.lo, self.hi, self.min, self.max
+        )
 
     def encode(self) -> dict[str, Any]:
-        return {"id": self.id, "level": self.level, "count": self.count, "bytes": self.bytes,
-                "lo": list(self.lo), "hi": list(self.hi), "min": self.min, "max": self.max}
+        return {
+            "id": self.id,
+            "level": self.level,
+            "count": self.count,
+            "bytes": self.bytes,
+            "lo": list(self.lo),
+            "hi": list(self.hi),
+            "min": self.min,
+            "max": self.max,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +101,9 @@ class Manifest:
         return max((c.level for c in self.chunks), default=0)
 
 
-def build_chunks(entries: Sequence[IndexEntry], level: int, target_bytes: int,
-                 schema: Schema) -> list[tuple[ChunkInfo, bytes]]:
+def build_chunks(
+    entries: Sequence[IndexEntry], level: int, target_bytes: int, schema: Schema
+) -> list[tuple[ChunkInfo, bytes]]:
     """Split identity-sorted ``entries`` into chunks of about ``target_bytes`` each."""
     out: list[tuple[ChunkInfo, bytes]] = []
     group: list[dict[str, Any]] = []
@@ -105,8 +122,16 @@ def build_chunks(entries: Sequence[IndexEntry], level: int, target_bytes: int,
                     lo_v[name] = value
                 if name not in hi_v or value > hi_v[name]:  # type: ignore[operator]
                     hi_v[name] = value
-        info = ChunkInfo(codec.sha256_hex(body), level, len(group), len(body),
-                         members[0].identity, members[-1].identity, lo_v, hi_v)
+        info = ChunkInfo(
+            codec.sha256_hex(body),
+            level,
+            len(group),
+            len(body),
+            members[0].identity,
+            members[-1].identity,
+            lo_v,
+            hi_v,
+        )
         out.append((info, body))
 
     for entry in entries:
@@ -138,8 +163,9 @@ class ChunkData:
     decoded. Otherwise every entry is decoded at once and the bad ones reported.
     """
 
-    def __init__(self, schema: Schema, info: ChunkInfo, key: str, raw: list[Any],
-                 report: Any) -> None:
+    def __init__(
+        self, schema: Schema, info: ChunkInfo, key: str, raw: list[Any], report: Any
+    ) -> None:
         self.schema, self.info, self.key, self.report = schema, info, key, report
         self._raw = raw
         self._ids: list[Identity] = []
@@ -155,9 +181,11 @@ class ChunkData:
                 self._ids.append(ident)
         except (KeyError, TypeError, AttributeError):
             self._ids = []
-        ordered = len(self._ids) == len(raw) and all(
-            a < b for a, b in itertools.pairwise(self._ids)) and (
-            not self._ids or (info.lo <= self._ids[0] and self._ids[-1] <= info.hi))
+        ordered = (
+            len(self._ids) == len(raw)
+            and all(a < b for a, b in itertools.pairwise(self._ids))
+            and (not self._ids or (info.lo <= self._ids[0] and self._ids[-1] <= info.hi))
+        )
         if ordered:
             self._decoded = [None] * len(raw)
         else:
@@ -210,8 +238,9 @@ class ChunkData:
         return out
 
 
-def decode_chunk(schema: Schema, info: ChunkInfo, data: bytes, key: str,
-                 report: Any) -> ChunkData | None:
+def decode_chunk(
+    schema: Schema, info: ChunkInfo, data: bytes, key: str, report: Any
+) -> ChunkData | None:
     """A chunk body read from ``key`` (None, reported, if it is not the chunk at all).
 
     A body whose hash is not its key's is skipped whole; an entry that is invalid,
@@ -233,11 +262,17 @@ def decode_chunk(schema: Schema, info: ChunkInfo, data: bytes, key: str,
 
 
 def encode_manifest(manifest: Manifest, schema: Schema) -> bytes:
-    return codec.dumps({
-        "format": FORMAT, "n": manifest.n, "since": manifest.since, "upto": manifest.upto,
-        "schema": schema.describe(),
-        "chunks": [c.encode() for c in manifest.chunks],
-        "cursors": {str(level): list(at) for level, at in manifest.cursors.items()}})
+    return codec.dumps(
+        {
+            "format": FORMAT,
+            "n": manifest.n,
+            "since": manifest.since,
+            "upto": manifest.upto,
+            "schema": schema.describe(),
+            "chunks": [c.encode() for c in manifest.chunks],
+            "cursors": {str(level): list(at) for level, at in manifest.cursors.items()},
+        }
+    )
 
 
 def decode_manifest(schema: Schema, body: Any, n: int, since_in_key: int) -> Manifest | str:
@@ -280,8 +315,7 @@ def decode_manifest(schema: Schema, body: Any, n: int, since_in_key: int) -> Man
 
 
 def _identity(value: object) -> Identity | None:
-    if (isinstance(value, list) and len(value) == 2
-            and all(isinstance(v, str) for v in value)):
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
         return (value[0], value[1])
     return None
 

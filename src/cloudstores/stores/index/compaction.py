@@ -41,7 +41,7 @@ class _Plan:
         self.index = index
         self.options = index.options
         self.levels: dict[int, list[ChunkInfo]] = {}
-        for info in (manifest.chunks if manifest else ()):
+        for info in manifest.chunks if manifest else ():
             self.levels.setdefault(info.level, []).append(info)
         for members in self.levels.values():
             members.sort(key=lambda c: c.lo)
@@ -64,16 +64,16 @@ class _Plan:
         members = self.levels.get(level, [])
         overlapping = [c for c in members if c.overlaps(lo, hi)]
         old: list[IndexEntry] = []
-        for entries in await gather_limited(overlapping, self.entries_of,
-                                            self.options.fetch_concurrency):
+        for entries in await gather_limited(
+            overlapping, self.entries_of, self.options.fetch_concurrency
+        ):
             old.extend(entries)
         winners = list(latest(incoming + old).values())
         winners.sort(key=lambda e: e.identity)
         kept = [c for c in members if c not in overlapping]
         at = 0
-        for info, body in build_chunks(winners, level, self.options.chunk_bytes,
-                                       self.index.schema):
-            self.built[info.id] = (info, body, winners[at:at + info.count])
+        for info, body in build_chunks(winners, level, self.options.chunk_bytes, self.index.schema):
+            self.built[info.id] = (info, body, winners[at : at + info.count])
             at += info.count
             kept.append(info)
         kept.sort(key=lambda c: c.lo)
@@ -85,8 +85,7 @@ class _Plan:
             while sum(c.bytes for c in self.levels[level]) > self.cap(level):
                 members = self.levels[level]
                 cursor = self.cursors.get(level)
-                pick = next((c for c in members if cursor is None or c.lo > cursor),
-                            members[0])
+                pick = next((c for c in members if cursor is None or c.lo > cursor), members[0])
                 members.remove(pick)
                 self.cursors[level] = pick.hi
                 below = self.levels.setdefault(level + 1, [])
@@ -126,25 +125,33 @@ async def compact(index: Index) -> bool:
     chunks = plan.chunks()
     live = {c.id for c in chunks}
     previous = {c.id for c in manifest.chunks} if manifest else set()
-    new = [(info, body) for chunk_id, (info, body, _) in plan.built.items()
-           if chunk_id in live and chunk_id not in previous]
+    new = [
+        (info, body)
+        for chunk_id, (info, body, _) in plan.built.items()
+        if chunk_id in live and chunk_id not in previous
+    ]
 
     async def put_chunk(item: tuple[ChunkInfo, bytes]) -> None:
         # AlreadyExists: same bytes (the key is their hash), a retry or a rival built it
         with contextlib.suppress(AlreadyExistsError):
-            await index.bucket.put(index.layout.chunk(item[0].id), item[1],
-                                   content_type="application/json")
+            await index.bucket.put(
+                index.layout.chunk(item[0].id), item[1], content_type="application/json"
+            )
 
     await gather_limited(new, put_chunk, index.options.fetch_concurrency)
     n = 0 if manifest is None else manifest.n + 1
     since = -1 if manifest is None else manifest.upto
     result = Manifest(n, upto, tuple(chunks), dict(plan.cursors), since)
     try:
-        await index.bucket.put(index.layout.manifest(n, since),
-                               encode_manifest(result, index.schema),
-                               content_type="application/json")
+        await index.bucket.put(
+            index.layout.manifest(n, since),
+            encode_manifest(result, index.schema),
+            content_type="application/json",
+        )
     except AlreadyExistsError:
         return False  # another compactor published n first; its manifest is as good
-    index.adopt(result, {cid: (info, entries) for cid, (info, _, entries) in plan.built.items()
-                         if cid in live})
+    index.adopt(
+        result,
+        {cid: (info, entries) for cid, (info, _, entries) in plan.built.items() if cid in live},
+    )
     return True

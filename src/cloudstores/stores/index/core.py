@@ -83,8 +83,15 @@ class IndexOptions:
     fetch_concurrency: int = 32
 
     def __post_init__(self) -> None:
-        for name in ("max_batch", "compact_every", "chunk_bytes", "level1_bytes", "fanout",
-                     "cache_bytes", "fetch_concurrency"):
+        for name in (
+            "max_batch",
+            "compact_every",
+            "chunk_bytes",
+            "level1_bytes",
+            "fanout",
+            "cache_bytes",
+            "fetch_concurrency",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidInputError(f"IndexOptions.{name} must be an int >= 1")
@@ -115,9 +122,15 @@ class Index:
     ``(key, version, fields)``, so a workspace written by the old format is read as is.
     """
 
-    def __init__(self, bucket: Bucket, prefix: str, schema: Schema, *,
-                 options: IndexOptions | None = None,
-                 legacy: LegacyConverter | None = None) -> None:
+    def __init__(
+        self,
+        bucket: Bucket,
+        prefix: str,
+        schema: Schema,
+        *,
+        options: IndexOptions | None = None,
+        legacy: LegacyConverter | None = None,
+    ) -> None:
         if not isinstance(schema, Schema):
             raise InvalidInputError("an index needs a Schema")
         self.bucket = bucket
@@ -138,14 +151,16 @@ class Index:
         self._cache_total = 0
         self._lock = asyncio.Lock()
         self._commit: GroupCommit[list[IndexEntry], None] = GroupCommit(
-            self._write_batch, (Bound(len, self.options.max_batch),))
+            self._write_batch, (Bound(len, self.options.max_batch),)
+        )
         """Group commit: entries added while a segment is in flight go out together in
         the next one (a lone writer never waits for a timer)."""
         self._compacting: asyncio.Task[bool] | None = None
 
     # ------------------------------------------------------------------ entries
-    def entry(self, key: str, fields: Mapping[str, object], *, version: int = 0,
-              tombstone: bool = False) -> IndexEntry:
+    def entry(
+        self, key: str, fields: Mapping[str, object], *, version: int = 0, tombstone: bool = False
+    ) -> IndexEntry:
         """Build and validate an entry; InvalidInputError (before any request) if it does
         not fit the schema: an undeclared field, a wrong kind, an oversize value."""
         return make_entry(self.schema, key, fields, version=version, tombstone=tombstone)
@@ -161,8 +176,9 @@ class Index:
         """Load what is new (cold: manifest and tail; warm: new segments)."""
         await self._prepare(None, newest_manifest=newest_manifest)
 
-    async def _prepare(self, where: Where | None, *,
-                       newest_manifest: bool = False) -> list[ChunkInfo]:
+    async def _prepare(
+        self, where: Where | None, *, newest_manifest: bool = False
+    ) -> list[ChunkInfo]:
         """Bring the state up to date and load the chunks ``where`` needs first."""
         async with self._lock:
             if self._cold:
@@ -227,8 +243,9 @@ class Index:
         if first is not None:
             key, n, since = first
             # the tail after the manifest starts at or after `since`: LIST it meanwhile
-            manifest, listed = await asyncio.gather(self._fetch_manifest(key, n, since),
-                                                    self._list_tail(since))
+            manifest, listed = await asyncio.gather(
+                self._fetch_manifest(key, n, since), self._list_tail(since)
+            )
             if manifest is not None:
                 self._install(manifest)
                 return self._check_tail(manifest.upto, listed)
@@ -248,8 +265,9 @@ class Index:
                 snapshot = None
         if snapshot is None:
             return self._check_tail(-1, await self._list_tail(-1))
-        base, listed = await asyncio.gather(self._fetch_snapshot(snapshot, upto),
-                                            self._list_tail(upto))
+        base, listed = await asyncio.gather(
+            self._fetch_snapshot(snapshot, upto), self._list_tail(upto)
+        )
         self._legacy_base = base
         self._legacy_upto = upto
         return self._check_tail(upto, listed)
@@ -277,8 +295,9 @@ class Index:
 
     async def _list_tail(self, upto: int) -> list[str]:
         after = self.layout.segment(upto) if upto >= 0 else None
-        return [info.key async for info in
-                self.bucket.list(self.layout.segments, start_after=after)]
+        return [
+            info.key async for info in self.bucket.list(self.layout.segments, start_after=after)
+        ]
 
     def _check_tail(self, upto: int, keys: list[str]) -> list[str]:
         """Keep the numbered segment keys; report strays and gaps; set the next number."""
@@ -295,8 +314,9 @@ class Index:
             last = max(numbered)
             for seq in range(upto + 1, last):
                 if seq not in numbered:
-                    self.problems.report(self.layout.segment(seq),
-                                         "segment is missing (deleted?) before later ones")
+                    self.problems.report(
+                        self.layout.segment(seq), "segment is missing (deleted?) before later ones"
+                    )
             self._next_seq = max(self._next_seq, last + 1)
         else:
             self._next_seq = max(self._next_seq, upto + 1)
@@ -370,16 +390,20 @@ class Index:
         if manifest is None:
             return []
         bounds = where.identity_range()
-        return [c for c in manifest.chunks
-                if (bounds is None or c.overlaps(*bounds)) and where.may_match(c)]
+        return [
+            c
+            for c in manifest.chunks
+            if (bounds is None or c.overlaps(*bounds)) and where.may_match(c)
+        ]
 
     async def _load_chunks(self, chunks: Iterable[ChunkInfo]) -> None:
         wanted = [c for c in chunks if c.id not in self._cache]
         if wanted:
             await gather_limited(wanted, self._chunk, self.options.fetch_concurrency)
 
-    async def read_chunk(self, info: ChunkInfo,
-                         bounds: tuple[Identity, Identity] | None = None) -> list[IndexEntry]:
+    async def read_chunk(
+        self, info: ChunkInfo, bounds: tuple[Identity, Identity] | None = None
+    ) -> list[IndexEntry]:
         """The valid entries of one chunk (within ``bounds``, if given): from the cache,
         else one GET (then cached)."""
         return (await self._chunk(info)).entries(bounds)
@@ -424,29 +448,40 @@ class Index:
             sources.extend(self._tail[seq])
         chunks = self._select(where, manifest)
         bounds = where.identity_range()
-        for entries in await gather_limited(chunks, lambda c: self.read_chunk(c, bounds),
-                                            self.options.fetch_concurrency):
+        for entries in await gather_limited(
+            chunks, lambda c: self.read_chunk(c, bounds), self.options.fetch_concurrency
+        ):
             sources.extend(entries)
         if manifest is not None and where.conditions:
             # A chunk pruned by its min/max may still hold a newer version of a key that
             # matches elsewhere: read the pruned chunks whose range holds a candidate.
             held = {c.id for c in chunks}
-            pruned = [c for c in manifest.chunks if c.id not in held
-                      and (bounds is None or c.overlaps(*bounds))]
+            pruned = [
+                c
+                for c in manifest.chunks
+                if c.id not in held and (bounds is None or c.overlaps(*bounds))
+            ]
             if pruned:
                 candidates = sorted({e.identity for e in sources if where.test(e)})
                 extra = [c for c in pruned if _holds_any(c, candidates)]
-                for entries in await gather_limited(extra, lambda c: self.read_chunk(c, bounds),
-                                                    self.options.fetch_concurrency):
+                for entries in await gather_limited(
+                    extra, lambda c: self.read_chunk(c, bounds), self.options.fetch_concurrency
+                ):
                     sources.extend(entries)
         bounds = where.identity_range()
         if bounds is not None:
             sources = [e for e in sources if bounds[0] <= e.identity <= bounds[1]]
         return [e for e in latest(sources).values() if not e.tombstone and where.test(e)]
 
-    async def query(self, *, where: Mapping[str, object] | None = None,
-                    order_by: str | None = None, descending: bool = False,
-                    limit: int | None = None, start_after: str | None = None) -> Page:
+    async def query(
+        self,
+        *,
+        where: Mapping[str, object] | None = None,
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        start_after: str | None = None,
+    ) -> Page:
         """Live entries matching ``where``, in a stable order (see ``query.py``), paged.
 
         Returns a :class:`Page`; pass its ``cursor`` as ``start_after`` for the next.
@@ -455,8 +490,9 @@ class Index:
         sort = order_key(self.schema, order_by)
         if not isinstance(descending, bool):
             raise InvalidInputError("descending must be a bool")
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
-                                  or limit < 0):
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
+        ):
             raise InvalidInputError("limit must be an int >= 0")
         after = None if start_after is None else parse_cursor(start_after, order_by, descending)
         rows = sorted(await self._winners(compiled), key=sort, reverse=descending)
@@ -474,17 +510,24 @@ class Index:
         """How many live entries match ``where``."""
         return len(await self._winners(compile_where(self.schema, where)))
 
-    async def aggregate(self, *, where: Mapping[str, object] | None = None,
-                        group_by: str | None = None,
-                        sum: Sequence[str] = ()) -> dict[Value, AggregateRow]:
+    async def aggregate(
+        self,
+        *,
+        where: Mapping[str, object] | None = None,
+        group_by: str | None = None,
+        sum: Sequence[str] = (),
+    ) -> dict[Value, AggregateRow]:
         """Count and sum number fields of matching live entries, per ``group_by`` value
         (one group, keyed None, without ``group_by``). Nulls add nothing to a sum."""
         compiled = compile_where(self.schema, where)
         if group_by is not None and group_by not in self.schema.by_name:
             raise InvalidInputError(f"group_by: {group_by!r} is not a declared field")
         if isinstance(sum, str) or not all(
-                isinstance(n, str) and n in self.schema.by_name
-                and self.schema.by_name[n].kind == "number" for n in sum):
+            isinstance(n, str)
+            and n in self.schema.by_name
+            and self.schema.by_name[n].kind == "number"
+            for n in sum
+        ):
             raise InvalidInputError("sum: a list of declared number fields")
         groups: dict[Value, AggregateRow] = {}
         for entry in await self._winners(compiled):
@@ -519,8 +562,9 @@ class Index:
             seq = self._next_seq
             body = codec.dumps({"format": FORMAT, "seq": seq, "entries": body_entries})
             try:
-                await self.bucket.put(self.layout.segment(seq), body,
-                                      content_type="application/json")
+                await self.bucket.put(
+                    self.layout.segment(seq), body, content_type="application/json"
+                )
             except AlreadyExistsError:
                 await self.refresh()  # another writer took seq: catch up, take the next
                 continue
@@ -558,8 +602,9 @@ class Index:
 
         return await compact(self)
 
-    def adopt(self, manifest: Manifest, chunks: dict[str, tuple[ChunkInfo, list[IndexEntry]]]
-              ) -> None:
+    def adopt(
+        self, manifest: Manifest, chunks: dict[str, tuple[ChunkInfo, list[IndexEntry]]]
+    ) -> None:
         """Use a manifest this process just wrote, with the chunks it built."""
         if self.manifest is not None and manifest.n <= self.manifest.n:
             return
@@ -567,8 +612,9 @@ class Index:
         for info, entries in chunks.values():
             self._remember(info, ChunkData.built(self.schema, info, entries))
 
-    def snapshot_state(self) -> tuple[Manifest | None, list[IndexEntry], int,
-                                      dict[int, list[IndexEntry]]]:
+    def snapshot_state(
+        self,
+    ) -> tuple[Manifest | None, list[IndexEntry], int, dict[int, list[IndexEntry]]]:
         """What a compaction starts from: manifest, legacy base, its upto, tail segments."""
         return self.manifest, list(self._legacy_base), self._legacy_upto, dict(self._tail)
 
@@ -583,4 +629,3 @@ class Index:
 def _holds_any(chunk: ChunkInfo, sorted_ids: list[Any]) -> bool:
     at = bisect.bisect_left(sorted_ids, chunk.lo)
     return at < len(sorted_ids) and sorted_ids[at] <= chunk.hi
-

@@ -49,19 +49,25 @@ class IndexEntry:
         return self.fields.get(name)
 
     def stamped(self, seq: int, pos: int) -> IndexEntry:
-        return IndexEntry(self.key, self.version, self.fields, self.tombstone,
-                          self.partition, seq, pos)
+        return IndexEntry(
+            self.key, self.version, self.fields, self.tombstone, self.partition, seq, pos
+        )
 
 
-def make_entry(schema: Schema, key: object, fields: Mapping[str, object], *,
-               version: object = 0, tombstone: bool = False) -> IndexEntry:
+def make_entry(
+    schema: Schema,
+    key: object,
+    fields: Mapping[str, object],
+    *,
+    version: object = 0,
+    tombstone: bool = False,
+) -> IndexEntry:
     """Validate a caller's entry (before any request); InvalidInputError if it does not fit."""
     if not isinstance(key, str) or not key:
         raise InvalidInputError("an index key must be a non-empty string")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise InvalidInputError(f"an index key is at most {MAX_KEY_BYTES} bytes")
-    if (not isinstance(version, int) or isinstance(version, bool)
-            or not 0 <= version <= MAX_VERSION):
+    if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version <= MAX_VERSION:
         raise InvalidInputError("an index version must be an int >= 0")
     if not isinstance(tombstone, bool):
         raise InvalidInputError("tombstone must be a bool")
@@ -89,8 +95,9 @@ def encode_entry(entry: IndexEntry, *, stamp: bool) -> dict[str, Any]:
     return body
 
 
-def decode_entry(schema: Schema, raw: object, *, seq: int | None = None,
-                 pos: int = 0) -> IndexEntry | str:
+def decode_entry(
+    schema: Schema, raw: object, *, seq: int | None = None, pos: int = 0
+) -> IndexEntry | str:
     """An entry read from the bucket, or why it is invalid (it is then skipped).
 
     ``seq`` is the segment number for segment entries; chunk entries carry ``s``/``i``.
@@ -99,11 +106,13 @@ def decode_entry(schema: Schema, raw: object, *, seq: int | None = None,
     if not isinstance(raw, dict):
         return "entry is not a JSON object"
     key, version, fields = raw.get("k"), raw.get("v"), raw.get("f", {})
-    if not isinstance(key, str) or not key or len(key.encode("utf-8", "surrogatepass")) > \
-            MAX_KEY_BYTES:
+    if (
+        not isinstance(key, str)
+        or not key
+        or len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES
+    ):
         return "entry has no valid key 'k'"
-    if (not isinstance(version, int) or isinstance(version, bool)
-            or not 0 <= version <= MAX_VERSION):
+    if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version <= MAX_VERSION:
         return f"entry {key[:100]!r} has no valid version 'v'"
     tombstone = raw.get("t", False)
     if not isinstance(tombstone, bool):
@@ -112,8 +121,14 @@ def decode_entry(schema: Schema, raw: object, *, seq: int | None = None,
         return f"entry {key[:100]!r} has no field object 'f'"
     if seq is None:
         seq, pos = raw.get("s"), raw.get("i")  # type: ignore[assignment]
-        if (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0
-                or not isinstance(pos, int) or isinstance(pos, bool) or pos < 0):
+        if (
+            not isinstance(seq, int)
+            or isinstance(seq, bool)
+            or seq < 0
+            or not isinstance(pos, int)
+            or isinstance(pos, bool)
+            or pos < 0
+        ):
             return f"entry {key[:100]!r} has no valid commit stamp 's'/'i'"
     kept: dict[str, Value] = {}
     for name, value in fields.items():

@@ -56,8 +56,11 @@ class Field:
             raise InvalidInputError(f"field name {self.name!r} must match [a-z][a-z0-9_]*")
         if self.kind not in KINDS:
             raise InvalidInputError(f"field {self.name!r}: kind must be one of {KINDS}")
-        if (not isinstance(self.max_bytes, int) or isinstance(self.max_bytes, bool)
-                or not 1 <= self.max_bytes <= 64 * 1024):
+        if (
+            not isinstance(self.max_bytes, int)
+            or isinstance(self.max_bytes, bool)
+            or not 1 <= self.max_bytes <= 64 * 1024
+        ):
             raise InvalidInputError(f"field {self.name!r}: max_bytes must be 1..65536")
 
     def normalize(self, value: object) -> Value:
@@ -144,15 +147,20 @@ class Schema:
             raise InvalidInputError("field names must be unique")
         by_name = dict(zip(names, fields, strict=True))
         if self.partition is not None and (
-                self.partition not in by_name or by_name[self.partition].kind != "string"):
+            self.partition not in by_name or by_name[self.partition].kind != "string"
+        ):
             raise InvalidInputError("the partition must name a declared string field")
         object.__setattr__(self, "fields", fields)
         object.__setattr__(self, "by_name", by_name)
 
     def describe(self) -> dict[str, Any]:
         """The JSON form written into manifests (informative, for other readers)."""
-        return {"fields": [{"name": f.name, "kind": f.kind, "max_bytes": f.max_bytes}
-                           for f in self.fields], "partition": self.partition}
+        return {
+            "fields": [
+                {"name": f.name, "kind": f.kind, "max_bytes": f.max_bytes} for f in self.fields
+            ],
+            "partition": self.partition,
+        }
 
     def partition_of(self, fields: dict[str, Value]) -> str:
         if self.partition is None:

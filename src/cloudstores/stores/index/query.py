@@ -120,8 +120,10 @@ def compile_where(schema: Schema, where: Mapping[str, object] | None) -> Where:
             if op not in OPS:
                 raise InvalidInputError(f"where: unknown operator {op!r} (use {OPS})")
             if op != "eq" and kind not in (*_RANGED, "key"):
-                raise InvalidInputError(f"where: ranges apply to number and datetime fields, "
-                                        f"not to {kind} field {name!r}")
+                raise InvalidInputError(
+                    f"where: ranges apply to number and datetime fields, "
+                    f"not to {kind} field {name!r}"
+                )
             if kind == "key":
                 if not isinstance(raw, str):
                     raise InvalidInputError("where: '_key' conditions take strings")
@@ -148,8 +150,9 @@ def order_key(schema: Schema, order_by: str | None) -> Callable[[IndexEntry], Or
     if order_by == COMMIT:
         return lambda e: (e.seq, e.pos)
     if not isinstance(order_by, str) or order_by not in schema.by_name:
-        raise InvalidInputError(f"order_by: {order_by!r} is not a declared field, "
-                                "'_key' or '_commit'")
+        raise InvalidInputError(
+            f"order_by: {order_by!r} is not a declared field, '_key' or '_commit'"
+        )
     kind = schema.by_name[order_by].kind
 
     def by_field(e: IndexEntry) -> OrderKey:
@@ -177,7 +180,12 @@ def parse_cursor(cursor: object, order_by: str | None, descending: bool) -> Orde
         decoded = codec.loads(raw)
     except (binascii.Error, ValueError, Exception) as exc:
         raise InvalidInputError("start_after is not a valid cursor") from exc
-    if (not isinstance(decoded, list) or len(decoded) != 3 or decoded[0] != order_by
-            or decoded[1] != descending or not isinstance(decoded[2], list)):
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != 3
+        or decoded[0] != order_by
+        or decoded[1] != descending
+        or not isinstance(decoded[2], list)
+    ):
         raise InvalidInputError("start_after is a cursor of another order")
     return tuple(decoded[2])
