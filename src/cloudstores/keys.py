@@ -30,8 +30,8 @@ MAX_KEY_BYTES = 1024
 MAX_ID_LENGTH = 256
 MAX_WORKSPACE_LENGTH = 63
 DEFAULT_WORKSPACE = "default"
-"""The workspace used when none is named: one ordinary, documented namespace (like
-py-code-mode's unscoped store), never a view of all workspaces."""
+"""The workspace used when none is named: one ordinary, documented namespace (as an
+unscoped store of a framework is), never a view of all workspaces."""
 
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 

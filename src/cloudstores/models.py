@@ -1,9 +1,9 @@
 """Records the artifact and execution stores keep (pydantic v2, frozen).
 
-The fields cover what the frameworks we serve store: Binex's ``Artifact``,
-``RunSummary`` and ``ExecutionRecord``; SynthOrg's artifacts (``created_by``,
-``task_id``, type filters); DynaBots' workflow dicts (``user_id``, ``status``,
-``created_at``, free-form ``data``). Anything else goes into ``metadata`` / ``data``.
+The fields cover what agent frameworks commonly store: artifacts with lineage, run
+summaries and step records; creator, task and type filters; workflow dicts with a user,
+a status, a start time and free-form ``data``. Anything else goes into ``metadata`` /
+``data``. (Which framework field maps to which is the adapters' business.)
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class RunSummary(_Record):
     """One version of a run's summary. ``update_run`` stores a new version; none is lost.
 
     ``version`` is assigned by the store (0 for the first); ``data`` holds a framework's
-    free-form workflow dict (DynaBots ``save_workflow``).
+    free-form workflow dict.
     """
 
     run_id: str

@@ -267,7 +267,7 @@ class ArtifactStore(AsyncResource):
         start_after: str | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[Artifact]:
-        """Artifacts matching every given filter, ordered by id (as SynthOrg pages them).
+        """Artifacts matching every given filter, ordered by id (stable pages).
 
         ``since`` is inclusive and ``until`` exclusive on ``created_at``; ``start_after``
         (an id, exclusive) and ``limit`` page through the results. Arguments are
