@@ -16,14 +16,9 @@ import weakref
 from types import TracebackType
 from typing import Self
 
-from cloudstores.errors import StoreError
+from cloudstores.errors import LoopInUseError
 
 __all__ = ["AsyncResource", "LoopInUseError"]
-
-
-class LoopInUseError(StoreError, RuntimeError):
-    """An object bound to an event loop that still runs in another thread was used from
-    a second loop. Open one object per event loop, or use :mod:`cloudstores.sync`."""
 
 
 class AsyncResource:

@@ -17,6 +17,10 @@ never import botocore, azure.core or google.api_core to catch ours::
     ├── PermissionDeniedError        credentials refused (401/403)
     ├── ConfigurationError           unusable URL, missing extra, missing bucket
     ├── IntegrityError               stored data is not what it claims to be
+    ├── UsageError                   an object used where it cannot work
+    │   ├── LoopInUseError           bound to an event loop still running elsewhere
+    │   ├── SyncDeadlockError        a sync call from the sync API's own loop thread
+    │   └── SyncClosedError          a sync object used after close()
     └── TransientError               worth retrying; retried for you
         ├── BackendUnavailableError  5xx, connection refused or reset
         ├── ThrottledError           429 / 503 SlowDown
@@ -34,6 +38,7 @@ __all__ = [
     "InvalidIdError",
     "InvalidInputError",
     "InvalidKeyError",
+    "LoopInUseError",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
@@ -41,8 +46,11 @@ __all__ = [
     "SerializationError",
     "StoreError",
     "StoreTimeoutError",
+    "SyncClosedError",
+    "SyncDeadlockError",
     "ThrottledError",
     "TransientError",
+    "UsageError",
 ]
 
 
@@ -106,6 +114,24 @@ class ConfigurationError(StoreError):
 
 class IntegrityError(StoreError):
     """Stored data does not match what it claims (bad hash, unreadable object)."""
+
+
+class UsageError(StoreError, RuntimeError):
+    """An object was used in a way it cannot work (wrong event loop, wrong thread, closed)."""
+
+
+class LoopInUseError(UsageError):
+    """An object bound to an event loop that still runs in another thread was used from
+    a second loop. Open one object per event loop, or use :mod:`cloudstores.sync`."""
+
+
+class SyncDeadlockError(UsageError):
+    """A sync call was made from the background loop's own thread, where waiting for
+    the answer would wait forever. Use the async object (``proxy.aio``) there."""
+
+
+class SyncClosedError(UsageError):
+    """A call on a sync object whose background loop was stopped by ``close()``."""
 
 
 class TransientError(StoreError):

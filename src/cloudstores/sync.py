@@ -43,11 +43,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from cloudstores._resource import AsyncResource, LoopInUseError
+from cloudstores._resource import AsyncResource
 from cloudstores.bucket import Bucket
 from cloudstores.bucket import open_bucket as _open_bucket_async
 from cloudstores.bucket.types import ObjectInfo, PutMode, StoredObject, Version
-from cloudstores.errors import StoreError
+from cloudstores.errors import LoopInUseError, SyncClosedError, SyncDeadlockError
 
 if TYPE_CHECKING:
     from cloudstores.stores.artifacts import ArtifactStore
@@ -70,15 +70,6 @@ __all__ = [
 T = TypeVar("T")
 A = TypeVar("A")
 _log = logging.getLogger(__name__)
-
-
-class SyncDeadlockError(StoreError, RuntimeError):
-    """A sync call was made from the background loop's own thread, where waiting for
-    the answer would wait forever. Use the async object (``proxy.aio``) there."""
-
-
-class SyncClosedError(StoreError, RuntimeError):
-    """A call on a sync object whose background loop was stopped by ``close()``."""
 
 
 # ---------------------------------------------------------------------- the loop thread
