@@ -4,6 +4,10 @@ The changelog stays at the root and the Terraform READMEs beside the modules the
 describe; the site gets them as generated pages. Their relative links are rewritten: to
 the page of the file they point at where the site has one (generated, or under docs/),
 else to that file or folder in the repository.
+
+The docstrings name other objects with Sphinx roles (:func:`x`, :class:`~a.b.C`); on the
+API reference pages the role is dropped and ``~`` shortens the name to its last part, as
+Sphinx shows it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ PAGES = {
     "terraform/azure-blob.md": "terraform/modules/azure-blob/README.md",
     "terraform/gcp-gcs.md": "terraform/modules/gcp-gcs/README.md",
 }
+_ROLE = re.compile(r":(?:func|class|meth|mod|attr|exc|data|obj):<code>(~?)([\w.]+)</code>")
 _LINK = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
 
 
@@ -54,3 +59,15 @@ def on_files(files: Files, config: Any, **_: Any) -> Files:
         text = (ROOT / source).read_text(encoding="utf-8")
         files.append(File.generated(config, page, content=_rewrite(text, source, page, repo_url)))
     return files
+
+
+def _drop_role(match: re.Match[str]) -> str:
+    name = match.group(2).rsplit(".", 1)[-1] if match.group(1) else match.group(2)
+    return f"<code>{name}</code>"
+
+
+def on_page_content(html: str, page: Any, **_: Any) -> str:
+    """Sphinx roles in docstrings, shown as plain code names on the reference pages."""
+    if page.file.src_uri.startswith("reference/"):
+        return _ROLE.sub(_drop_role, html)
+    return html
