@@ -29,8 +29,8 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 lint: $(PY_STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff format --check src tests benchmarks examples scripts
 
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy src
