@@ -1,4 +1,4 @@
-"""The README's examples run as written, as a script would run them.
+"""The README's examples (and the first script of docs/getting-started.md) run as written.
 
 The first python block makes the audit signing key, the second is the example script
 (with `asyncio.run`, no top-level await). The script runs on memory:// instead of S3, in
@@ -38,3 +38,18 @@ def test_readme_examples_run_as_a_script(
     namespace: dict[str, Any] = {"__name__": "__main__"}
     exec(compile(script.replace(URL, "memory://readme/agents"), "README", "exec"), namespace)
     assert capsys.readouterr().out == "audit log verified\n"
+
+
+def test_getting_started_script_runs_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/getting-started.md's first script, run twice on one bucket (one key, kept)."""
+    page = README.parent / "docs" / "getting-started.md"
+    script = re.findall(r"```python\n(.*?)```", page.read_text(), re.S)[0]
+    url = "file:///tmp/cloudstores-first"
+    assert url in script and "asyncio.run(main())" in script
+    script = script.replace(url, (tmp_path / "bucket").as_uri())
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        exec(compile(script, "getting-started", "exec"), {"__name__": "__main__"})
+    assert capsys.readouterr().out == "True 1\nTrue 2\n"
