@@ -9,14 +9,20 @@ NODE_STAMP := node_modules/.installed
 # Two pytest workers (pytest-xdist): each starts its own emulators on free ports.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test install lint typecheck terraform-check docs package pytest bench clean
+.PHONY: demo test install checkov lint typecheck terraform-check docs package pytest bench clean
 
 demo: $(PY_STAMP)
 	$(BIN)/python examples/demo.py
 
-test: install lint typecheck terraform-check docs package pytest
+# The installs download at once (-j3); the checks then run one after another.
+test:
+	$(MAKE) --no-print-directory -j3 install
+	$(MAKE) --no-print-directory lint typecheck terraform-check docs package pytest
 
-install: $(PY_STAMP) $(NODE_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) checkov
+
+checkov:
+	bash scripts/terraform_checks.sh --install-only
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -2,6 +2,7 @@
 # Offline checks for the Terraform modules under terraform/:
 #   1. terraform fmt -check (needs the terraform CLI, no providers)
 #   2. checkov with the built-in checks plus the custom ones in terraform/policies
+# With --install-only it installs checkov and stops (make install runs it that way).
 # checkov lives in its own venv (.venv-checkov): its pinned dependencies would
 # conflict with the project's. Idempotent: the venv is created and checkov is
 # installed only when missing or at another version.
@@ -41,6 +42,10 @@ if ! checkov_installed; then
     exit 1
   fi
   rm -f "$pip_log"
+fi
+
+if [ "${1:-}" = "--install-only" ]; then
+  exit 0  # make install: fetch checkov beside the other installs
 fi
 
 log "terraform fmt -check -recursive $TF_DIR/"
