@@ -136,3 +136,20 @@ async def test_get_workflow_snapshot_or_none(
     digest = await executions.store_workflow_snapshot({"b": 1, "a": [2]}, 1)
     snap = await executions.get_workflow_snapshot_or_none(digest)
     assert snap is not None and snap.content == '{"a":[2],"b":1}'
+
+
+async def test_reindex_restores_creation_entries(
+    executions: ExecutionStore, bucket: cloudstores.Bucket
+) -> None:
+    for name in ["b", "a"]:
+        await executions.create_run(RunSummary(run_id=name))
+    await executions.close()
+    async for info in bucket.list("ws/team-a/_index/runs/"):
+        await bucket.delete(info.key)
+    fresh = ExecutionStore(bucket, workspace="team-a")
+    report = await fresh.reindex()
+    assert set(report.added) == {"r:a:0", "r:b:0", "c:a", "c:b"}
+    # a lost index is rebuilt in the order reindex finds the runs (by run id)
+    assert [r.run_id for r in await fresh.list_runs(order="stored")] == ["a", "b"]
+    assert (await fresh.reindex()).added == ()
+    await fresh.close()
