@@ -14,6 +14,14 @@ the latest version is the last to land. Pass ``expected_version=`` to get optimi
 concurrency instead: the update then raises PreconditionFailedError if another version
 landed after the one you read.
 
+Options the reference backends of agent frameworks differ on are keyword-only, checked
+before the first request, and default to this store's own behaviour: ``record(...,
+require_run=)``, ``get_step(..., which=)``, ``list_records(..., order=)``,
+``list_runs(..., order=)`` and ``store_workflow_snapshot(..., normalize=)``. The
+free-form fields (``RunSummary.data``, ``ExecutionRecord.details`` and ``tool_calls``)
+hold JSON types only: a ``datetime`` or ``tuple`` there is refused, naming its path,
+rather than given back as text or a list (see ``stores/content.py``).
+
 Each stored record carries a checksum (``$sha256``, see ``objects.seal``) that catches
 corruption; records written before it existed are read without one.
 
