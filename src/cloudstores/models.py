@@ -88,7 +88,9 @@ class Lineage(_Record):
 class Artifact(_Record):
     """One immutable artifact: an input or output of a step, with its lineage.
 
-    ``content`` is any JSON value. Storing the same ``id`` again with identical fields
+    ``content`` is a JSON value or ``bytes`` (the store refuses, before any request,
+    a value JSON would give back as another type, such as a ``datetime``: see
+    ``stores/content.py``). Storing the same ``id`` again with identical fields
     (``created_at`` aside) is an idempotent success; with anything else different it
     raises AlreadyExistsError.
     """

@@ -3,7 +3,7 @@
 Keys under ``ws/{workspace}/``::
 
     artifacts/{artifact_id}.json      the artifact (content inline when small)
-    blobs/{sha256}.json               large content, shared by identical artifacts
+    blobs/{sha256}.json               large or bytes content, shared by identical artifacts
     _index/artifacts/...              the manifest index (see stores/index.py)
 
 ``get`` is one GET (two when the content lives in a blob). ``list_by_run`` and ``list``
@@ -12,9 +12,10 @@ entry; ``reindex`` repairs an index that missed one (a crash between the two wri
 
 Stored record (format 2): the artifact's fields plus ``"$format": 2`` and a checksum
 ``"$sha256"`` (see ``objects.seal``); when the content lives in a blob,
-``"content": null`` and ``"$blob": "<sha256 hex>"``. Both are top-level
-fields the model never lets a caller set (``extra="forbid"``), so no user content can
-pose as a blob pointer. A record without ``$format`` was written by format 1, which put
+``"content": null`` and ``"$blob": "<sha256 hex>"``, plus ``"$kind": "bytes"`` when
+the content is ``bytes`` (always kept in a blob, raw; see ``stores/content.py``). These
+are top-level fields the model never lets a caller set (``extra="forbid"``), so no user
+content can pose as a blob pointer. A record without ``$format`` was written by format 1, which put
 ``{"$cloudstores_blob": "<sha256 hex>"}`` in place of the content; such a record is
 still read, and its content is taken as a pointer only in exactly that shape (one key,
 a 64-digit lowercase hex value).
@@ -29,7 +30,6 @@ log), never returned. A data object that cannot be read raises IntegrityError.
 from __future__ import annotations
 
 import builtins
-import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -47,6 +47,18 @@ from cloudstores.errors import (
 )
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import Artifact, ReindexReport, SkippedObject, as_utc
+from cloudstores.stores.content import (
+    Blob,
+    Pointer,
+    check_content,
+    check_json,
+    encode,
+    get_blob,
+    is_digest,
+    pointer,
+    put_blob,
+    take_pointer,
+)
 from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.objects import (
     MAX_CONCURRENCY,
@@ -70,10 +82,8 @@ __all__ = ["ArtifactOptions", "ArtifactStore"]
 
 FORMAT = 2
 _FORMAT_FIELD = "$format"
-_BLOB_FIELD = "$blob"
 _OLD_BLOB_REF = "$cloudstores_blob"
 """Format 1's pointer, inside ``content``; read (never written) for old records."""
-_HEX = frozenset("0123456789abcdef")
 MAX_MISMATCHES = 1000
 
 
@@ -140,26 +150,40 @@ class ArtifactStore(AsyncResource):
     async def store(self, artifact: Artifact) -> Artifact:
         """Store ``artifact``; idempotent for identical fields, AlreadyExistsError otherwise.
 
-        Validates size and JSON-ability before the first request. Returns the stored
-        artifact (the existing one, with its original ``created_at``, on a repeat).
+        ``content`` is a JSON value or ``bytes``; ``metadata`` is JSON. A value JSON
+        would give back as another type (a ``datetime``, a ``tuple``, nested bytes...)
+        is refused with SerializationError naming its path, as is anything over
+        ``max_bytes``, before the first request (see ``stores/content.py``).
+
+        Cost: 1 PUT and a share of an index PUT; content over ``inline_bytes``, and
+        ``bytes`` content of any size (empty too), adds 1 PUT of a content-addressed
+        blob (identical content shares it). Returns the stored artifact (the existing
+        one, with its original ``created_at``, on a repeat: then 1-2 GETs more).
         """
         if not isinstance(artifact, Artifact):
             raise InvalidInputError(f"expected an Artifact, not {type(artifact).__name__}")
+        check_content(artifact.content, what="content")
+        check_json(artifact.metadata, what="metadata")
         entry = _entry(self.index, artifact)  # checks the indexed fields' sizes first
         record = artifact.model_dump()
         record[_FORMAT_FIELD] = FORMAT
-        body = codec.check_size(
-            seal(record), self.options.max_bytes, what=f"artifact {artifact.id!r}"
-        )
+        what = f"artifact {artifact.id!r}"
         key = self._key(artifact.id)
-        content = codec.dumps(record["content"])
-        if len(content) > self.options.inline_bytes:
-            digest = codec.sha256_hex(content)
+        blob: Blob | None = None
+        if isinstance(artifact.content, bytes):
+            codec.check_size(artifact.content, self.options.max_bytes, what=what)
+            blob = encode(artifact.content)
+        else:
+            codec.check_size(seal(record), self.options.max_bytes, what=what)
+            encoded = encode(record["content"])
+            if len(encoded.data) > self.options.inline_bytes:
+                blob = encoded
+        if blob is not None:
             record["content"] = None
-            record[_BLOB_FIELD] = digest
-            body = seal(record)
-            with contextlib.suppress(AlreadyExistsError):  # identical content already stored
-                await put_json(self.bucket, self._blob_key(digest), content)
+            record.update(pointer(blob))
+        body = seal(record)
+        if blob is not None:
+            await put_blob(self.bucket, self._blob_key(blob.digest), blob)
         try:
             await put_json(self.bucket, key, body)
             stored = artifact
@@ -195,28 +219,17 @@ class ArtifactStore(AsyncResource):
                 key=key,
             ) from None
         record = expect_dict(body, key=key)
-        digest = _blob_pointer(record, key)
-        if digest is not None:
-            record["content"] = await self._blob(digest, key)
+        found = _blob_pointer(record, key)
+        if found is not None:
+            record["content"] = await get_blob(
+                self.bucket,
+                self._blob_key(found.digest),
+                found,
+                max_bytes=self.options.max_bytes,
+            )
         artifact = validate_record(record, Artifact, key)
         agree(key, "artifact id", artifact.id, artifact_id)
         return artifact
-
-    async def _blob(self, digest: str, key: str) -> Any:
-        blob_key = self._blob_key(digest)
-        try:
-            blob = await self.bucket.get(blob_key)
-        except NotFoundError:
-            raise IntegrityError(
-                f"artifact {key!r} points at blob {digest}, which is missing",
-                bucket=self.bucket.name,
-                key=blob_key,
-            ) from None
-        if len(blob.data) > self.options.max_bytes:
-            raise IntegrityError(f"blob {blob_key!r} is over the size limit", key=blob_key)
-        if codec.sha256_hex(blob.data) != digest:
-            raise IntegrityError(f"blob of artifact {key!r} does not match its hash", key=blob_key)
-        return codec.loads(blob.data, key=blob_key)
 
     async def get_or_none(self, artifact_id: str) -> Artifact | None:
         try:
@@ -407,7 +420,8 @@ class ArtifactStore(AsyncResource):
 
 
 def _identity(artifact: Artifact) -> dict[str, Any]:
-    return artifact.model_dump(mode="json", exclude={"created_at"})
+    # Python mode: bytes content compares as bytes (JSON mode would decode it as text).
+    return artifact.model_dump(exclude={"created_at"})
 
 
 ARTIFACT_FIELDS = Schema(
@@ -446,26 +460,20 @@ def _legacy_entry(old: dict[str, Any]) -> tuple[str, int, dict[str, object]]:
     )
 
 
-def _is_digest(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
-
-
-def _blob_pointer(record: dict[str, Any], key: str) -> str | None:
-    """Remove the format fields of a stored record; the blob digest it points at, if any."""
+def _blob_pointer(record: dict[str, Any], key: str) -> Pointer | None:
+    """Remove the format fields of a stored record; the blob it points at, if any."""
     if _FORMAT_FIELD in record:
         if not unseal(record, key=key):
             raise IntegrityError(f"stored artifact {key!r} has no checksum", key=key)
         if record.pop(_FORMAT_FIELD) != FORMAT:
             raise IntegrityError(f"stored artifact {key!r} has an unknown format", key=key)
-        if _BLOB_FIELD not in record:
-            return None
-        digest = record.pop(_BLOB_FIELD)
-        if not _is_digest(digest) or record.get("content") is not None:
+        found = take_pointer(record, key=key)
+        if found is not None and record.get("content") is not None:
             raise IntegrityError(f"stored artifact {key!r} has a malformed blob pointer", key=key)
-        return str(digest)
+        return found
     content = record.get("content")  # format 1
-    if isinstance(content, dict) and len(content) == 1 and _is_digest(content.get(_OLD_BLOB_REF)):
-        return str(content[_OLD_BLOB_REF])
+    if isinstance(content, dict) and len(content) == 1 and is_digest(content.get(_OLD_BLOB_REF)):
+        return Pointer(str(content[_OLD_BLOB_REF]), "json")
     return None
 
 

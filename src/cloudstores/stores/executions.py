@@ -14,6 +14,14 @@ the latest version is the last to land. Pass ``expected_version=`` to get optimi
 concurrency instead: the update then raises PreconditionFailedError if another version
 landed after the one you read.
 
+Options the reference backends of agent frameworks differ on are keyword-only, checked
+before the first request, and default to this store's own behaviour: ``record(...,
+require_run=)``, ``get_step(..., which=)``, ``list_records(..., order=)``,
+``list_runs(..., order=)`` and ``store_workflow_snapshot(..., normalize=)``. The
+free-form fields (``RunSummary.data``, ``ExecutionRecord.details`` and ``tool_calls``)
+hold JSON types only: a ``datetime`` or ``tuple`` there is refused, naming its path,
+rather than given back as text or a list (see ``stores/content.py``).
+
 Each stored record carries a checksum (``$sha256``, see ``objects.seal``) that catches
 corruption; records written before it existed are read without one.
 
@@ -36,7 +44,7 @@ import contextlib
 from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -59,11 +67,13 @@ from cloudstores.models import (
     WorkflowSnapshot,
     as_utc,
 )
+from cloudstores.stores.content import check_json, is_digest
 from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.objects import (
     MAX_CONCURRENCY,
     Progress,
     agree,
+    check_bool,
     check_callable,
     check_datetime,
     check_int,
@@ -77,8 +87,17 @@ from cloudstores.stores.objects import (
 
 Entry = dict[str, Any]
 """A run or step hint from the index (see ``_hints``)."""
+RunOrder = Literal["started_at", "stored"]
+RecordOrder = Literal["timestamp", "stored"]
+StepChoice = Literal["newest", "first"]
 
-__all__ = ["ExecutionStore"]
+_FREE_FORM: dict[type[BaseModel], tuple[str, ...]] = {
+    RunSummary: ("data",),
+    ExecutionRecord: ("details", "tool_calls"),
+}
+"""The free-form fields of each record: JSON only, checked before any request."""
+
+__all__ = ["ExecutionStore", "RecordOrder", "RunOrder", "StepChoice"]
 
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 _VERSION_DIGITS = 10
@@ -132,6 +151,10 @@ class ExecutionStore(AsyncResource):
         return f"{self._root}workflows/{digest}.json"
 
     def _encode(self, model: BaseModel, what: str) -> bytes:
+        """The sealed record; SerializationError first if a free-form field holds a
+        value JSON would give back as another type (see ``stores/content.py``)."""
+        for name in _FREE_FORM.get(type(model), ()):
+            check_json(getattr(model, name), what=name)
         return codec.check_size(seal(model.model_dump()), self.max_record_bytes, what=what)
 
     def _mismatch(self, key: str, reason: str) -> None:
@@ -155,7 +178,7 @@ class ExecutionStore(AsyncResource):
                 key=key,
             ) from None
         self._known_version[summary.run_id] = 0
-        await self.index.add([entry])
+        await self.index.add([entry, _created_entry(self.index, summary.run_id)])
         return first
 
     async def update_run(
@@ -235,12 +258,20 @@ class ExecutionStore(AsyncResource):
         until: datetime | None = None,
         limit: int | None = None,
         offset: int = 0,
+        order: RunOrder = "started_at",
     ) -> builtins.list[RunSummary]:
-        """Runs whose latest indexed version matches, newest ``started_at`` first.
+        """Runs whose latest indexed version matches, in ``order``, then paged.
 
+        ``order="started_at"``: newest ``started_at`` first (ties: run id, descending).
+        ``order="stored"``: the order the runs were created, oldest first; an update
+        does not move a run (runs created before this order existed, which the index
+        holds no creation entry for, take the place of their latest version).
+
+        Cost: the index (warm: 1 GET; ``"stored"``: 2) and 1 GET per run returned.
         Order and paging follow the index; every run returned was read and matches
         the filter (one the index placed wrongly is skipped and reported).
         """
+        _check_choice(order, ("started_at", "stored"), what="order")
         check_text(status, what="status")
         check_text(user_id, what="user_id")
         check_datetime(since, what="since")
@@ -263,11 +294,14 @@ class ExecutionStore(AsyncResource):
                 and (hi is None or started < hi)
             )
 
-        chosen = sorted(
-            (e for e in latest.values() if matches(e.get("user_id"), e.get("status"), e["when"])),
-            key=lambda e: (e["when"], e["run_id"]),
-            reverse=True,
-        )
+        chosen = [
+            e for e in latest.values() if matches(e.get("user_id"), e.get("status"), e["when"])
+        ]
+        if order == "stored":
+            created = {e["run_id"]: e["commit"] for e in await self._hints("created")}
+            chosen.sort(key=lambda e: (created.get(e["run_id"], e["commit"]), e["run_id"]))
+        else:
+            chosen.sort(key=lambda e: (e["when"], e["run_id"]), reverse=True)
         chosen = chosen[offset:] if limit is None else chosen[offset : offset + limit]
 
         async def read(e: Entry) -> RunSummary | None:
@@ -297,6 +331,8 @@ class ExecutionStore(AsyncResource):
         if run_id is not None:
             where["run_id"] = run_id
         page = await self.index.query(where=where, order_by="_commit")
+        if kind == "created":
+            return [{"run_id": e.partition, "commit": (e.seq, e.pos)} for e in page.entries]
         if kind == "run":
             return [
                 {
@@ -305,6 +341,7 @@ class ExecutionStore(AsyncResource):
                     "status": e.get("status"),
                     "user_id": e.get("user_id"),
                     "when": _when(e.get("started_at")),
+                    "commit": (e.seq, e.pos),
                 }
                 for e in page.entries
             ]
@@ -386,13 +423,23 @@ class ExecutionStore(AsyncResource):
         )
 
     # ------------------------------------------------------------------ steps
-    async def record(self, step: ExecutionRecord) -> ExecutionRecord:
-        """Store a step record of an existing run (NotFoundError for an unknown run)."""
+    async def record(self, step: ExecutionRecord, *, require_run: bool = True) -> ExecutionRecord:
+        """Store a step record; the same record again is idempotent, another with the
+        same id raises AlreadyExistsError.
+
+        ``require_run=True``: NotFoundError (nothing written) if the run does not exist.
+        ``require_run=False``: the record is stored whether or not the run exists (and
+        ``list_records``/``get_step`` find it by its run id all the same).
+
+        Cost: 1 PUT and a share of an index PUT; with ``require_run`` and a run this
+        store has not seen yet, 1 LIST first.
+        """
         _expect(step, ExecutionRecord)
+        check_bool(require_run, what="require_run")
         body = self._encode(step, f"record {step.id!r}")
         entry = _step_entry(self.index, step)  # checks the indexed fields' sizes first
         key = self._step_key(step.run_id, step.id)
-        if step.run_id not in self._known_version:
+        if require_run and step.run_id not in self._known_version:
             await self._latest_version(step.run_id)
         try:
             await put_json(self.bucket, key, body)
@@ -441,41 +488,76 @@ class ExecutionStore(AsyncResource):
         found = await gather_limited(ids, read, self.fetch_concurrency)
         return [step for step in found if step is not None]
 
-    async def get_step(self, run_id: str, task_id: str) -> ExecutionRecord:
-        """The newest record of ``task_id`` in the run. NotFoundError if there is none."""
+    async def get_step(
+        self, run_id: str, task_id: str, *, which: StepChoice = "newest"
+    ) -> ExecutionRecord:
+        """One record of ``task_id`` in the run. NotFoundError if there is none.
+
+        ``which="newest"``: the latest ``timestamp`` (ties: the first stored).
+        ``which="first"``: the first stored (index commit order).
+
+        Cost: the index (warm: 1 GET) and 1 GET per record of the task.
+        """
         check_text(task_id, what="task_id", optional=False)
+        _check_choice(which, ("newest", "first"), what="which")
         steps = await self._steps(run_id, task_id)
         if not steps:
             raise NotFoundError(
                 f"no record of task {task_id!r} in run {run_id!r}", bucket=self.bucket.name
             )
+        if which == "first":
+            return steps[0]
         return max(steps, key=lambda s: s.timestamp)
 
-    async def list_records(self, run_id: str) -> builtins.list[ExecutionRecord]:
-        """The run's records in order of ``timestamp`` (then of storing)."""
-        return sorted(await self._steps(run_id, None), key=lambda s: s.timestamp)
+    async def list_records(
+        self, run_id: str, *, order: RecordOrder = "timestamp"
+    ) -> builtins.list[ExecutionRecord]:
+        """The run's records (none for a run without any: no NotFoundError).
+
+        ``order="timestamp"``: by ``timestamp``, ties in storing order.
+        ``order="stored"``: in storing order (index commit order; a record stored again
+        keeps its first place).
+
+        Cost: the index (warm: 1 GET) and 1 GET per record.
+        """
+        _check_choice(order, ("timestamp", "stored"), what="order")
+        steps = await self._steps(run_id, None)
+        return steps if order == "stored" else sorted(steps, key=lambda s: s.timestamp)
 
     # ------------------------------------------------------------------ workflow snapshots
-    async def store_workflow_snapshot(self, content: str | Mapping[str, Any], version: int) -> str:
+    async def store_workflow_snapshot(
+        self, content: str | Mapping[str, Any], version: int, *, normalize: bool = True
+    ) -> str:
         """Store a workflow definition once per distinct content; return its SHA-256.
 
-        A mapping is normalized to canonical JSON; text has its line endings and
-        trailing whitespace normalized.
+        ``normalize=True``: a mapping is stored as canonical JSON; text has its line
+        endings (CRLF to LF) and trailing whitespace normalized and ends with one
+        newline. ``normalize=False``: text is hashed and stored exactly as given (the
+        SHA-256 of its UTF-8 bytes) and comes back byte-identical; a mapping is refused
+        (it has no raw text). Bad arguments raise InvalidInputError before any request.
+
+        Cost: 1 PUT (create-only: an existing snapshot of the same content is kept, with
+        its first ``version`` and ``created_at``).
         """
-        if isinstance(content, Mapping):
+        check_bool(normalize, what="normalize")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InvalidInputError("workflow version must be an int")
+        if isinstance(content, Mapping) and normalize:
+            check_json(dict(content), what="workflow content")
             text = codec.dumps(dict(content)).decode()
         elif isinstance(content, str):
-            text = (
-                "\n".join(
-                    line.rstrip() for line in content.replace("\r\n", "\n").split("\n")
-                ).strip("\n")
-                + "\n"
+            text = _normalized(content) if normalize else content
+        elif isinstance(content, Mapping):
+            raise InvalidInputError(
+                "normalize=False takes the workflow as text; a mapping has no raw text"
             )
         else:
             raise InvalidInputError("workflow content must be str or a mapping")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise InvalidInputError("workflow version must be an int")
-        digest = codec.sha256_hex(text.encode())
+        try:
+            raw = text.encode()
+        except UnicodeEncodeError:
+            raise InvalidInputError("workflow content is not valid UTF-8 text") from None
+        digest = codec.sha256_hex(raw)
         snapshot = WorkflowSnapshot(hash=digest, content=text, version=version)
         body = self._encode(snapshot, "workflow snapshot")
         with contextlib.suppress(AlreadyExistsError):  # same content: same object
@@ -483,13 +565,9 @@ class ExecutionStore(AsyncResource):
         return digest
 
     async def get_workflow_snapshot(self, digest: str) -> WorkflowSnapshot:
-        """The snapshot stored under ``digest``. NotFoundError if none; IntegrityError if
-        the stored content does not hash to ``digest``."""
-        if (
-            not isinstance(digest, str)
-            or len(digest) != 64
-            or not all(c in "0123456789abcdef" for c in digest)
-        ):
+        """The snapshot stored under ``digest`` (1 GET). NotFoundError if none;
+        IntegrityError if the stored content does not hash to ``digest``."""
+        if not is_digest(digest):
             raise InvalidInputError(f"not a SHA-256 hex digest: {digest!r}")
         key = self._workflow_key(digest)
         snapshot = await read_record(
@@ -498,6 +576,13 @@ class ExecutionStore(AsyncResource):
         agree(key, "hash", snapshot.hash, digest)
         agree(key, "content hash", codec.sha256_hex(snapshot.content.encode()), digest)
         return snapshot
+
+    async def get_workflow_snapshot_or_none(self, digest: str) -> WorkflowSnapshot | None:
+        """Like :meth:`get_workflow_snapshot` (1 GET), but None if there is none."""
+        try:
+            return await self.get_workflow_snapshot(digest)
+        except NotFoundError:
+            return None
 
     # ------------------------------------------------------------------ repair
     async def reindex(self, *, on_progress: Progress | None = None) -> ReindexReport:
@@ -509,7 +594,7 @@ class ExecutionStore(AsyncResource):
         """
         check_callable(on_progress, what="on_progress")
         indexed = (await self.index.query()).entries
-        known = {e.key for e in indexed if e.get("kind") == "step"}
+        known = {e.key for e in indexed if e.get("kind") in ("step", "created")}
         known.update(
             f"r:{e.partition}:{v}"
             for e in indexed
@@ -551,6 +636,9 @@ class ExecutionStore(AsyncResource):
                 skipped.append(result)
             else:
                 entries.append(result)
+                created = f"c:{result.partition}"
+                if result.get("kind") == "run" and result.version == 0 and created not in known:
+                    entries.append(_created_entry(self.index, str(result.partition)))
         if entries:
             await self.index.add(entries)
         await self.index.compact()  # also upgrades an index of the format-1 layout
@@ -583,8 +671,9 @@ RUN_FIELDS = Schema(
     ),
     partition="run_id",
 )
-"""The run index: per run, key ``r:{run_id}`` (its latest version wins) and one
-``s:{run_id}:{record_id}`` entry per step record."""
+"""The run index: per run, key ``r:{run_id}`` (its latest version wins), ``c:{run_id}``
+(its creation, see ``_created_entry``) and one ``s:{run_id}:{record_id}`` entry per
+step record."""
 
 
 def _run_entry(index: Index, summary: RunSummary) -> IndexEntry:
@@ -600,6 +689,12 @@ def _run_entry(index: Index, summary: RunSummary) -> IndexEntry:
         },
         version=summary.version,
     )
+
+
+def _created_entry(index: Index, run_id: str) -> IndexEntry:
+    """``c:{run_id}``: written once with version 0 and never again, so its commit
+    stamp is the run's place in creation order (``list_runs(order="stored")``)."""
+    return index.entry(f"c:{run_id}", {"run_id": run_id, "kind": "created"})
 
 
 def _step_entry(index: Index, step: ExecutionRecord) -> IndexEntry:
@@ -645,6 +740,19 @@ def _when(value: object) -> datetime:
 def _added_key(entry: IndexEntry) -> str:
     """How a reindex report names an entry: ``r:{run}:{version}`` or ``s:{run}:{id}``."""
     return f"{entry.key}:{entry.version}" if entry.get("kind") == "run" else entry.key
+
+
+def _normalized(text: str) -> str:
+    """Workflow text with LF line endings, no trailing blanks, one final newline."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n") + "\n"
+
+
+def _check_choice(value: object, choices: tuple[str, ...], what: str) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidInputError(
+            f"{what} must be one of {', '.join(map(repr, choices))}, not {value!r}"
+        )
 
 
 def _expect(value: object, model: type[BaseModel]) -> None:
