@@ -4,7 +4,9 @@ the one place errors become one line and exit status 2."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -78,6 +80,24 @@ def root(
 ) -> None:
     """cloudstores: immutable stores for agent artifacts, audit logs and run records."""
     STATE.debug = debug
+    _log_to_stderr(debug)
+
+
+_HANDLER = logging.StreamHandler()
+_HANDLER.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+
+def _log_to_stderr(debug: bool) -> None:
+    """Our retry lines (logger ``cloudstores``) on stderr; the SDKs' own chatter (Azure
+    identity prints a page per failed credential) only with ``--debug``."""
+    _HANDLER.setStream(sys.stderr)  # the current stderr (a test runner swaps it)
+    ours = logging.getLogger("cloudstores")
+    if _HANDLER not in ours.handlers:
+        ours.addHandler(_HANDLER)
+    ours.setLevel(logging.DEBUG if debug else logging.WARNING)
+    ours.propagate = False
+    for name in ("azure", "botocore", "aiobotocore", "google", "urllib3"):
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.CRITICAL)
 
 
 def split_url(args: list[str] | None, *, at_most: int) -> tuple[str, list[str]]:
