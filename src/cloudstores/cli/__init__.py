@@ -17,7 +17,7 @@ INSTALL_HINT = "the cloudstores command needs its extra: pip install 'cloudstore
 def main() -> None:
     """The console script (and ``python -m cloudstores``)."""
     try:
-        from cloudstores.cli.app import app
+        from cloudstores.cli.commands import app
     except ImportError as exc:
         if exc.name not in ("typer", "rich", "click") and not str(exc.name).startswith(
             ("typer.", "rich.", "click.")
@@ -30,7 +30,7 @@ def main() -> None:
 
 def __getattr__(name: str) -> Any:
     if name == "app":
-        from cloudstores.cli.app import app
+        from cloudstores.cli.commands import app
 
         return app
     raise AttributeError(name)

@@ -83,14 +83,25 @@ def root(
     _log_to_stderr(debug)
 
 
-_HANDLER = logging.StreamHandler()
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now (a test runner swaps it per command)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+_HANDLER = _Stderr()
 _HANDLER.setFormatter(logging.Formatter("%(name)s: %(message)s"))
 
 
 def _log_to_stderr(debug: bool) -> None:
     """Our retry lines (logger ``cloudstores``) on stderr; the SDKs' own chatter (Azure
     identity prints a page per failed credential) only with ``--debug``."""
-    _HANDLER.setStream(sys.stderr)  # the current stderr (a test runner swaps it)
     ours = logging.getLogger("cloudstores")
     if _HANDLER not in ours.handlers:
         ours.addHandler(_HANDLER)
