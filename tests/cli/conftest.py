@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.delenv("CLOUDSTORES_WORKSPACE", raising=False)
     runner = CliRunner()
 
-    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    def run(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
         return runner.invoke(app, list(args), env=env)
 
     return run

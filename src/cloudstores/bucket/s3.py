@@ -184,6 +184,7 @@ class S3Driver:
             HTTPClientError,
             NoCredentialsError,
             PartialCredentialsError,
+            ProfileNotFound,
             ReadTimeoutError,
         )
         from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -194,6 +195,13 @@ class S3Driver:
             return request.error(
                 PermissionDeniedError,
                 f"{request.where}: no usable AWS credentials found; {NO_CREDENTIALS['s3']}",
+            )
+        if isinstance(exc, ProfileNotFound):
+            return request.error(
+                ConfigurationError,
+                f"{request.where}: AWS profile {exc.kwargs.get('profile', '?')!r} is not in "
+                "~/.aws/config or ~/.aws/credentials; run `aws configure --profile NAME` "
+                "or unset AWS_PROFILE",
             )
         if isinstance(exc, BotoConnectionError | HTTPClientError | OSError) or (
             type(exc).__module__.startswith("aiohttp")
