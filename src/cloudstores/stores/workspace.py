@@ -154,7 +154,8 @@ def open_stores(
     url = url if url is not None else os.environ.get("CLOUDSTORES_URL") or None
     if url is None:
         raise ConfigurationError("open_stores() needs a URL, or CLOUDSTORES_URL set")
-    workspace = workspace or os.environ.get("CLOUDSTORES_WORKSPACE") or DEFAULT_WORKSPACE
+    if workspace is None:
+        workspace = os.environ.get("CLOUDSTORES_WORKSPACE") or DEFAULT_WORKSPACE
     validate_workspace(workspace)
     if isinstance(url, Bucket):
         bucket, owns = url, False
