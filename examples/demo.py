@@ -181,7 +181,7 @@ async def main() -> None:
             )
         console.print(f"  audit signing key: {DEMO_DIR / 'audit-signing-key.pem'}")
         console.print(
-            f"\nLook again any time: .venv/bin/cloudstores show {args.url} "
+            f"\nLook again any time: .venv/bin/cloudstores ls {args.url} runs "
             f"--workspace {args.workspace}"
         )
         console.print(

@@ -129,9 +129,9 @@ def test_every_sdk_driver_is_a_driver() -> None:
     drivers = [
         memory(),
         FileDriver(root="/tmp"),
-        S3Driver("b"),
-        GCSDriver("b"),
-        AzureDriver("c", connection_string="UseDevelopmentStorage=true"),
+        S3Driver("bkt"),
+        GCSDriver("bkt"),
+        AzureDriver("ctr", connection_string="UseDevelopmentStorage=true"),
     ]
     assert all(isinstance(d, Driver) for d in drivers)
 

@@ -220,7 +220,7 @@ def test_status_rows(status: int, op: str, mode: Any) -> None:
 
 
 def test_missing_credentials_name_the_sources() -> None:
-    driver = ObstoreDriver.from_url(BucketURL("s3://b/p?region=us-east-1"))
+    driver = ObstoreDriver.from_url(BucketURL("s3://bkt/p?region=us-east-1"))
     text = (
         "Generic S3 error: Error performing PUT http://169.254.169.254/latest/api/token in "
         "1ms - Server returned non-2xx status code: 403 Forbidden: denied"
@@ -250,13 +250,13 @@ def test_azure_connection_strings() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("s3://b/p?aws_secret_access_key=x", "credential"),
-        ("s3://b/p?bogus=1", "bogus"),
-        ("az://c/p", "AZURE_STORAGE_CONNECTION_STRING"),
-        ("az://c/p?account_url=ftp://x", "https"),
-        ("az://c/p?credential=x&account_url=https://a.blob.core.windows.net", "credential"),
+        ("s3://bkt/p?aws_secret_access_key=x", "credential"),
+        ("s3://bkt/p?bogus=1", "bogus"),
+        ("az://ctr/p", "AZURE_STORAGE_CONNECTION_STRING"),
+        ("az://ctr/p?account_url=ftp://x", "https"),
+        ("az://ctr/p?credential=x&account_url=https://a.blob.core.windows.net", "credential"),
         ("memory://m/p", "s3://, az:// and gs://"),
-        ("s3://b/p?timeout=-1", "more than 0"),
+        ("s3://bkt/p?timeout=-1", "more than 0"),
     ],
 )
 def test_configuration_errors(url: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,13 +266,13 @@ def test_configuration_errors(url: str, message: str, monkeypatch: pytest.Monkey
 
 
 def test_engine_is_chosen_by_keyword_or_url_option() -> None:
-    by_option = cloudstores.open_bucket("s3://b/p?engine=obstore&region=us-east-1")
-    by_keyword = cloudstores.open_bucket("s3://b/p?region=us-east-1", engine="obstore")
+    by_option = cloudstores.open_bucket("s3://bkt/p?engine=obstore&region=us-east-1")
+    by_keyword = cloudstores.open_bucket("s3://bkt/p?region=us-east-1", engine="obstore")
     assert isinstance(by_option.driver, ObstoreDriver)
     assert isinstance(by_keyword.driver, ObstoreDriver)
-    assert not isinstance(cloudstores.open_bucket("s3://b/p").driver, ObstoreDriver)
+    assert not isinstance(cloudstores.open_bucket("s3://bkt/p").driver, ObstoreDriver)
     with pytest.raises(ConfigurationError, match="engine"):
-        cloudstores.open_bucket("s3://b/p", engine="turbo")
+        cloudstores.open_bucket("s3://bkt/p", engine="turbo")
     with pytest.raises(ConfigurationError):
         cloudstores.open_bucket("memory://m/p", engine="obstore")
 
@@ -314,7 +314,7 @@ async def test_obstore_does_not_retry_by_itself(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     _Always500.hits = 0
     retry = RetryConfig(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
-    url = f"s3://b/p?endpoint_url={failing_server}&region=us-east-1"
+    url = f"s3://bkt/p?endpoint_url={failing_server}&region=us-east-1"
     async with cloudstores.open_bucket(url, engine="obstore", retry=retry) as bucket:
         with pytest.raises(BackendUnavailableError):
             await bucket.put("k", b"1")
@@ -331,7 +331,7 @@ heavy = ("obstore", "boto3", "botocore", "aioboto3", "aiobotocore", "azure", "go
 def loaded():
     return sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in heavy})
 after_import = loaded()
-bucket = cloudstores.open_bucket("s3://b/p?engine=obstore&region=us-east-1")
+bucket = cloudstores.open_bucket("s3://bkt/p?engine=obstore&region=us-east-1")
 after_open_bucket = loaded()
 asyncio.run(bucket.open())
 print(json.dumps([after_import, after_open_bucket, loaded()]))

@@ -441,10 +441,13 @@ def test_cli_prints_stored_markup_as_text(tmp_path: object) -> None:
 
     asyncio.run(write())
     runner = CliRunner()
-    shown = runner.invoke(app, ["show", url, "--workspace", "demo"])
-    assert shown.exit_code == 0, shown.output
-    assert "[/y]" in shown.output and "[/]" in shown.output and "\x1b[31m" not in shown.output
-    bad = runner.invoke(app, ["show", url, "--workspace", "[/y]"])
+    for what in ("runs", "artifacts"):  # on a terminal (rich tables) and piped (plain lines)
+        for env in ({"FORCE_COLOR": "1", "COLUMNS": "300"}, {}):
+            shown = runner.invoke(app, ["ls", url, what, "--workspace", "demo"], env=env)
+            assert shown.exit_code == 0, shown.output
+            assert "[/y]" in shown.output and "\x1b[31m" not in shown.output
+            assert what == "artifacts" or "[/]" in shown.output
+    bad = runner.invoke(app, ["ls", url, "runs", "--workspace", "[/y]"])
     assert bad.exit_code == 2, bad.output
     assert "[/y]" in bad.output
     reindexed = runner.invoke(app, ["reindex", url, "-w", "demo"])

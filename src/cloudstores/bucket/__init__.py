@@ -41,6 +41,8 @@ _SDK_DRIVERS = {
     "s3": "cloudstores.bucket.s3:S3Driver",
     "az": "cloudstores.bucket.azure:AzureDriver",
     "azure": "cloudstores.bucket.azure:AzureDriver",
+    "abfs": "cloudstores.bucket.azure:AzureDriver",  # aliases of az:// (the container is
+    "abfss": "cloudstores.bucket.azure:AzureDriver",  # the name; no container@account form)
     "gs": "cloudstores.bucket.gcs:GCSDriver",
     "gcs": "cloudstores.bucket.gcs:GCSDriver",
 }
@@ -66,6 +68,7 @@ def open_bucket(
         file:///absolute/dir                         local directory
         s3://bucket[/prefix]?region=..&endpoint_url=..&profile=..
         az://container[/prefix]?connection_string=.. | account_url=..[&sas_token=..]
+                                                     (also azure://, abfs://, abfss://)
         gs://bucket[/prefix]?endpoint_url=..&project=..
 
     Args:
@@ -85,6 +88,8 @@ def open_bucket(
             f"unknown engine {chosen!r} for {parsed.redacted}; known: {', '.join(ENGINES)}"
         )
     target = _SDK_DRIVERS.get(parsed.scheme)
+    if not parsed.scheme:
+        raise ConfigurationError(f"not a bucket URL (no scheme): {parsed.redacted}")
     if target is None:
         known = ", ".join(sorted(_SDK_DRIVERS))
         raise ConfigurationError(f"unknown bucket scheme {parsed.scheme!r}; known: {known}")

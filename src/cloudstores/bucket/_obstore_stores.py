@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from cloudstores.bucket.options import Options
+from cloudstores.bucket.options import Options, check_bucket_name, check_endpoint
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import ConfigurationError
 
@@ -52,7 +52,15 @@ _S3_CREDENTIAL_OPTIONS = {
     "secret_key",
     "secret",
 }
-_SCHEMES = {"s3": "s3", "az": "az", "azure": "az", "gs": "gs", "gcs": "gs"}
+_SCHEMES = {
+    "s3": "s3",
+    "az": "az",
+    "azure": "az",
+    "abfs": "az",
+    "abfss": "az",
+    "gs": "gs",
+    "gcs": "gs",
+}
 
 
 class StoreSpec:
@@ -91,6 +99,7 @@ def store_spec(url: BucketURL, options: Mapping[str, Any] | None = None) -> Stor
         )
     if not url.name:
         raise ConfigurationError(f"{url.scheme}:// URL needs a bucket or container name")
+    check_bucket_name(scheme, url.name, what="container" if scheme == "az" else "bucket")
     opts = Options(scheme, url.options, options)
     page_size = opts.whole("page_size", DEFAULT_PAGE_SIZE, maximum=5000)
     client: ClientConfig = {
@@ -132,7 +141,7 @@ def _s3(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[
         "use a profile or the AWS credential chain (environment, config, roles)",
     )
     region = opts.text("region")
-    endpoint = opts.text("endpoint_url")
+    endpoint = check_endpoint("s3", "endpoint_url", opts.text("endpoint_url"))
     profile = opts.text("profile")
     opts.whole("max_connections", 64, maximum=10_000)  # SDK option: reqwest's pool grows
     env = os.environ
@@ -206,7 +215,7 @@ def _azure(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callabl
         "sas_token, a connection string or the environment",
     )
     connection_string = opts.text("connection_string")
-    account_url = opts.text("account_url")
+    account_url = check_endpoint("az", "account_url", opts.text("account_url"))
     sas_token = opts.text("sas_token")
     opts.whole("max_connections", 64, maximum=10_000)  # SDK option: reqwest's pool grows
     if connection_string is None and account_url is None:
@@ -301,7 +310,7 @@ def _account_from_endpoint(endpoint: str) -> str:
 
 # ---------------------------------------------------------------------- gcs
 def _gcs(name: str, opts: Options, client: ClientConfig) -> tuple[str, Callable[[], Any]]:
-    endpoint = opts.text("endpoint_url")
+    endpoint = check_endpoint("gs", "endpoint_url", opts.text("endpoint_url"))
     opts.text("project")  # the SDK needs it for some calls; object requests do not
     opts.whole("threads", 16, maximum=1024)  # SDK option (its thread pool); obstore is async
     if endpoint is None and os.environ.get("STORAGE_EMULATOR_HOST"):

@@ -36,9 +36,10 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 from cloudstores.bucket._aiohttp import disable_resend
+from cloudstores.bucket.credentials import NO_CREDENTIALS
 from cloudstores.bucket.driver import ListPage
 from cloudstores.bucket.errors import Request, connection_error, error_for_status, timeout_error
-from cloudstores.bucket.options import Options, check_bucket_name
+from cloudstores.bucket.options import Options, check_bucket_name, check_endpoint
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -143,8 +144,7 @@ class AzureDriver:
                 "az:// needs exactly one of connection_string or account_url "
                 f"(or {ENV_CONNECTION_STRING} in the environment)"
             )
-        if account_url is not None and not account_url.startswith(("https://", "http://")):
-            raise ConfigurationError("az:// account_url must start with https://")
+        check_endpoint("az", "account_url", account_url)
         if max_connections < 1 or page_size < 1:
             raise ConfigurationError("az:// max_connections and page_size must be at least 1")
         self.name = container
@@ -294,7 +294,8 @@ class AzureDriver:
             return connection_error(request, exc)
         if isinstance(exc, ClientAuthenticationError) and not exc.status_code:
             return request.error(
-                PermissionDeniedError, f"{request.where}: could not get an Azure credential"
+                PermissionDeniedError,
+                f"{request.where}: could not get an Azure credential; {NO_CREDENTIALS['az']}",
             )
         if isinstance(exc, HttpResponseError) and exc.status_code:
             return _status_error(int(exc.status_code), _error_code(exc), request)

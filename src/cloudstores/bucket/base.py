@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 import uuid
@@ -52,6 +53,8 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_OBJECT_BYTES = 5 * 1024**3
 MAX_IN_FLIGHT = 1_000_000
 _METADATA_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+log = logging.getLogger("cloudstores")
+"""One WARNING line per retry (what failed, why, the wait); never a credential."""
 
 
 class Bucket(AsyncResource):
@@ -379,6 +382,14 @@ class Bucket(AsyncResource):
                 spent = time.monotonic() - started
                 if number == cfg.max_attempts or spent + backoff > cfg.deadline:
                     raise
+                log.warning(
+                    "retrying in %.2f s (attempt %d of %d failed): %s: %s",
+                    backoff,
+                    number,
+                    cfg.max_attempts,
+                    type(exc).__name__,
+                    exc.message,
+                )
                 await asyncio.sleep(backoff)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -44,9 +44,10 @@ from functools import partial
 from io import BytesIO
 from typing import Any, Self, TypeVar
 
+from cloudstores.bucket.credentials import NO_CREDENTIALS
 from cloudstores.bucket.driver import ListPage
 from cloudstores.bucket.errors import Request, connection_error, error_for_status, timeout_error
-from cloudstores.bucket.options import Options, check_bucket_name
+from cloudstores.bucket.options import Options, check_bucket_name, check_endpoint
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -96,8 +97,7 @@ class GCSDriver:
         check_bucket_name("gs", name)
         if threads < 1:
             raise ConfigurationError("gs:// option threads must be at least 1")
-        if endpoint_url is not None and not endpoint_url.startswith(("https://", "http://")):
-            raise ConfigurationError("gs:// endpoint_url must start with https:// or http://")
+        check_endpoint("gs", "endpoint_url", endpoint_url)
         self.name = name
         self.endpoint_url = endpoint_url.rstrip("/") if endpoint_url else None
         self.project = project
@@ -354,7 +354,10 @@ def _transport_error(exc: Exception, request: Request, bucket: str) -> StoreErro
     if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
         return timeout_error(request)
     if isinstance(exc, auth_exc.DefaultCredentialsError):
-        return request.error(ConfigurationError, f"no Google credentials found for gs://{bucket}")
+        return request.error(
+            ConfigurationError,
+            f"no Google credentials found for gs://{bucket}; {NO_CREDENTIALS['gs']}",
+        )
     if isinstance(exc, auth_exc.RefreshError):
         return request.error(
             PermissionDeniedError, f"Google credentials for gs://{bucket} were refused"

@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudstores.errors import ConfigurationError
 
-__all__ = ["SECRET_OPTIONS", "Options", "check_bucket_name"]
+__all__ = ["SECRET_OPTIONS", "Options", "check_bucket_name", "check_endpoint"]
 
 SECRET_OPTIONS = frozenset(
     {
@@ -148,13 +148,74 @@ class Options:
             raise ConfigurationError(f"unknown option(s) for {self.scheme}://: {names}")
 
 
+_IP = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_S3_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_AZ_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]|\$root|\$web|\$logs")
+_GS_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+_RULES = {
+    "s3": "3-63 lowercase letters, digits, '.' and '-', starting and ending with a "
+    "letter or digit, no '..', not an IP address",
+    "az": "3-63 lowercase letters, digits and '-', starting and ending with a letter or "
+    "digit, no '--'",
+    "gs": "3-63 lowercase letters, digits, '.', '_' and '-' (up to 222 with dots, 63 "
+    "between dots), starting and ending with a letter or digit, not starting with "
+    "'goog', not an IP address",
+}
+_DOCS = {
+    "s3": "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html",
+    "az": "https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata",
+    "gs": "https://cloud.google.com/storage/docs/buckets#naming",
+}
+
+
+def _name_ok(cloud: str, name: str) -> bool:
+    if cloud == "s3":
+        return bool(_S3_NAME.fullmatch(name)) and ".." not in name and not _IP.fullmatch(name)
+    if cloud == "az":
+        return bool(_AZ_NAME.fullmatch(name)) and "--" not in name
+    parts = name.split(".")
+    return (
+        bool(_GS_NAME.fullmatch(name))
+        and (len(name) <= 63 or "." in name)
+        and all(0 < len(p) <= 63 for p in parts)
+        and not name.startswith("goog")
+        and not _IP.fullmatch(name)
+    )
+
+
 def check_bucket_name(scheme: str, name: str, *, what: str = "bucket") -> str:
-    """``name`` if it can name a cloud bucket or container (letters, digits, '.', '_',
-    '-'; 1..255), else ConfigurationError. The cloud applies its own stricter rule."""
+    """``name`` if the cloud would accept it as a bucket (``s3``, ``gs``) or container
+    (``az``) name, else a ConfigurationError naming the rule, before any request.
+
+    Checked by the cloud's published naming rules (S3 general purpose buckets, Azure
+    containers, GCS buckets); other schemes get the loose rule (letters, digits, '.',
+    '_', '-'; 1..255).
+    """
     if not name:
         raise ConfigurationError(f"{scheme}:// URLs need a {what} name: {scheme}://NAME[/prefix]")
+    shown = repr(name[:64])
+    cloud = {"azure": "az", "gcs": "gs"}.get(scheme, scheme)
+    if cloud in _RULES:
+        if not _name_ok(cloud, name):
+            raise ConfigurationError(
+                f"{scheme}:// {what} name {shown} is not valid: {_RULES[cloud]} "
+                f"(see {_DOCS[cloud]})"
+            )
+        return name
     if not _BUCKET_NAME.fullmatch(name):
         raise ConfigurationError(
-            f"{scheme}:// {what} name {name[:64]!r} may only hold letters, digits, '.', '_' and '-'"
+            f"{scheme}:// {what} name {shown} may only hold letters, digits, '.', '_' and '-'"
         )
     return name
+
+
+def check_endpoint(scheme: str, option: str, value: str | None) -> str | None:
+    """``value`` if it is None or an http(s) URL, else a ConfigurationError before any
+    request (``localhost:9000`` without a scheme is the usual slip)."""
+    if value is not None and not value.lower().startswith(("https://", "http://")):
+        hint = value if len(value) <= 64 and "?" not in value else "<value>"
+        raise ConfigurationError(
+            f"{scheme}:// {option} must start with https:// or http:// (got {hint!r}; "
+            f"did you mean 'http://{hint}'?)"
+        )
+    return value

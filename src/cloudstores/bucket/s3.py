@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any, Self
 
+from cloudstores.bucket.credentials import NO_CREDENTIALS
 from cloudstores.bucket.driver import ListPage
 from cloudstores.bucket.errors import (
     Request,
@@ -21,7 +22,7 @@ from cloudstores.bucket.errors import (
     error_for_status,
     timeout_error,
 )
-from cloudstores.bucket.options import Options, check_bucket_name
+from cloudstores.bucket.options import Options, check_bucket_name, check_endpoint
 from cloudstores.bucket.types import IfMatch, ObjectInfo, PutMode, StoredObject, Version
 from cloudstores.bucket.url import BucketURL
 from cloudstores.errors import (
@@ -101,8 +102,7 @@ class S3Driver:
         read_timeout: float = 60.0,
     ) -> None:
         check_bucket_name("s3", bucket)
-        if endpoint_url is not None and not endpoint_url.startswith(("https://", "http://")):
-            raise ConfigurationError("s3:// endpoint_url must start with https:// or http://")
+        check_endpoint("s3", "endpoint_url", endpoint_url)
         self.name = bucket
         self.region = region
         self.endpoint_url = endpoint_url
@@ -184,6 +184,7 @@ class S3Driver:
             HTTPClientError,
             NoCredentialsError,
             PartialCredentialsError,
+            ProfileNotFound,
             ReadTimeoutError,
         )
         from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -192,7 +193,15 @@ class S3Driver:
             return timeout_error(request)
         if isinstance(exc, NoCredentialsError | PartialCredentialsError):
             return request.error(
-                PermissionDeniedError, f"{request.where}: no usable AWS credentials found"
+                PermissionDeniedError,
+                f"{request.where}: no usable AWS credentials found; {NO_CREDENTIALS['s3']}",
+            )
+        if isinstance(exc, ProfileNotFound):
+            return request.error(
+                ConfigurationError,
+                f"{request.where}: AWS profile {exc.kwargs.get('profile', '?')!r} is not in "
+                "~/.aws/config or ~/.aws/credentials; run `aws configure --profile NAME` "
+                "or unset AWS_PROFILE",
             )
         if isinstance(exc, BotoConnectionError | HTTPClientError | OSError) or (
             type(exc).__module__.startswith("aiohttp")

@@ -54,6 +54,11 @@ class BucketURL:
             pairs = parse_qsl(parts.query, keep_blank_values=True)
         except ValueError:
             raise ConfigurationError(f"malformed bucket URL: {redact_url(url)}") from None
+        if has_userinfo and self.scheme in ("abfs", "abfss"):
+            raise ConfigurationError(
+                f"{self.scheme}://container@account... is not taken ({redact_url(url)}); write "
+                f"{self.scheme}://CONTAINER/prefix?account_url=https://ACCOUNT.blob.core.windows.net"
+            )
         if has_userinfo:
             raise ConfigurationError(
                 f"bucket URLs do not take user:password@ ({redact_url(url)}); pass "

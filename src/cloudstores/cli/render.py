@@ -128,7 +128,11 @@ def verify_table(report: VerifyReport) -> Table:
     _row(table, "entries", str(report.size))
     _row(table, "objects read", str(report.objects))
     _row(table, "checkpoints", str(report.checkpoints))
-    _row(table, "signatures checked", "yes" if report.signatures_checked else "no (keyless)")
+    _row(
+        table,
+        "signatures checked",
+        "yes" if report.signatures_checked else "NOT checked (no key given)",
+    )
     _row(table, "unsealed entries", str(report.unsealed))
     _row(table, "first bad seq", "-" if report.first_bad_seq is None else str(report.first_bad_seq))
     for problem in report.problems[:10]:

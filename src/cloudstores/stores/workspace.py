@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
 from cloudstores._resource import AsyncResource
 from cloudstores.bucket import Bucket, open_bucket
+from cloudstores.errors import ConfigurationError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
 from cloudstores.retry import RetryConfig
 from cloudstores.stores.artifacts import ArtifactOptions, ArtifactStore
@@ -130,9 +132,9 @@ class Stores(AsyncResource):
 
 
 def open_stores(
-    url: str | Bucket,
+    url: str | Bucket | None = None,
     *,
-    workspace: str = DEFAULT_WORKSPACE,
+    workspace: str | None = None,
     retry: RetryConfig | None = None,
     max_in_flight: int | None = None,
     artifact_options: ArtifactOptions | None = None,
@@ -143,11 +145,17 @@ def open_stores(
 ) -> Stores:
     """Open the stores of ``workspace`` in the bucket at ``url`` (or an open ``Bucket``).
 
-    ``workspace`` defaults to ``"default"``: one ordinary namespace, not a view of all.
-    The workspace name is checked here, before any request. ``retry``,
+    Without ``url``, the ``CLOUDSTORES_URL`` environment variable gives it; without
+    ``workspace``, ``CLOUDSTORES_WORKSPACE``, else ``"default"``: one ordinary namespace,
+    not a view of all. The workspace name is checked here, before any request. ``retry``,
     ``max_in_flight`` and ``bucket_options`` go to :func:`cloudstores.open_bucket` when
     ``url`` is a URL. Use the result with ``async with``.
     """
+    url = url if url is not None else os.environ.get("CLOUDSTORES_URL") or None
+    if url is None:
+        raise ConfigurationError("open_stores() needs a URL, or CLOUDSTORES_URL set")
+    if workspace is None:
+        workspace = os.environ.get("CLOUDSTORES_WORKSPACE") or DEFAULT_WORKSPACE
     validate_workspace(workspace)
     if isinstance(url, Bucket):
         bucket, owns = url, False
