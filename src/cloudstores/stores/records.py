@@ -161,7 +161,8 @@ class RecordCollection(AsyncResource):
         second append of an identical record returns the stored one, a different one
         raises AlreadyExistsError (across processes too, and after a retried request).
         Cost: 1 PUT + the index entry (1 PUT shared with concurrent appends; the first
-        write of a cold collection reads the index first); a repeated id: 1 GET more.
+        write of a cold collection reads the index first); a repeated id: 1 HEAD (the Bucket
+        checks the refused PUT was not its own retry) and 1 GET more.
         Checks types, size and declared fields before any request.
         """
         rid, body, entry = self._prepare(record, id)
