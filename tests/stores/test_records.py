@@ -21,6 +21,7 @@ from cloudstores.errors import (
 )
 from cloudstores.ids import encode_id
 from cloudstores.stores.records import RecordCollection, RecordOptions
+from cloudstores.testing import FaultyBucket
 
 FIELDS = {"run_id": "string", "node_id": "string", "cost": "number"}
 PREFIX = "ws/team-a/records/costs/"
@@ -223,3 +224,27 @@ async def test_stores_records_and_the_sync_api() -> None:
         assert groups["n"].count == 2 and groups["n"].sums == {"cost": 5}
         assert records.get("x").value["cost"] == 3
         assert [r.value["cost"] for r in records.query().records] == [2, 3]
+
+
+async def test_appends_whose_answer_is_lost_land_once() -> None:
+    """A PUT that lands but whose answer is lost is retried: the record is stored once
+    and its append answers normally (no false AlreadyExistsError), ids given or not."""
+    inner = cloudstores.open_bucket("memory://records-flaky/p")
+    flaky = FaultyBucket(
+        inner,
+        after=0.3,
+        resend=0.1,
+        ops={"put"},
+        seed=11,
+        retry=cloudstores.RetryConfig(initial_backoff=0.001, max_backoff=0.01),
+    )
+    async with inner, flaky:
+        calls = RecordCollection(flaky, "calls", fields=FIELDS, partition="run_id")
+        named = [await calls.append({"run_id": "r", "cost": i}, id=f"k:{i}") for i in range(20)]
+        fresh = await calls.append_many([{"run_id": "r", "cost": 100 + i} for i in range(20)])
+        await calls.close()
+        assert flaky.injected["after"] > 0
+        stored = (await calls.query(where={"run_id": "r"})).records
+        assert stored == named + fresh
+        listed = [i.key async for i in inner.list("ws/default/records/calls/")]
+        assert len(listed) == 40

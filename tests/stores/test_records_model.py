@@ -118,13 +118,16 @@ def random_where(rng: random.Random) -> tuple[dict[str, Any] | None, Any]:
     )
 
 
-async def check(reader: RecordCollection, model: Model, rng: random.Random) -> None:
+async def check(
+    reader: RecordCollection, model: Model, rng: random.Random, *, full: bool = False
+) -> None:
     where, test = random_where(rng)
     order_by = rng.choice(["stored", "stored", "cost", "at", "node_id", "ok"])
     descending = rng.random() < 0.3
     want = model.select(test, order_by, descending)
-    page = await reader.query(where=where, order_by=order_by, descending=descending)
-    assert [(r.id, r.value) for r in page.records] == want and page.cursor is None
+    if full or len(want) <= 60:  # every record returned is a GET: keep it lean
+        page = await reader.query(where=where, order_by=order_by, descending=descending)
+        assert [(r.id, r.value) for r in page.records] == want and page.cursor is None
     limit = rng.choice([1, 4, 9])
     got: list[tuple[str, Row]] = []
     cursor: str | None = None
@@ -157,31 +160,31 @@ async def test_records_match_a_list_model(bucket: cloudstores.Bucket, backend: s
     for step in range(ops):
         writer = rng.choice(writers)
         roll = rng.random()
-        if roll < 0.45 or not model.rows:
+        if roll < 0.5 or not model.rows:
             record = random_record(rng)
             stored = await writer.append(record)
             assert stored.value == record and stored.id not in model.by_id
             model.add(stored.id, record)
-        elif roll < 0.62:
+        elif roll < 0.68:
             rid = rng.choice(HOSTILE) + str(named) if rng.random() < 0.3 else f"id-{named:05d}"
             named += 1
             record = random_record(rng)
             assert (await writer.append(record, id=rid)).value == record
             model.add(rid, record)
-        elif roll < 0.72:
+        elif roll < 0.78:
             rid, value = rng.choice(model.rows)
             assert await writer.append(dict(value), id=rid) == cloudstores.Record(rid, value)
-        elif roll < 0.77:
+        elif roll < 0.83:
             rid, value = rng.choice(model.rows)
             with pytest.raises(AlreadyExistsError):
                 await writer.append({**value, "changed": step}, id=rid)
-        elif roll < 0.82:
+        elif roll < 0.89:
             batch = [random_record(rng) for _ in range(rng.randrange(1, 6))]
             stored_many = await writer.append_many(batch, concurrency=3)
             for stored, record in zip(stored_many, batch, strict=True):
                 assert stored.value == record
                 model.add(stored.id, record)
-        elif roll < 0.86:
+        elif roll < 0.95:
             reader = rng.choice([*writers, collection(bucket)])
             await check(reader, model, rng)
         else:
@@ -191,7 +194,7 @@ async def test_records_match_a_list_model(bucket: cloudstores.Bucket, backend: s
         await writer.close()
     cold = collection(bucket)
     for _ in range(3):
-        await check(cold, model, rng)
+        await check(cold, model, rng, full=True)
     assert cold.index.manifest is not None
     if ops > 500:
         assert cold.index.manifest.levels >= 2
