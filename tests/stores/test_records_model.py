@@ -30,7 +30,7 @@ FIELDS = {
     "ok": "bool",
 }
 TINY = RecordOptions(
-    index=IndexOptions(max_batch=6, compact_every=3, chunk_bytes=600, level1_bytes=2000, fanout=2),
+    index=IndexOptions(max_batch=6, compact_every=4, chunk_bytes=1500, level1_bytes=6000, fanout=2),
     fetch_concurrency=8,
 )
 AT = Field("at", "datetime")
