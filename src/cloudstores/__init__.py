@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         VerifyReport,
     )
     from cloudstores.stores.executions import ExecutionStore
+    from cloudstores.stores.records import Record, RecordCollection, RecordOptions, RecordPage
     from cloudstores.stores.workspace import Stores, open_stores
 
 _LAZY = {
@@ -75,6 +76,7 @@ _LAZY = {
     ],
     "cloudstores.stores.artifacts": ["ArtifactOptions", "ArtifactStore"],
     "cloudstores.stores.executions": ["ExecutionStore"],
+    "cloudstores.stores.records": ["Record", "RecordCollection", "RecordOptions", "RecordPage"],
     "cloudstores.stores.audit": [
         "AuditEntry",
         "AuditOptions",
@@ -109,6 +111,10 @@ __all__ = [
     "Lineage",
     "ObjectInfo",
     "PutMode",
+    "Record",
+    "RecordCollection",
+    "RecordOptions",
+    "RecordPage",
     "ReindexReport",
     "RetryConfig",
     "RunSummary",

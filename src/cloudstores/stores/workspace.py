@@ -15,6 +15,7 @@ from cloudstores.retry import RetryConfig
 from cloudstores.stores.artifacts import ArtifactOptions, ArtifactStore
 from cloudstores.stores.audit import AuditOptions, AuditStore, Signer, Verifier
 from cloudstores.stores.executions import ExecutionStore
+from cloudstores.stores.records import RecordCollection, RecordOptions
 
 __all__ = ["Stores", "open_stores"]
 
@@ -106,6 +107,36 @@ class Stores(AsyncResource):
     def _rebind_loop(self) -> None:
         """A new event loop: the old loop's store objects are dropped (rebuilt on use)."""
         self._children = {}
+
+    # ------------------------------------------------------------------ record collections
+    def records(
+        self,
+        collection: str,
+        *,
+        fields: object = (),
+        partition: str | None = None,
+        options: RecordOptions | None = None,
+    ) -> RecordCollection:
+        """The append-only record collection ``collection`` (see ``stores/records.py``).
+
+        Built on first use (no request); asking again returns the same object, and
+        asking with other ``fields``, ``partition`` or ``options`` raises
+        InvalidInputError (one collection, one declaration).
+        """
+        collection = RecordCollection.check_name(collection)
+        built = self._child(
+            ("records", collection),
+            lambda: RecordCollection(
+                self.bucket,
+                collection,
+                workspace=self.workspace,
+                fields=fields,
+                partition=partition,
+                options=options,
+            ),
+        )
+        built.require_declaration(fields, partition, options)
+        return built
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
