@@ -33,12 +33,10 @@ __all__ = [
     "decode_body",
     "encode_body",
     "new_record_id",
-    "plain_json",
     "record_schema",
 ]
 
 FORMAT = 1
-MAX_DEPTH = 64
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # ascending in ASCII: text order = time order
 
 
@@ -105,28 +103,6 @@ def record_schema(fields: object, partition: object = None) -> Schema:
     if partition is not None and not isinstance(partition, str):
         raise InvalidInputError("partition must be a field name or None")
     return Schema(tuple(declared), partition=partition)
-
-
-def plain_json(value: object, *, what: str = "record") -> None:
-    """InvalidInputError unless ``value`` is made of dict (str keys), list, str, int,
-    float, bool and None only: what reads back as itself (no datetime, bytes, tuple)."""
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise InvalidInputError(f"{what} is nested deeper than {MAX_DEPTH}")
-        if isinstance(item, dict):
-            for key, inner in item.items():
-                if not isinstance(key, str):
-                    raise InvalidInputError(f"{what}: object keys must be str, not {key!r}")
-                stack.append((inner, depth + 1))
-        elif isinstance(item, list):
-            stack.extend((inner, depth + 1) for inner in item)
-        elif item is not None and not isinstance(item, str | int | float | bool):
-            raise InvalidInputError(
-                f"{what} holds a {type(item).__name__}: only JSON types are stored "
-                "(dict, list, str, int, float, bool, None); convert it first"
-            )
 
 
 def encode_body(record_id: str, value: Mapping[str, Any]) -> bytes:

@@ -33,6 +33,7 @@ from cloudstores.errors import AlreadyExistsError, InvalidInputError, NotFoundEr
 from cloudstores.ids import decode_id, encode_id, validate_any_id
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import SkippedObject
+from cloudstores.stores.content import check_json
 from cloudstores.stores.index import AggregateRow, Index, IndexEntry, Schema
 from cloudstores.stores.index.fields import Value
 from cloudstores.stores.objects import MAX_CONCURRENCY, check_int, gather_limited, log, put_json
@@ -43,7 +44,6 @@ from cloudstores.stores.record_format import (
     decode_body,
     encode_body,
     new_record_id,
-    plain_json,
     record_schema,
 )
 
@@ -124,7 +124,7 @@ class RecordCollection(AsyncResource):
         if not isinstance(record, Mapping):
             raise InvalidInputError(f"a record is a mapping, not {type(record).__name__}")
         value = dict(record)
-        plain_json(value)
+        check_json(value, what="record")
         rid = new_record_id() if record_id is None else validate_any_id(record_id, what="record id")
         segment = encode_id(rid)
         body = codec.check_size(
