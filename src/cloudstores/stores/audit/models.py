@@ -52,6 +52,8 @@ class AuditEntry(BaseModel):
     event: dict[str, Any]
     prev: str
     hash: str
+    key: str | None = None
+    """The unique key given to ``append(..., key=)`` (stored and hashed, format 2), or None."""
 
 
 class CheckpointRef(BaseModel):

@@ -8,7 +8,7 @@ these. See ``chain`` for the canonical encoding and the hashes.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 __all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint", "StoredEntry"]
 
@@ -24,6 +24,8 @@ class StoredEntry(TypedDict):
     ts: str
     v: int
     ws: str
+    key: NotRequired[str]
+    """Only in format 2 (``v`` = 2): the unique key the entry was appended with."""
 
 
 class EntryObject(TypedDict):

@@ -24,6 +24,7 @@ from cloudstores.bucket.base import Bucket
 from cloudstores.errors import IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
 from cloudstores.stores.audit import chain
+from cloudstores.stores.audit.keyed import KeyedLane, check_key
 from cloudstores.stores.audit.layout import StreamKeys, registry_prefix, validate_stream
 from cloudstores.stores.audit.models import (
     MAX_BATCH_LIMIT,
@@ -89,17 +90,26 @@ class AuditStore(AsyncResource):
         self._ctx = StoreContext(bucket, self.workspace, self.options, signer)
         self._states: dict[str, StreamState] = {}
         self._writers: dict[str, StreamWriter] = {}
+        self._lanes: dict[str, KeyedLane] = {}
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
     async def close(self) -> None:
         """Flush queued appends, stop timers, seal this store's entries (if configured)."""
         self._closed = True
+        lanes = list(self._lanes.values())
+        await asyncio.gather(*(lane.flush() for lane in lanes))
+        if self.options.checkpoint_on_close:
+            for lane in lanes:
+                if lane.appended:
+                    await lane.writer.checkpoint()
         writers = list(self._writers.values())
         await asyncio.gather(*(w.close(seal=True) for w in writers))
 
     async def flush(self) -> None:
         """Wait for queued appends and for checkpoints being written."""
+        for lane in list(self._lanes.values()):
+            await lane.flush()
         for writer in list(self._writers.values()):
             await writer.flush()
             await writer.wait_checkpoints()
@@ -120,22 +130,55 @@ class AuditStore(AsyncResource):
             writer = self._writers[stream] = StreamWriter(self._ctx, self._state(stream))
         return writer
 
+    def _lane(self, stream: str) -> KeyedLane:
+        lane = self._lanes.get(stream)
+        if lane is None:
+            lane = self._lanes[stream] = KeyedLane(
+                self._ctx, self._state(stream), self._writer(stream)
+            )
+        return lane
+
     # ------------------------------------------------------------------ writing
     def _encode(self, event: Any) -> tuple[bytes, str]:
         data = chain.encode_event(event, self.options.max_event_bytes)
         return data, chain.format_ts(datetime.now(UTC))
 
-    async def append(self, stream: str, event: Mapping[str, Any]) -> AuditEntry:
+    async def append(
+        self, stream: str, event: Mapping[str, Any], *, key: str | None = None
+    ) -> AuditEntry:
         """Append one event (a JSON object); return its entry once it is durable.
 
-        Raises InvalidIdError (bad stream name), SerializationError (not a JSON object,
-        NaN/Infinity, bytes, unserializable values) or PayloadTooLargeError (over
-        ``max_event_bytes``) before any request.
+        Without ``key``: one create-only PUT on a warm writer (group-committed with
+        concurrent appends). With ``key`` (any text up to 1,024 UTF-8 bytes): at most one
+        entry of the stream carries it, whatever the processes, retries or crashes
+        (:mod:`cloudstores.stores.audit.keyed`). A second append of the key returns the
+        original entry if the event is identical (same canonical JSON), and raises
+        AlreadyExistsError otherwise. A new key costs 3 PUTs (marker, entry, binding);
+        a repeated key 1 PUT (refused) and 3 GETs. The entry carries ``key`` (format 2).
+
+        Raises InvalidIdError (bad stream name), InvalidInputError (bad key),
+        SerializationError (not a JSON object, NaN/Infinity, bytes, unserializable
+        values) or PayloadTooLargeError (over ``max_event_bytes``) before any request.
         """
         validate_stream(stream)
+        if key is not None:
+            check_key(key)
         encoded = self._encode(event)
         self._check_open()
+        if key is not None:
+            return await self._lane(stream).append(key, *encoded)
         return (await self._writer(stream).append([encoded]))[0]
+
+    async def get_key(self, stream: str, key: str) -> AuditEntry | None:
+        """The entry appended with ``key``, or None if the key was never claimed.
+
+        Three GETs (marker, binding, entry object). A key whose append crashed after its
+        claim is completed here (appended from the claim), so a claim never stays
+        half-done once someone reads it.
+        """
+        validate_stream(stream)
+        check_key(key)
+        return await self._lane(stream).lookup(key)
 
     async def append_many(
         self, stream: str, events: Iterable[Mapping[str, Any]]
