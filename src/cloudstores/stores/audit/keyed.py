@@ -275,6 +275,10 @@ class KeyedLane:
             if "key" in entry:
                 self._seen[entry["key"]] = chain.entry_from_dict(entry, key=key)
         self._set_tail(first + len(entries), entries[-1]["hash"])
+
+    def _prune(self) -> None:
+        """Forget the older half of the keys seen once there are too many (between
+        commits only: a commit needs every key of its range)."""
         if len(self._seen) > _SEEN_LIMIT:
             ordered = sorted(self._seen.items(), key=lambda kv: kv[1].seq)
             drop = ordered[: len(ordered) // 2]
@@ -369,6 +373,7 @@ class KeyedLane:
             )
         for key in unique:
             done[key] = self._seen[key]
+        self._prune()
         return [done[c.key] for c in claims]
 
     async def _put(self, seq0: int, todo: list[Claim]) -> None:
