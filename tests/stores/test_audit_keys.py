@@ -13,7 +13,7 @@ from cloudstores.errors import (
     InvalidInputError,
     StoreError,
 )
-from cloudstores.stores.audit import AuditOptions, AuditStore, chain
+from cloudstores.stores.audit import AuditEntry, AuditOptions, AuditStore, chain
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.testing import FaultyBucket
 
@@ -61,6 +61,28 @@ async def test_same_key_concurrently_in_one_store(bucket: cloudstores.Bucket) ->
         assert all(e == by_key[e.key] for e in results if e.key is not None)
     keys = await _keys_in(bucket, "c")
     assert sorted(k for k in keys if k is not None) == [f"k{i}" for i in range(5)]
+
+
+async def test_three_stores_race_on_the_same_keys(bucket: cloudstores.Bucket) -> None:
+    """Three stores (own tails, own lanes) append the same keys at once: one entry each;
+    for a key whose events differ, one store wins and the others get AlreadyExistsError."""
+    stores = [AuditStore(bucket, options=OPTIONS) for _ in range(3)]
+
+    async def one(w: int, i: int) -> object:
+        try:
+            return await stores[w].append("race", {"i": i, "w": w if i % 2 else 0}, key=f"r{i}")
+        except AlreadyExistsError as exc:
+            return exc
+
+    results = await asyncio.gather(*(one(w, i) for i in range(8) for w in range(3)))
+    await asyncio.gather(*(s.close() for s in stores))
+    for i in range(8):
+        got = results[i * 3 : i * 3 + 3]
+        entries = [e for e in got if isinstance(e, AuditEntry)]
+        assert len({e.seq for e in entries}) == 1, got
+        assert len(entries) == (1 if i % 2 else 3)  # odd i: events differ, one winner
+    keys = await _keys_in(bucket, "race")
+    assert sorted(k for k in keys if k is not None) == sorted(f"r{i}" for i in range(8))
 
 
 async def test_invalid_key_before_any_request(bucket: cloudstores.Bucket) -> None:

@@ -8,14 +8,12 @@ these. See ``chain`` for the canonical encoding and the hashes.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 __all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint", "StoredEntry"]
 
 
-class StoredEntry(TypedDict):
-    """One entry as stored: ``hash`` is the leaf hash of every other field."""
-
+class _EntryFields(TypedDict):
     event: dict[str, Any]
     hash: str
     prev: str
@@ -24,8 +22,15 @@ class StoredEntry(TypedDict):
     ts: str
     v: int
     ws: str
-    key: NotRequired[str]
-    """Only in format 2 (``v`` = 2): the unique key the entry was appended with."""
+
+
+class _EntryKey(TypedDict, total=False):
+    key: str
+
+
+class StoredEntry(_EntryFields, _EntryKey):
+    """One entry as stored: ``hash`` is the leaf hash of every other field. ``key`` is
+    only in format 2 (``v`` = 2): the unique key the entry was appended with."""
 
 
 class EntryObject(TypedDict):
