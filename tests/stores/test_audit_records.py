@@ -14,6 +14,7 @@ from cloudstores.stores.audit.records import (
 
 def test_entry_fields_match_the_validator() -> None:
     assert StoredEntry.__required_keys__ == chain._ENTRY_FIELDS
+    assert StoredEntry.__optional_keys__ == {"key"}  # format 2 only
     assert EntryObject.__required_keys__ == {"entries", "v"}
 
 

@@ -5,8 +5,10 @@ An entry is hashed as ``sha256(0x00 || canonical JSON)`` (the RFC 6962 leaf hash
     {"event": {...}, "prev": "<hex>", "seq": n, "stream": "s", "ts": "...Z", "v": 1, "ws": "w"}
 
 Canonical JSON is orjson with sorted keys and no whitespace (``cloudstores.codec``).
-The stored entry is the same object plus ``"hash"``. An entry object (one key of the
-stream) is ``{"entries": [entry, ...], "v": 1}`` with consecutive sequence numbers.
+The stored entry is the same object plus ``"hash"``. An entry appended with a unique
+key (``append(..., key=)``) is format 2: the same fields plus ``"key"``, with ``"v": 2``
+(hashed like every other field). An entry object (one key of the stream) is
+``{"entries": [entry, ...], "v": 1}`` with consecutive sequence numbers.
 
 A checkpoint's signed message is ``b"cloudstores-audit-checkpoint/v1\\n"`` followed by
 the canonical JSON of every field but ``signature``; its own hash (what the next
@@ -47,11 +49,14 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+KEYED_VERSION = 2
+"""Format of an entry that carries a unique ``key`` (format 1 plus ``"key"``)."""
 GENESIS = "0" * 64
 """``prev`` of entry 0."""
 CHECKPOINT_CONTEXT = b"cloudstores-audit-checkpoint/v1\n"
 _SORTED = orjson.OPT_SORT_KEYS
 _ENTRY_FIELDS = frozenset({"event", "hash", "prev", "seq", "stream", "ts", "v", "ws"})
+_KEYED_FIELDS = _ENTRY_FIELDS | {"key"}
 _HEX = frozenset("0123456789abcdef")
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -85,10 +90,18 @@ def encode_event(event: Any, max_bytes: int) -> bytes:
 
 
 def build_entry(
-    *, workspace: str, stream: str, seq: int, ts: str, event: bytes, prev: str
+    *,
+    workspace: str,
+    stream: str,
+    seq: int,
+    ts: str,
+    event: bytes,
+    prev: str,
+    key: str | None = None,
 ) -> tuple[bytes, str]:
-    """The stored bytes of one entry and its hash. ``event`` is canonical JSON bytes."""
-    body = {
+    """The stored bytes of one entry and its hash. ``event`` is canonical JSON bytes;
+    with a ``key`` the entry is format 2 (``"key"`` and ``"v": 2``)."""
+    body: dict[str, object] = {
         "event": orjson.Fragment(event),
         "prev": prev,
         "seq": seq,
@@ -97,6 +110,9 @@ def build_entry(
         "v": FORMAT_VERSION,
         "ws": workspace,
     }
+    if key is not None:
+        body["key"] = key
+        body["v"] = KEYED_VERSION
     digest = codec.leaf_hash(orjson.dumps(body, option=_SORTED))
     body["hash"] = digest
     return orjson.dumps(body, option=_SORTED), digest
@@ -117,6 +133,19 @@ def _is_hex64(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
 
 
+def _fields_ok(entry: dict[str, Any]) -> bool:
+    """Format 1: exactly the v1 fields; format 2: those plus a string ``key``."""
+    fields = set(entry)
+    if fields == _ENTRY_FIELDS:
+        return entry["v"] == FORMAT_VERSION and not isinstance(entry["v"], bool)
+    return (
+        fields == _KEYED_FIELDS
+        and entry["v"] == KEYED_VERSION
+        and not isinstance(entry["v"], bool)
+        and isinstance(entry["key"], str)
+    )
+
+
 def parse_object(data: bytes, *, key: str | None = None) -> list[StoredEntry]:
     """The entries of a stored entry object, checked field by field (only then are they
     ``StoredEntry``s); IntegrityError if it is not one."""
@@ -127,7 +156,7 @@ def parse_object(data: bytes, *, key: str | None = None) -> list[StoredEntry]:
     if not isinstance(entries, list) or not entries or set(doc) != {"entries", "v"}:
         raise IntegrityError("audit object has no entries", key=key)
     for entry in entries:
-        if not isinstance(entry, dict) or set(entry) != _ENTRY_FIELDS:
+        if not isinstance(entry, dict) or not _fields_ok(entry):
             raise IntegrityError("audit entry has missing or extra fields", key=key)
         seq = entry["seq"]
         if (
@@ -138,7 +167,6 @@ def parse_object(data: bytes, *, key: str | None = None) -> list[StoredEntry]:
             or not isinstance(entry["stream"], str)
             or not isinstance(entry["ws"], str)
             or not isinstance(entry["ts"], str)
-            or entry["v"] != FORMAT_VERSION
             or not _is_hex64(entry["prev"])
             or not _is_hex64(entry["hash"])
         ):
@@ -155,6 +183,7 @@ def entry_from_dict(entry: StoredEntry, *, key: str | None = None) -> AuditEntry
         event=entry["event"],
         prev=entry["prev"],
         hash=entry["hash"],
+        key=entry.get("key"),
     )
 
 

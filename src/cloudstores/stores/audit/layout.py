@@ -3,6 +3,12 @@
     ws/{workspace}/audit/{stream}/e/{seq:020d}.json    entry object: entries seq.. (a batch
                                                        is keyed by its FIRST seq)
     ws/{workspace}/audit/{stream}/cp/{size:020d}.json  checkpoint sealing entries 0..size-1
+    ws/{workspace}/audit/{stream}/k/{sha256(key)}/m    unique-key marker: the key's claim
+                                                       (the event, its ts, a lower bound seq)
+    ws/{workspace}/audit/{stream}/k/{sha256(key)}/s    the key's binding: the seq it landed at
+    ws/{workspace}/audit/{stream}/ix/{schema}/...      the query index of declared fields
+                                                       (an Index v2 under ``ix/{schema}/``,
+                                                       its coverage marks under ``w/``)
     ws/{workspace}/audit/~streams/{stream}             stream registry marker (empty body)
 
 ``~`` cannot occur in a stream name (``[A-Za-z0-9._-]``), so the registry never
@@ -10,6 +16,8 @@ collides with a stream's own prefix.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from cloudstores.keys import numbered_key, validate_id, workspace_prefix
 
@@ -32,11 +40,12 @@ def registry_prefix(workspace: str) -> str:
 class StreamKeys:
     """The keys of one stream."""
 
-    __slots__ = ("cp_prefix", "e_prefix", "registry", "stream")
+    __slots__ = ("base", "cp_prefix", "e_prefix", "k_prefix", "registry", "stream")
 
     def __init__(self, workspace: str, stream: str) -> None:
         self.stream = stream
-        base = f"{audit_prefix(workspace)}{stream}/"
+        base = self.base = f"{audit_prefix(workspace)}{stream}/"
+        self.k_prefix = base + "k/"
         self.e_prefix = base + "e/"
         self.cp_prefix = base + "cp/"
         self.registry = registry_prefix(workspace) + stream
@@ -46,3 +55,20 @@ class StreamKeys:
 
     def checkpoint(self, size: int) -> str:
         return numbered_key(self.cp_prefix, size)
+
+    def key_marker(self, key: str) -> str:
+        """The create-only claim of a unique key (named by the key's SHA-256, so any key
+        text fits in a bucket key)."""
+        return f"{self.k_prefix}{_digest(key)}/m"
+
+    def key_binding(self, key: str) -> str:
+        """Where the seq a unique key landed at is recorded (create-only)."""
+        return f"{self.k_prefix}{_digest(key)}/s"
+
+    def index_prefix(self, schema_id: str) -> str:
+        """The prefix of the query index built for one declared-field schema."""
+        return f"{self.base}ix/{schema_id}/"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()

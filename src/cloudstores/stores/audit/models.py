@@ -18,6 +18,7 @@ __all__ = [
     "MAX_BATCH_LIMIT",
     "AuditEntry",
     "AuditOptions",
+    "AuditPage",
     "Checkpoint",
     "CheckpointRef",
     "ProblemKind",
@@ -52,6 +53,18 @@ class AuditEntry(BaseModel):
     event: dict[str, Any]
     prev: str
     hash: str
+    key: str | None = None
+    """The unique key given to ``append(..., key=)`` (stored and hashed, format 2), or None."""
+
+
+class AuditPage(BaseModel):
+    """One page of ``AuditStore.query``: the entries, and the cursor of the next page
+    (pass it as ``start_after``; None: no more)."""
+
+    model_config = _FROZEN
+
+    entries: tuple[AuditEntry, ...]
+    cursor: str | None
 
 
 class CheckpointRef(BaseModel):

@@ -13,9 +13,7 @@ from typing import Any, TypedDict
 __all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint", "StoredEntry"]
 
 
-class StoredEntry(TypedDict):
-    """One entry as stored: ``hash`` is the leaf hash of every other field."""
-
+class _EntryFields(TypedDict):
     event: dict[str, Any]
     hash: str
     prev: str
@@ -24,6 +22,15 @@ class StoredEntry(TypedDict):
     ts: str
     v: int
     ws: str
+
+
+class _EntryKey(TypedDict, total=False):
+    key: str
+
+
+class StoredEntry(_EntryFields, _EntryKey):
+    """One entry as stored: ``hash`` is the leaf hash of every other field. ``key`` is
+    only in format 2 (``v`` = 2): the unique key the entry was appended with."""
 
 
 class EntryObject(TypedDict):

@@ -24,15 +24,19 @@ from cloudstores.bucket.base import Bucket
 from cloudstores.errors import IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
 from cloudstores.stores.audit import chain
+from cloudstores.stores.audit.backwards import read_backwards
+from cloudstores.stores.audit.keyed import KeyedLane, check_key
 from cloudstores.stores.audit.layout import StreamKeys, registry_prefix, validate_stream
 from cloudstores.stores.audit.models import (
     MAX_BATCH_LIMIT,
     AuditEntry,
     AuditOptions,
+    AuditPage,
     Checkpoint,
     StreamHead,
     VerifyReport,
 )
+from cloudstores.stores.audit.query import Order, StreamIndex, declare
 from cloudstores.stores.audit.reader import (
     check_seq,
     fetch_objects,
@@ -89,17 +93,28 @@ class AuditStore(AsyncResource):
         self._ctx = StoreContext(bucket, self.workspace, self.options, signer)
         self._states: dict[str, StreamState] = {}
         self._writers: dict[str, StreamWriter] = {}
+        self._lanes: dict[str, KeyedLane] = {}
+        self._indexes: dict[str, StreamIndex] = {}
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
     async def close(self) -> None:
         """Flush queued appends, stop timers, seal this store's entries (if configured)."""
         self._closed = True
+        lanes = list(self._lanes.values())
+        await asyncio.gather(*(lane.flush() for lane in lanes))
+        if self.options.checkpoint_on_close:
+            for lane in lanes:
+                if lane.appended:
+                    await lane.writer.checkpoint()
         writers = list(self._writers.values())
         await asyncio.gather(*(w.close(seal=True) for w in writers))
+        await asyncio.gather(*(ix.index.close() for ix in self._indexes.values()))
 
     async def flush(self) -> None:
         """Wait for queued appends and for checkpoints being written."""
+        for lane in list(self._lanes.values()):
+            await lane.flush()
         for writer in list(self._writers.values()):
             await writer.flush()
             await writer.wait_checkpoints()
@@ -120,22 +135,55 @@ class AuditStore(AsyncResource):
             writer = self._writers[stream] = StreamWriter(self._ctx, self._state(stream))
         return writer
 
+    def _lane(self, stream: str) -> KeyedLane:
+        lane = self._lanes.get(stream)
+        if lane is None:
+            lane = self._lanes[stream] = KeyedLane(
+                self._ctx, self._state(stream), self._writer(stream)
+            )
+        return lane
+
     # ------------------------------------------------------------------ writing
     def _encode(self, event: Any) -> tuple[bytes, str]:
         data = chain.encode_event(event, self.options.max_event_bytes)
         return data, chain.format_ts(datetime.now(UTC))
 
-    async def append(self, stream: str, event: Mapping[str, Any]) -> AuditEntry:
+    async def append(
+        self, stream: str, event: Mapping[str, Any], *, key: str | None = None
+    ) -> AuditEntry:
         """Append one event (a JSON object); return its entry once it is durable.
 
-        Raises InvalidIdError (bad stream name), SerializationError (not a JSON object,
-        NaN/Infinity, bytes, unserializable values) or PayloadTooLargeError (over
-        ``max_event_bytes``) before any request.
+        Without ``key``: one create-only PUT on a warm writer (group-committed with
+        concurrent appends). With ``key`` (any text up to 1,024 UTF-8 bytes): at most one
+        entry of the stream carries it, whatever the processes, retries or crashes
+        (:mod:`cloudstores.stores.audit.keyed`). A second append of the key returns the
+        original entry if the event is identical (same canonical JSON), and raises
+        AlreadyExistsError otherwise. A new key costs 3 PUTs (marker, entry, binding);
+        a repeated key 1 PUT (refused) and 3 GETs. The entry carries ``key`` (format 2).
+
+        Raises InvalidIdError (bad stream name), InvalidInputError (bad key),
+        SerializationError (not a JSON object, NaN/Infinity, bytes, unserializable
+        values) or PayloadTooLargeError (over ``max_event_bytes``) before any request.
         """
         validate_stream(stream)
+        if key is not None:
+            check_key(key)
         encoded = self._encode(event)
         self._check_open()
+        if key is not None:
+            return await self._lane(stream).append(key, *encoded)
         return (await self._writer(stream).append([encoded]))[0]
+
+    async def get_key(self, stream: str, key: str) -> AuditEntry | None:
+        """The entry appended with ``key``, or None if the key was never claimed.
+
+        Three GETs (marker, binding, entry object). A key whose append crashed after its
+        claim is completed here (appended from the claim), so a claim never stays
+        half-done once someone reads it.
+        """
+        validate_stream(stream)
+        check_key(key)
+        return await self._lane(stream).lookup(key)
 
     async def append_many(
         self, stream: str, events: Iterable[Mapping[str, Any]]
@@ -215,20 +263,59 @@ class AuditStore(AsyncResource):
         return start
 
     async def read(
-        self, stream: str, start: int = 0, end: int | None = None
+        self,
+        stream: str,
+        start: int = 0,
+        end: int | None = None,
+        *,
+        descending: bool = False,
+        limit: int | None = None,
     ) -> AsyncIterator[AuditEntry]:
-        """Yield entries ``start <= seq < end`` (``end`` None: to the tail) in order.
+        """Yield entries ``start <= seq < end`` (``end`` None: to the tail), oldest first,
+        or newest first with ``descending=True``; at most ``limit`` of them.
 
         Objects are fetched ``read_concurrency`` at a time. Each entry's hash, its link
-        to the one before and contiguity are checked as it goes: a damaged stream raises
+        to its neighbour and contiguity are checked as it goes: a damaged stream raises
         IntegrityError at the first bad entry (``verify`` reports every problem).
+
+        Forwards: one LIST page per 1,000 objects and one GET per object. Backwards
+        (:mod:`~cloudstores.stores.audit.backwards`): ``head`` first (warm: one GET
+        probe; cold: LIST checkpoints, LIST entries, GET the last object, GET a probe),
+        then per window of up to ``min(limit, 1000)`` entries one LIST page and one GET
+        per object, from the top down; the newest ``k`` entries of a stream of lone
+        appends cost the head, one LIST and ``k`` GETs. Checked against the head's hash.
         """
         validate_stream(stream)
         check_seq(start, what="start")
+        if not isinstance(descending, bool):
+            raise InvalidInputError("descending must be a bool")
+        if limit is not None:
+            check_seq(limit, what="limit")
         if end is not None:
             check_seq(end, what="end")
             if end <= start:
                 return
+        if limit == 0:
+            return
+        if descending:
+            head = await self.head(stream)
+            state = self._state(stream)
+            backwards = read_backwards(
+                self.bucket,
+                state.keys,
+                state.spans,
+                head,
+                start=start,
+                end=end,
+                limit=limit,
+                concurrency=self.options.read_concurrency,
+                check=lambda entry, key: self._check_entry(entry, stream, key),
+            )
+            async with aclosing(backwards):
+                async for found in backwards:
+                    yield found
+            return
+        given = 0
         state = self._state(stream)
         keys = state.keys
 
@@ -261,6 +348,99 @@ class AuditStore(AsyncResource):
                     if end is not None and seq >= end:
                         return
                     yield chain.entry_from_dict(entry, key=key)
+                    given += 1
+                    if limit is not None and given >= limit:
+                        return
+
+    # ------------------------------------------------------------------ querying
+    def stream_fields(self, stream: str, fields: Mapping[str, Any] | Iterable[Any]) -> None:
+        """Declare the event fields ``query`` filters ``stream`` on (no request).
+
+        ``fields``: name -> kind (``"string" | "number" | "datetime" | "bool"``, or an
+        index :class:`~cloudstores.stores.index.Field`), read from each event's top level;
+        ``ts`` and ``obj`` are reserved (the entry time and its object). Each distinct
+        declaration has its own index in the bucket, shared by every store that declares
+        the same fields, and built from the stream by the first query
+        (:mod:`cloudstores.stores.audit.query`). Declaring again replaces the declaration.
+        """
+        validate_stream(stream)
+        schema, schema_id = declare(fields)
+        current = self._indexes.get(stream)
+        if current is not None and current.prefix == self._state(stream).keys.index_prefix(
+            schema_id
+        ):
+            return
+        self._indexes[stream] = StreamIndex(
+            self._ctx,
+            self._state(stream),
+            schema,
+            schema_id,
+            lambda start: self.read(stream, start),
+        )
+
+    def _index(self, stream: str) -> StreamIndex:
+        index = self._indexes.get(stream)
+        if index is None:
+            raise InvalidInputError(
+                f"stream {stream!r} has no declared fields: call stream_fields first"
+            )
+        return index
+
+    async def refresh_index(self, stream: str) -> int:
+        """Bring the stream's query index up to its tail now; entries added.
+
+        Up to date: one HEAD (plus one LIST the first time). Otherwise the reads of
+        ``read(stream, start=mark)``, one index PUT per 1,000 entries and one mark PUT.
+        """
+        validate_stream(stream)
+        return await self._index(stream).catch_up()
+
+    async def query(
+        self,
+        stream: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        descending: bool = True,
+        limit: int | None = None,
+        start_after: str | None = None,
+        order: Order = "seq",
+    ) -> AuditPage:
+        """Entries of ``stream`` matching ``where`` and ``since <= ts <= until``, newest
+        first by default, from the index of the fields declared with ``stream_fields``.
+
+        ``where`` maps declared fields to a value (equality; None matches null) or to
+        operators ``eq, gt, gte, lt, lte`` (ranges on number and datetime fields).
+        ``order``: ``"seq"`` (stream order, default) or ``"ts"`` (entry time, then seq).
+        ``limit`` entries per page; pass the page's ``cursor`` as ``start_after``.
+
+        Cost, warm and nothing new: one HEAD (coverage), one GET (index tail probe), and
+        one GET per distinct entry object among the results (none for the 256 objects
+        this store read last: entry objects never change). Cold: add one LIST of the
+        coverage marks and the index's cold load (LIST its manifests, GET the newest and
+        LIST the tail segments, GET the chunks that can match and the tail segments).
+        Entries appended since the last query are read and indexed first (see
+        ``refresh_index``). Never reads the whole stream once its index is built.
+
+        Each result is checked against its chain object (IntegrityError if the index
+        and the chain disagree). InvalidInputError for bad arguments, before any request.
+        """
+        validate_stream(stream)
+        index = self._index(stream)
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            raise InvalidInputError("limit must be an int >= 1 or None")
+        combined, compiled = index.compile(where, since, until, order, descending, start_after)
+        return await index.query(
+            combined,
+            compiled,
+            order=order,
+            descending=descending,
+            limit=limit,
+            start_after=start_after,
+        )
 
     async def head(self, stream: str) -> StreamHead:
         """The stream's size and the hash of its last entry (probed, not just cached)."""
