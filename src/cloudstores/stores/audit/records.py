@@ -8,7 +8,7 @@ these. See ``chain`` for the canonical encoding and the hashes.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 __all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint", "StoredEntry"]
 
@@ -41,7 +41,7 @@ class CheckpointLink(TypedDict):
 
 
 class CheckpointBody(TypedDict):
-    """Every signed field of a checkpoint."""
+    """Every signed field of a checkpoint (``root``: format 2 only)."""
 
     algorithm: str
     head: str
@@ -54,9 +54,14 @@ class CheckpointBody(TypedDict):
     time: str
     v: int
     ws: str
+    root: NotRequired[str]
 
 
 class StoredCheckpoint(CheckpointBody):
-    """A checkpoint as stored: its body and the base64 signature (None: unsigned)."""
+    """A checkpoint as stored: its body and the base64 signature (None: unsigned); a
+    format-2 one adds its signed note and its edge (both unsigned by the JSON signature:
+    the note carries its own, the edge is checked against ``root``)."""
 
     signature: str | None
+    note: NotRequired[str | None]
+    edge: NotRequired[list[str]]

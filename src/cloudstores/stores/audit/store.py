@@ -23,7 +23,7 @@ from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
-from cloudstores.stores.audit import chain
+from cloudstores.stores.audit import chain, proofs
 from cloudstores.stores.audit.layout import StreamKeys, registry_prefix, validate_stream
 from cloudstores.stores.audit.models import (
     MAX_BATCH_LIMIT,
@@ -276,6 +276,55 @@ class AuditStore(AsyncResource):
                 yield validate_stream(name)
             except InvalidInputError:
                 continue
+
+    # ------------------------------------------------------------------ proofs
+    async def inclusion_proof(self, stream: str, seq: int, size: int) -> proofs.InclusionProof:
+        """Proof that entry ``seq`` is in the Merkle tree of the checkpoint of ``size``.
+
+        ``size`` must be the size of a format-2 checkpoint (NotFoundError otherwise).
+        Cost: 1 GET (the checkpoint) + 1 GET per full tile on the leaf's path: 2 GETs
+        up to 65,536 entries, 3 up to 16.7M. Check it offline with
+        :func:`~cloudstores.stores.audit.proofs.verify_inclusion`.
+        """
+        validate_stream(stream)
+        check_seq(seq)
+        check_seq(size, what="size")
+        if seq >= size:
+            raise InvalidInputError(f"seq {seq} is not below size {size}")
+        await self._flush_stream(stream)
+        return await proofs.build_inclusion(
+            self.bucket, self._state(stream).keys, self.workspace, seq, size
+        )
+
+    async def consistency_proof(
+        self, stream: str, old_size: int, new_size: int
+    ) -> proofs.ConsistencyProof:
+        """Proof that the tree of ``old_size`` entries is a prefix of the tree of the
+        checkpoint of ``new_size``. Cost: 1 GET + at most 2 GETs per tile level below
+        the top. Check it with :func:`~cloudstores.stores.audit.proofs.verify_consistency`.
+        """
+        validate_stream(stream)
+        check_seq(old_size, what="old_size")
+        check_seq(new_size, what="new_size")
+        if old_size > new_size:
+            raise InvalidInputError(f"old_size {old_size} is larger than new_size {new_size}")
+        await self._flush_stream(stream)
+        return await proofs.build_consistency(
+            self.bucket, self._state(stream).keys, self.workspace, old_size, new_size
+        )
+
+    async def load_checkpoint(self, stream: str, size: int) -> Checkpoint:
+        """The checkpoint of ``size`` as stored (one GET; NotFoundError if none)."""
+        validate_stream(stream)
+        check_seq(size, what="size")
+        checkpoint, _ = await proofs.load_tree(self.bucket, self._state(stream).keys, size)
+        return checkpoint
+
+    async def _flush_stream(self, stream: str) -> None:
+        writer = self._writers.get(stream)
+        if writer is not None:
+            await writer.flush()
+            await writer.wait_checkpoints()
 
     # ------------------------------------------------------------------ verifying
     async def verify(
