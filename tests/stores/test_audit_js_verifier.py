@@ -96,7 +96,7 @@ CASES = {
 
 async def test_node_agrees_with_python(tmp_path: Path) -> None:
     options = AuditOptions(checkpoint_every=100, checkpoint_interval=None, max_batch=1)
-    async with cloudstores.open_bucket(f"file://{tmp_path}") as bucket:
+    async with cloudstores.open_bucket(f"file://{tmp_path}?fsync=false") as bucket:
         async with AuditStore(bucket, signer=SIGNER, options=options) as audit:
             for name in CASES:
                 for i in range(SIZE):
@@ -113,7 +113,8 @@ async def test_node_agrees_with_python(tmp_path: Path) -> None:
     assert vkey is not None
     node = {}
     for name in CASES:
-        run = subprocess.run(
+        run = await asyncio.to_thread(
+            subprocess.run,
             [str(NODE), str(LOG_MJS), f"file://{tmp_path}", "default", name, vkey],
             capture_output=True,
             text=True,

@@ -105,12 +105,7 @@ class Checkpointer:
         memory are read from the entry objects)."""
         base = tree.EMPTY
         if prev is not None and prev.root is not None:
-            base = tree.decode_edge(
-                prev.size,
-                prev.edge,
-                bytes.fromhex(prev.root),
-                key=self.state.keys.checkpoint(prev.size),
-            )
+            base = tree.from_checkpoint(prev, key=self.state.keys.checkpoint(prev.size))
         state = self.state
         while base.size < size:
             end = min(size, base.size + TREE_CHUNK)

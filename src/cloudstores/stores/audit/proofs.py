@@ -86,17 +86,17 @@ async def load_tree(bucket: Bucket, keys: StreamKeys, size: int) -> tuple[Checkp
         raise IntegrityError(f"checkpoint at {size} says size {checkpoint.size}", key=key)
     if checkpoint.root is None:
         raise NotFoundError(f"checkpoint {size} is format 1: it has no Merkle tree", key=key)
-    grown = tree.decode_edge(size, checkpoint.edge, bytes.fromhex(checkpoint.root), key=key)
-    return checkpoint, grown
+    return checkpoint, tree.from_checkpoint(checkpoint, key=key)
 
 
 async def build_inclusion(
-    bucket: Bucket, keys: StreamKeys, workspace: str, seq: int, size: int
+    bucket: Bucket, keys: StreamKeys, workspace: str, seq: int, grown: tree.Tree
 ) -> InclusionProof:
-    """See the module docstring (1 + up to one GET per tile level)."""
+    """See the module docstring (up to one GET per tile level; ``grown`` from
+    :func:`load_tree`)."""
+    size = grown.size
     if seq >= size:
         raise InvalidInputError(f"seq {seq} is not below size {size}")
-    _, grown = await load_tree(bucket, keys, size)
     coords = [(0, seq), *merkle.inclusion_coords(seq, size)]
     found = await tiles.read_hashes(size, coords, tree.read_tile_fn(bucket, keys, grown))
     path = merkle.inclusion_proof(seq, size, lambda lv, ix: found[(lv, ix)])
@@ -114,12 +114,13 @@ async def build_inclusion(
 
 
 async def build_consistency(
-    bucket: Bucket, keys: StreamKeys, workspace: str, old_size: int, new_size: int
+    bucket: Bucket, keys: StreamKeys, workspace: str, old_size: int, grown: tree.Tree
 ) -> ConsistencyProof:
-    """See the module docstring (1 + up to two GETs per tile level)."""
+    """See the module docstring (up to two GETs per tile level; ``grown``: the tree of
+    the new size, from :func:`load_tree`)."""
+    new_size = grown.size
     if old_size > new_size:
         raise InvalidInputError(f"old size {old_size} is larger than new size {new_size}")
-    _, grown = await load_tree(bucket, keys, new_size)
     coords = merkle.consistency_coords(old_size, new_size)
     found = await tiles.read_hashes(new_size, coords, tree.read_tile_fn(bucket, keys, grown))
     path = merkle.consistency_proof(old_size, new_size, lambda lv, ix: found[(lv, ix)])

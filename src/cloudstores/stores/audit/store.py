@@ -42,6 +42,7 @@ from cloudstores.stores.audit.reader import (
 from cloudstores.stores.audit.records import StoredEntry
 from cloudstores.stores.audit.signing import Signer, Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
+from cloudstores.stores.audit.tree import Tree
 from cloudstores.stores.audit.verify import verify_stream
 from cloudstores.stores.audit.writer import StreamWriter
 from cloudstores.stores.objects import Progress
@@ -89,6 +90,8 @@ class AuditStore(AsyncResource):
         self._ctx = StoreContext(bucket, self.workspace, self.options, signer)
         self._states: dict[str, StreamState] = {}
         self._writers: dict[str, StreamWriter] = {}
+        self._trees: dict[tuple[str, int], tuple[Checkpoint, Tree]] = {}
+        """Checkpoints (immutable) loaded for proofs, with their trees."""
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -282,8 +285,9 @@ class AuditStore(AsyncResource):
         """Proof that entry ``seq`` is in the Merkle tree of the checkpoint of ``size``.
 
         ``size`` must be the size of a format-2 checkpoint (NotFoundError otherwise).
-        Cost: 1 GET (the checkpoint) + 1 GET per full tile on the leaf's path: 2 GETs
-        up to 65,536 entries, 3 up to 16.7M. Check it offline with
+        Cost: 1 GET (the checkpoint, the first time this store uses it) + 1 GET per
+        full tile on the leaf's path: 2 GETs up to 65,536 entries, 3 up to 16.7M.
+        Check it offline with
         :func:`~cloudstores.stores.audit.proofs.verify_inclusion`.
         """
         validate_stream(stream)
@@ -292,8 +296,9 @@ class AuditStore(AsyncResource):
         if seq >= size:
             raise InvalidInputError(f"seq {seq} is not below size {size}")
         await self._flush_stream(stream)
+        _, grown = await self._tree(stream, size)
         return await proofs.build_inclusion(
-            self.bucket, self._state(stream).keys, self.workspace, seq, size
+            self.bucket, self._state(stream).keys, self.workspace, seq, grown
         )
 
     async def consistency_proof(
@@ -309,16 +314,26 @@ class AuditStore(AsyncResource):
         if old_size > new_size:
             raise InvalidInputError(f"old_size {old_size} is larger than new_size {new_size}")
         await self._flush_stream(stream)
+        _, grown = await self._tree(stream, new_size)
         return await proofs.build_consistency(
-            self.bucket, self._state(stream).keys, self.workspace, old_size, new_size
+            self.bucket, self._state(stream).keys, self.workspace, old_size, grown
         )
 
     async def load_checkpoint(self, stream: str, size: int) -> Checkpoint:
         """The checkpoint of ``size`` as stored (one GET; NotFoundError if none)."""
         validate_stream(stream)
         check_seq(size, what="size")
-        checkpoint, _ = await proofs.load_tree(self.bucket, self._state(stream).keys, size)
+        checkpoint, _ = await self._tree(stream, size)
         return checkpoint
+
+    async def _tree(self, stream: str, size: int) -> tuple[Checkpoint, Tree]:
+        found = self._trees.get((stream, size))
+        if found is None:
+            found = await proofs.load_tree(self.bucket, self._state(stream).keys, size)
+            if len(self._trees) >= 256:
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[(stream, size)] = found
+        return found
 
     async def _flush_stream(self, stream: str) -> None:
         writer = self._writers.get(stream)

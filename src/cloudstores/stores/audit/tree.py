@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import AlreadyExistsError, IntegrityError
 from cloudstores.stores.audit.layout import StreamKeys
+from cloudstores.stores.audit.models import Checkpoint
 from cloudstores.tlog import merkle, tiles
 from cloudstores.tlog.merkle import HASH_SIZE
 from cloudstores.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
@@ -39,6 +40,7 @@ __all__ = [
     "decode_edge",
     "edge_root",
     "encode_edge",
+    "from_checkpoint",
     "put_tile",
     "put_tiles",
     "read_tile_fn",
@@ -119,6 +121,18 @@ def decode_edge(size: int, encoded: Sequence[object], root: bytes, *, key: str |
     if edge_root(size, edge) != root:
         raise IntegrityError("checkpoint edge does not fold to its root", key=key)
     return Tree(size, root, edge)
+
+
+def from_checkpoint(checkpoint: Checkpoint, *, key: str | None) -> Tree:
+    """The tree of a parsed format-2 checkpoint (whose edge ``parse_checkpoint`` has
+    already checked against its root: the root is not recomputed)."""
+    if checkpoint.root is None:
+        raise IntegrityError(f"checkpoint {checkpoint.size} has no Merkle tree", key=key)
+    edge: dict[int, bytes] = {}
+    for level, item in enumerate(checkpoint.edge):
+        if item:
+            edge[level] = base64.b64decode(item)
+    return Tree(checkpoint.size, bytes.fromhex(checkpoint.root), edge)
 
 
 async def advance(
