@@ -151,7 +151,7 @@ def _checked_root(
     root = _hex32(checkpoint.root, "checkpoint root", error)
     if verifier is None:
         return root
-    if checkpoint.note is not None:
+    if checkpoint.note is not None and notes.note_verifiers(verifier):
         notes.check_note(
             checkpoint.note,
             workspace=checkpoint.workspace,
