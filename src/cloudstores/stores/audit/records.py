@@ -6,8 +6,7 @@ These are types only. Bytes read from a bucket are untrusted: ``chain.parse_obje
 these. See ``chain`` for the canonical encoding and the hashes.
 """
 
-from __future__ import annotations
-
+# no ``from __future__ import annotations``: TypedDict must see NotRequired at runtime
 from typing import Any, NotRequired, TypedDict
 
 __all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint", "StoredEntry"]
