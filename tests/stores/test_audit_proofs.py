@@ -210,3 +210,26 @@ async def test_tiles_through_faults(bucket_url: str) -> None:
             keys = StreamKeys("default", "faulty")
             tiles = [i.key async for i in inner.list(keys.tile_prefix + "tile/")]
             assert len(tiles) == 2  # tile/0/000 and tile/0/001: partial ones are inline
+
+
+async def test_tile_races_and_growth_steps() -> None:
+    """An identical existing tile is success, a different one tampering; the tree grown
+    in steps (each from the previous edge) equals the tree grown at once."""
+    from cloudstores.stores.audit import tree
+    from cloudstores.tlog import merkle
+
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(700)]
+    at_once, full = await tree.advance(tree.EMPTY, 700, leaves)
+    step, tiles = tree.EMPTY, {}
+    for end in (1, 255, 256, 300, 511, 700):
+        step, new = await tree.advance(step, end, leaves[step.size : end])
+        tiles.update(new)
+        assert tree.decode_edge(end, tree.encode_edge(step), step.root, key=None) == step
+    assert (step.root, step.edge, tiles) == (at_once.root, at_once.edge, full)
+    assert at_once.root == merkle.tree_root(leaves) and set(full) == {"tile/0/000", "tile/0/001"}
+    async with cloudstores.open_bucket("memory://tile-races") as bucket:
+        keys = StreamKeys("default", "t")
+        body = full["tile/0/000"]
+        await asyncio.gather(*(tree.put_tile(bucket, keys, "tile/0/000", body) for _ in range(4)))
+        with pytest.raises(cloudstores.errors.IntegrityError):
+            await tree.put_tile(bucket, keys, "tile/0/000", bytes(len(body)))
