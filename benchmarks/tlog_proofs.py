@@ -13,6 +13,11 @@ leaves). Two reader modes:
   beside the checkpoint and checked against its signed root) are known, so the right-edge
   partial tiles need not be read. For consistency, both checkpoints' edges are known.
 
+``--store``: the audit store's own proof code (``AuditStore.inclusion_proof`` /
+``consistency_proof`` via ``stores/audit/proofs.py``) over a memory bucket holding the
+full tiles and a format-2 checkpoint (partial tiles inline) of each size, built from
+synthetic leaf hashes; prints objects GET and bytes read per proof (checkpoint included).
+
 Inclusion: every leaf index in a sample (plus the first, last, and tile borders).
 Consistency: new size = the size, old size over a sample of [1, size); "cons. pairs":
 random pairs old < new <= size (the tiles of the new size).
@@ -102,13 +107,120 @@ async def check_against_real_reads(size: int, rng: random.Random) -> None:
         assert len(reads) == _cost(size, merkle.inclusion_coords(index, size), {})[0]
 
 
+class _Counting:
+    """A bucket stand-in that counts GETs and the bytes they return."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.gets = 0
+        self.bytes = 0
+
+    async def get(self, key: str) -> object:
+        obj = await self.inner.get(key)  # type: ignore[attr-defined]
+        self.gets += 1
+        self.bytes += len(obj.data)
+        return obj
+
+
+async def _store_layout(size: int, checkpoints: list[int]) -> tuple[object, object]:
+    """A memory bucket with the tiles of ``size`` leaves and a checkpoint at each size."""
+    import cloudstores
+    from cloudstores.stores.audit import Ed25519Signer, chain, notes, tree
+    from cloudstores.stores.audit.layout import StreamKeys
+
+    signer = Ed25519Signer.from_bytes(bytes(32))
+    bucket = cloudstores.open_bucket(f"memory://tlog-bench-{size}")
+    await bucket.open()
+    keys = StreamKeys("default", "bench")
+    current = tree.EMPTY
+    for cp in sorted(set(checkpoints)):
+        while current.size < cp:
+            end = min(cp, current.size + 65_536)
+            leaves = [merkle.leaf_hash(i.to_bytes(8, "big")) for i in range(current.size, end)]
+            current, full = await tree.advance(current, end, leaves)
+            for path, body in full.items():
+                await bucket.put(keys.tile(path), body, mode="create")
+        body = chain.checkpoint_body(
+            workspace="default",
+            stream="bench",
+            size=cp,
+            head="0" * 64,
+            time="2026-01-01T00:00:00.000000Z",
+            prev=None,
+            leaves_start=cp,
+            leaves=[],
+            algorithm="ed25519",
+            key_id=signer.key_id,
+            root=current.root.hex(),
+        )
+        note = await notes.make_note(signer, "default", "bench", cp, current.root)
+        data, _ = chain.encode_checkpoint(
+            body,
+            await signer.sign(chain.checkpoint_message(body)),
+            note=note,
+            edge=tree.encode_edge(current),
+        )
+        await bucket.put(keys.checkpoint(cp), data, mode="create")
+    return bucket, keys
+
+
+async def measure_store(
+    size: int, samples: int, rng: random.Random
+) -> dict[str, tuple[int, float, int]]:
+    from cloudstores.stores.audit import proofs
+
+    olds = sorted(
+        {1, 255, 256, 65_536 % size or 1, size // 2} | set(rng.sample(range(1, size), 40))
+    )
+    bucket, keys = await _store_layout(size, [*olds, size])
+    counting = _Counting(bucket)
+    out: dict[str, tuple[int, float, int]] = {}
+    gets, sizes = [], []
+    for index in sorted(set(rng.sample(range(size), samples)) | {0, size - 1, size // 2}):
+        counting.gets = counting.bytes = 0
+        _, grown = await proofs.load_tree(counting, keys, size)  # type: ignore[arg-type]
+        await proofs.build_inclusion(counting, keys, "default", index, grown)  # type: ignore[arg-type]
+        gets.append(counting.gets)
+        sizes.append(counting.bytes)
+    out["inclusion (store)"] = (max(gets), statistics.mean(gets), max(sizes))
+    gets, sizes = [], []
+    for old in olds:
+        counting.gets = counting.bytes = 0
+        _, grown = await proofs.load_tree(counting, keys, size)  # type: ignore[arg-type]
+        await proofs.build_consistency(counting, keys, "default", old, grown)  # type: ignore[arg-type]
+        gets.append(counting.gets)
+        sizes.append(counting.bytes)
+    out["consistency (store)"] = (max(gets), statistics.mean(gets), max(sizes))
+    gets, sizes = [], []
+    cps = sorted(olds)
+    for _ in range(40):
+        old, new = sorted(rng.sample(cps, 2))
+        counting.gets = counting.bytes = 0
+        _, grown = await proofs.load_tree(counting, keys, new)  # type: ignore[arg-type]
+        await proofs.build_consistency(counting, keys, "default", old, grown)  # type: ignore[arg-type]
+        gets.append(counting.gets)
+        sizes.append(counting.bytes)
+    out["cons. pairs (store)"] = (max(gets), statistics.mean(gets), max(sizes))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--samples", type=int, default=3000)
     parser.add_argument("--build", type=int, default=100_000)
+    parser.add_argument("--store", action="store_true", help="measure the audit store's proofs")
     args = parser.parse_args()
     rng = random.Random(14)
+    if args.store:
+        print(f"{'size':>10}  {'proof':<21} {'max GETs':>8} {'mean':>6} {'max bytes':>10}")
+        for size in args.sizes:
+            started = time.perf_counter()
+            result = asyncio.run(measure_store(size, min(args.samples, size - 1), rng))
+            for name, (mx, mean, mb) in result.items():
+                print(f"{size:>10,}  {name:<21} {mx:>8} {mean:>6.2f} {mb:>10,}")
+            print(f"{'':>10}  (built and measured in {time.perf_counter() - started:.1f} s)")
+        return
     if args.build:
         started = time.perf_counter()
         asyncio.run(check_against_real_reads(args.build, rng))

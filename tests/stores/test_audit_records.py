@@ -34,6 +34,23 @@ def test_checkpoint_fields_match_the_validator_and_the_writer() -> None:
     )
     assert set(body) == CheckpointBody.__required_keys__
     assert CheckpointLink.__required_keys__ == {"hash", "size"}
+    # format 2: the tree's members
+    assert StoredCheckpoint.__optional_keys__ == {"root", "note", "edge"}
+    assert chain._CHECKPOINT_FIELDS | {"root", "note", "edge"} == chain._CHECKPOINT_V2_FIELDS
+    v2 = chain.checkpoint_body(
+        workspace="w",
+        stream="s",
+        size=1,
+        head="0" * 64,
+        time="t",
+        prev=None,
+        leaves_start=0,
+        leaves=[],
+        algorithm="none",
+        key_id=None,
+        root="0" * 64,
+    )
+    assert set(v2) == CheckpointBody.__required_keys__ | {"root"} and v2["v"] == 2
 
 
 def test_built_entry_parses_back_as_a_stored_entry() -> None:

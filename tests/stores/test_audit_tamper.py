@@ -122,6 +122,17 @@ CASES: dict[str, tuple[Tamper, int, str]] = {
     "rehash_after_edit": (rehash_after_edit, 57, "sealed_entry_changed"),
 }
 
+ROOT_CAUGHT = (
+    "flip_byte",
+    "delete_entry",
+    "swap_entries",
+    "duplicate_entry",
+    "truncate_below_checkpoint",
+    "rehash_after_edit",
+)
+"""The cases that change entries below a checkpoint (the others change the tail past
+every checkpoint, or a checkpoint itself)."""
+
 
 async def _fill(audit: AuditStore, stream: str) -> None:
     for i in range(SIZE):
@@ -158,6 +169,9 @@ async def test_tampering_is_detected(bucket: cloudstores.Bucket) -> None:
     expected = {name: (seq, kind) for name, (_, seq, kind) in CASES.items()}
     expected["clean"] = (None, None)
     assert found == expected, "\n".join(r.summary() for r in reports)
+    # every change to the entries under a checkpoint also breaks its Merkle root
+    root_caught = {r.stream for r in reports if any(p.kind == "root_mismatch" for p in r.problems)}
+    assert root_caught == set(ROOT_CAUGHT), "\n".join(r.summary() for r in reports)
 
 
 async def test_rollback_of_a_seen_checkpoint(bucket: cloudstores.Bucket) -> None:

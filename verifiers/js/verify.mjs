@@ -218,7 +218,7 @@ export function parseVkey(vkey) {
         const msg = Buffer.concat([Buffer.from(`cosignature/v1\ntime ${ts}\n`), text]);
         return cryptoVerify(null, msg, k, sig.subarray(8));
       };
-  return { name, keyId: parseInt(id, 16), type, verify };
+  return { name, keyId: parseInt(id, 16), type, verify, pub };
 }
 
 // Signatures by known keys (name AND key ID match) must all verify; unknown are ignored.

@@ -16,6 +16,13 @@ from cloudstores.stores.audit.models import (
     VerifyProblem,
     VerifyReport,
 )
+from cloudstores.stores.audit.notes import vkey as note_vkey
+from cloudstores.stores.audit.proofs import (
+    ConsistencyProof,
+    InclusionProof,
+    verify_consistency,
+    verify_inclusion,
+)
 from cloudstores.stores.audit.signing import Ed25519Signer, Ed25519Verifier, Signer, Verifier
 from cloudstores.stores.audit.store import AuditStore
 
@@ -27,11 +34,16 @@ __all__ = [
     "AuditStore",
     "Checkpoint",
     "CheckpointRef",
+    "ConsistencyProof",
     "Ed25519Signer",
     "Ed25519Verifier",
+    "InclusionProof",
     "Signer",
     "StreamHead",
     "Verifier",
     "VerifyProblem",
     "VerifyReport",
+    "note_vkey",
+    "verify_consistency",
+    "verify_inclusion",
 ]

@@ -11,7 +11,10 @@ key (``append(..., key=)``) is format 2: the same fields plus ``"key"``, with ``
 ``{"entries": [entry, ...], "v": 1}`` with consecutive sequence numbers.
 
 A checkpoint's signed message is ``b"cloudstores-audit-checkpoint/v1\\n"`` followed by
-the canonical JSON of every field but ``signature``; its own hash (what the next
+the canonical JSON of every field but ``signature`` (and, in format 2, but ``note`` and
+``edge``: format 2 adds the Merkle ``root`` to the signed fields, and stores the tree
+head again as a C2SP signed note and the partial tiles as ``edge``, see
+``stores/audit/tree.py`` and ``notes.py``); its own hash (what the next
 checkpoint's ``prev`` names) is ``sha256(0x02 || canonical JSON of the stored object)``,
 0x02 keeping it apart from leaf (0x00) and node (0x01) hashes.
 """
@@ -27,11 +30,13 @@ import orjson
 
 from cloudstores import codec
 from cloudstores.errors import IntegrityError, SerializationError
+from cloudstores.stores.audit import tree
 from cloudstores.stores.audit.models import AuditEntry, Checkpoint, CheckpointRef
 from cloudstores.stores.audit.records import CheckpointBody, StoredCheckpoint, StoredEntry
 
 __all__ = [
     "CHECKPOINT_CONTEXT",
+    "CHECKPOINT_V2",
     "FORMAT_VERSION",
     "GENESIS",
     "build_entry",
@@ -51,6 +56,8 @@ __all__ = [
 FORMAT_VERSION = 1
 KEYED_VERSION = 2
 """Format of an entry that carries a unique ``key`` (format 1 plus ``"key"``)."""
+CHECKPOINT_V2 = 2
+"""Checkpoint format with a Merkle root, a signed note and the tree's edge."""
 GENESIS = "0" * 64
 """``prev`` of entry 0."""
 CHECKPOINT_CONTEXT = b"cloudstores-audit-checkpoint/v1\n"
@@ -200,9 +207,10 @@ def checkpoint_body(
     leaves: list[str],
     algorithm: str,
     key_id: str | None,
+    root: str | None = None,
 ) -> CheckpointBody:
-    """Every signed field of a checkpoint."""
-    return {
+    """Every signed field of a checkpoint (format 2 when ``root`` is given)."""
+    body: CheckpointBody = {
         "algorithm": algorithm,
         "head": head,
         "key_id": key_id,
@@ -215,6 +223,10 @@ def checkpoint_body(
         "v": FORMAT_VERSION,
         "ws": workspace,
     }
+    if root is not None:
+        body["root"] = root
+        body["v"] = CHECKPOINT_V2
+    return body
 
 
 def checkpoint_message(body: CheckpointBody) -> bytes:
@@ -226,12 +238,19 @@ def _checkpoint_hash(stored: StoredCheckpoint) -> str:
     return hashlib.sha256(b"\x02" + orjson.dumps(stored, option=_SORTED)).hexdigest()
 
 
-def encode_checkpoint(body: CheckpointBody, signature: bytes | None) -> tuple[bytes, str]:
-    """Stored bytes of a checkpoint and its hash."""
-    stored: StoredCheckpoint = {
-        **body,
-        "signature": None if signature is None else base64.b64encode(signature).decode(),
-    }
+def encode_checkpoint(
+    body: CheckpointBody,
+    signature: bytes | None,
+    *,
+    note: str | None = None,
+    edge: list[str] | None = None,
+) -> tuple[bytes, str]:
+    """Stored bytes of a checkpoint and its hash (format 2 adds ``note`` and ``edge``)."""
+    stored = cast(StoredCheckpoint, dict(body))
+    stored["signature"] = None if signature is None else base64.b64encode(signature).decode()
+    if body["v"] == CHECKPOINT_V2:
+        stored.setdefault("note", note)  # (a body passed with them keeps its own)
+        stored.setdefault("edge", edge or [])
     return orjson.dumps(stored, option=_SORTED), _checkpoint_hash(stored)
 
 
@@ -251,6 +270,23 @@ _CHECKPOINT_FIELDS = frozenset(
         "ws",
     }
 )
+
+
+_CHECKPOINT_V2_FIELDS = _CHECKPOINT_FIELDS | {"edge", "note", "root"}
+
+
+def _checkpoint_v2_ok(doc: dict[str, Any]) -> bool:
+    """The format-2 fields' types (format 1: nothing to check)."""
+    if doc["v"] == FORMAT_VERSION:
+        return True
+    edge = doc["edge"]
+    return (
+        _is_hex64(doc["root"])
+        and (doc["note"] is None or isinstance(doc["note"], str))
+        and isinstance(edge, list)
+        and len(edge) <= 64
+        and all(isinstance(item, str) for item in edge)
+    )
 
 
 def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
@@ -286,9 +322,12 @@ def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
 def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint, bytes]:
     """A stored checkpoint and the message its signature covers; IntegrityError if bad."""
     doc = codec.loads(data, key=key)
-    if not isinstance(doc, dict) or set(doc) != _CHECKPOINT_FIELDS or doc["v"] != FORMAT_VERSION:
-        raise IntegrityError("not an audit checkpoint (v1)", key=key)
-    ok = _checkpoint_fields_ok(doc)
+    if not isinstance(doc, dict) or (
+        (set(doc) != _CHECKPOINT_FIELDS or doc["v"] != FORMAT_VERSION)
+        and (set(doc) != _CHECKPOINT_V2_FIELDS or doc["v"] != CHECKPOINT_V2)
+    ):
+        raise IntegrityError("not an audit checkpoint (format 1 or 2)", key=key)
+    ok = _checkpoint_fields_ok(doc) and _checkpoint_v2_ok(doc)
     if not ok:
         raise IntegrityError("audit checkpoint has a field of the wrong type", key=key)
     stored = cast(StoredCheckpoint, doc)  # every field checked above
@@ -301,7 +340,16 @@ def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint
     if not signature_ok:
         raise IntegrityError("audit checkpoint signature is not base64", key=key)
     link = stored["prev"]
-    body = cast(CheckpointBody, {k: v for k, v in stored.items() if k != "signature"})
+    body = cast(
+        CheckpointBody,
+        {k: v for k, v in stored.items() if k not in ("signature", "note", "edge")},
+    )
+    root = stored.get("root")
+    edge: tuple[str, ...] = ()
+    if root is not None:
+        # the edge must fold to the signed root: a checked root then binds the edge
+        tree.decode_edge(stored["size"], stored.get("edge", []), bytes.fromhex(root), key=key)
+        edge = tuple(stored.get("edge", []))
     checkpoint = Checkpoint(
         workspace=stored["ws"],
         stream=stored["stream"],
@@ -315,5 +363,8 @@ def parse_checkpoint(data: bytes, *, key: str | None = None) -> tuple[Checkpoint
         key_id=stored["key_id"],
         signature=stored["signature"],
         hash=_checkpoint_hash(stored),
+        root=root,
+        note=stored.get("note"),
+        edge=edge,
     )
     return checkpoint, checkpoint_message(body)

@@ -6,10 +6,12 @@ object crosses each boundary, so writers do not race for it); a writer with entr
 still unsealed ``checkpoint_interval`` seconds after its append seals them; ``close``
 seals what the writer appended. Before writing, the newest checkpoint is looked up
 (one LIST from the last one known): if it already covers the size, nothing is written.
-Each checkpoint names the newest one its writer knew as ``prev``. Two writers can still
-checkpoint at once from the same ``prev`` (a fork); ``verify`` accepts that, since each
-checkpoint is checked on its own against the recomputed chain, and each ``prev`` must
-name an existing, smaller, unchanged checkpoint.
+Each checkpoint names the newest one its writer knew as ``prev``. Before the checkpoint,
+the full hash tiles it completes are written (``tree.py``): the tree advances from the
+newest checkpoint's edge over the new leaves (from 0 when that one has no tree).
+Two writers can still checkpoint at once from the same ``prev`` (a fork); ``verify``
+accepts that, since each checkpoint is checked on its own against the recomputed chain,
+and each ``prev`` must name an existing, smaller, unchanged checkpoint.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import logging
 from datetime import UTC, datetime
 
 from cloudstores.errors import AlreadyExistsError, IntegrityError, NotFoundError
-from cloudstores.stores.audit import chain
+from cloudstores.stores.audit import chain, notes, tree
 from cloudstores.stores.audit.models import Checkpoint, CheckpointRef
 from cloudstores.stores.audit.reader import fetch_objects, list_objects, numbered
 from cloudstores.stores.audit.state import StoreContext, StreamState
 
 __all__ = ["Checkpointer"]
+
+TREE_CHUNK = 65_536
+"""Leaves read and hashed into the tree at a time when catching up a long range."""
 
 log = logging.getLogger("cloudstores.audit")
 
@@ -94,6 +99,29 @@ class Checkpointer:
             leaves.append(digest)
         return leaves
 
+    async def _grow(self, prev: Checkpoint | None, size: int, head: str) -> tree.Tree:
+        """The tree at ``size``, from ``prev``'s edge (or from 0), writing the full
+        tiles completed on the way: one PUT per 256 new entries (the leaves not in
+        memory are read from the entry objects)."""
+        base = tree.EMPTY
+        if prev is not None and prev.root is not None:
+            base = tree.from_checkpoint(prev, key=self.state.keys.checkpoint(prev.size))
+        state = self.state
+        while base.size < size:
+            end = min(size, base.size + TREE_CHUNK)
+            leaves = [bytes.fromhex(h) for h in await self._leaves(base.size, end)]
+            if end == size and leaves[-1].hex() != head:
+                raise IntegrityError(
+                    f"entry {size - 1} changed under the writer", key=state.keys.entry(size - 1)
+                )
+            base, full = await tree.advance(base, end, leaves)
+            await tree.put_tiles(
+                self.ctx.bucket, state.keys, full, self.ctx.options.read_concurrency
+            )
+            if end < size:
+                state.prune(below=end, keep=self.ctx.options.max_checkpoint_leaves)
+        return base
+
     async def write(self, size: int, head: str) -> Checkpoint | None:
         """Seal the stream at ``size`` (``head``: hash of entry ``size - 1``).
 
@@ -113,6 +141,7 @@ class Checkpointer:
                 )
         else:
             start, leaves = size, []
+        grown = await self._grow(prev, size, head)
         signer = self.ctx.signer
         body = chain.checkpoint_body(
             workspace=self.ctx.workspace,
@@ -125,11 +154,15 @@ class Checkpointer:
             leaves=leaves,
             algorithm=signer.algorithm if signer is not None else "none",
             key_id=signer.key_id if signer is not None else None,
+            root=grown.root.hex(),
         )
         signature = None
         if signer is not None:
             signature = await signer.sign(chain.checkpoint_message(body))
-        data, _ = chain.encode_checkpoint(body, signature)
+        note = await notes.make_note(
+            signer, self.ctx.workspace, self.state.keys.stream, size, grown.root
+        )
+        data, _ = chain.encode_checkpoint(body, signature, note=note, edge=tree.encode_edge(grown))
         key = self.state.keys.checkpoint(size)
         try:
             await self.ctx.bucket.put(key, data, mode="create", content_type="application/json")

@@ -9,6 +9,8 @@
     ws/{workspace}/audit/{stream}/ix/{schema}/...      the query index of declared fields
                                                        (an Index v2 under ``ix/{schema}/``,
                                                        its coverage marks under ``w/``)
+    ws/{workspace}/audit/{stream}/tile/<L>/<N>         full Merkle hash tile (C2SP tlog-tiles
+                                                       path; partial tiles live in checkpoints)
     ws/{workspace}/audit/~streams/{stream}             stream registry marker (empty body)
 
 ``~`` cannot occur in a stream name (``[A-Za-z0-9._-]``), so the registry never
@@ -40,7 +42,7 @@ def registry_prefix(workspace: str) -> str:
 class StreamKeys:
     """The keys of one stream."""
 
-    __slots__ = ("base", "cp_prefix", "e_prefix", "k_prefix", "registry", "stream")
+    __slots__ = ("base", "cp_prefix", "e_prefix", "k_prefix", "registry", "stream", "tile_prefix")
 
     def __init__(self, workspace: str, stream: str) -> None:
         self.stream = stream
@@ -48,6 +50,7 @@ class StreamKeys:
         self.k_prefix = base + "k/"
         self.e_prefix = base + "e/"
         self.cp_prefix = base + "cp/"
+        self.tile_prefix = base  # + "tile/<L>/<N>" (cloudstores.tlog.tiles.tile_path)
         self.registry = registry_prefix(workspace) + stream
 
     def entry(self, seq: int) -> str:
@@ -55,6 +58,10 @@ class StreamKeys:
 
     def checkpoint(self, size: int) -> str:
         return numbered_key(self.cp_prefix, size)
+
+    def tile(self, path: str) -> str:
+        """The key of a tile from its C2SP path (``tile/0/x001/234``)."""
+        return self.tile_prefix + path
 
     def key_marker(self, key: str) -> str:
         """The create-only claim of a unique key (named by the key's SHA-256, so any key

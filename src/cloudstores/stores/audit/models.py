@@ -100,6 +100,13 @@ class Checkpoint(BaseModel):
     signature: str | None
     hash: str
     """Hash of the stored checkpoint object (what the next checkpoint's ``prev`` names)."""
+    root: str | None = None
+    """RFC 6962 Merkle root (hex) of entries ``[0, size)``; None in a format-1 checkpoint."""
+    note: str | None = None
+    """The same tree head as a C2SP tlog-checkpoint signed note (None: keyless, format 1)."""
+    edge: tuple[str, ...] = ()
+    """Partial tile of each tile level at ``size`` (base64, "" where none), checked
+    against ``root``: what a proof needs beside the full tiles."""
 
 
 class StreamHead(BaseModel):
@@ -121,6 +128,8 @@ ProblemKind = Literal[
     "wrong_stream",  # an entry or checkpoint names another stream or workspace
     "broken_link",  # an entry's prev is not the hash of the entry before
     "bad_hash",  # an entry's stored hash is not the hash of its content
+    "root_mismatch",  # a checkpoint's Merkle root (or its note) is not the entries' root
+    "bad_tile",  # a stored hash tile is not the tile of the entries
     "sealed_entry_changed",  # an entry differs from what a checkpoint sealed
     "bad_checkpoint",  # a checkpoint is unreadable, misplaced or inconsistent
     "bad_signature",  # a checkpoint's signature does not verify (or is missing)

@@ -6,9 +6,8 @@ These are types only. Bytes read from a bucket are untrusted: ``chain.parse_obje
 these. See ``chain`` for the canonical encoding and the hashes.
 """
 
-from __future__ import annotations
-
-from typing import Any, TypedDict
+# no ``from __future__ import annotations``: TypedDict must see NotRequired at runtime
+from typing import Any, NotRequired, TypedDict
 
 __all__ = ["CheckpointBody", "CheckpointLink", "EntryObject", "StoredCheckpoint", "StoredEntry"]
 
@@ -48,7 +47,7 @@ class CheckpointLink(TypedDict):
 
 
 class CheckpointBody(TypedDict):
-    """Every signed field of a checkpoint."""
+    """Every signed field of a checkpoint (``root``: format 2 only)."""
 
     algorithm: str
     head: str
@@ -61,9 +60,14 @@ class CheckpointBody(TypedDict):
     time: str
     v: int
     ws: str
+    root: NotRequired[str]
 
 
 class StoredCheckpoint(CheckpointBody):
-    """A checkpoint as stored: its body and the base64 signature (None: unsigned)."""
+    """A checkpoint as stored: its body and the base64 signature (None: unsigned); a
+    format-2 one adds its signed note and its edge (both unsigned by the JSON signature:
+    the note carries its own, the edge is checked against ``root``)."""
 
     signature: str | None
+    note: NotRequired[str | None]
+    edge: NotRequired[list[str]]

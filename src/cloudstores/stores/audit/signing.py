@@ -177,6 +177,14 @@ class Ed25519Verifier:
     def key_ids(self) -> tuple[str, ...]:
         return tuple(self._keys)
 
+    @property
+    def public_keys(self) -> dict[str, bytes]:
+        """Raw 32-byte public keys by key id (for the signed-note verifier keys)."""
+        return {
+            kid: key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            for kid, key in self._keys.items()
+        }
+
     def verify(self, message: bytes, signature: bytes, *, algorithm: str, key_id: str) -> bool:
         key = self._keys.get(key_id)
         if algorithm != ED25519 or key is None:

@@ -23,7 +23,7 @@ from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
-from cloudstores.stores.audit import chain
+from cloudstores.stores.audit import chain, proofs
 from cloudstores.stores.audit.backwards import read_backwards
 from cloudstores.stores.audit.keyed import KeyedLane, check_key
 from cloudstores.stores.audit.layout import StreamKeys, registry_prefix, validate_stream
@@ -46,6 +46,7 @@ from cloudstores.stores.audit.reader import (
 from cloudstores.stores.audit.records import StoredEntry
 from cloudstores.stores.audit.signing import Signer, Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
+from cloudstores.stores.audit.tree import Tree
 from cloudstores.stores.audit.verify import verify_stream
 from cloudstores.stores.audit.writer import StreamWriter
 from cloudstores.stores.objects import Progress
@@ -95,6 +96,8 @@ class AuditStore(AsyncResource):
         self._writers: dict[str, StreamWriter] = {}
         self._lanes: dict[str, KeyedLane] = {}
         self._indexes: dict[str, StreamIndex] = {}
+        self._trees: dict[tuple[str, int], tuple[Checkpoint, Tree]] = {}
+        """Checkpoints (immutable) loaded for proofs, with their trees."""
         self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -456,6 +459,67 @@ class AuditStore(AsyncResource):
                 yield validate_stream(name)
             except InvalidInputError:
                 continue
+
+    # ------------------------------------------------------------------ proofs
+    async def inclusion_proof(self, stream: str, seq: int, size: int) -> proofs.InclusionProof:
+        """Proof that entry ``seq`` is in the Merkle tree of the checkpoint of ``size``.
+
+        ``size`` must be the size of a format-2 checkpoint (NotFoundError otherwise).
+        Cost: 1 GET (the checkpoint, the first time this store uses it) + 1 GET per
+        full tile on the leaf's path: 2 GETs up to 65,536 entries, 3 up to 16.7M.
+        Check it offline with
+        :func:`~cloudstores.stores.audit.proofs.verify_inclusion`.
+        """
+        validate_stream(stream)
+        check_seq(seq)
+        check_seq(size, what="size")
+        if seq >= size:
+            raise InvalidInputError(f"seq {seq} is not below size {size}")
+        await self._flush_stream(stream)
+        _, grown = await self._tree(stream, size)
+        return await proofs.build_inclusion(
+            self.bucket, self._state(stream).keys, self.workspace, seq, grown
+        )
+
+    async def consistency_proof(
+        self, stream: str, old_size: int, new_size: int
+    ) -> proofs.ConsistencyProof:
+        """Proof that the tree of ``old_size`` entries is a prefix of the tree of the
+        checkpoint of ``new_size``. Cost: 1 GET + at most 2 GETs per tile level below
+        the top. Check it with :func:`~cloudstores.stores.audit.proofs.verify_consistency`.
+        """
+        validate_stream(stream)
+        check_seq(old_size, what="old_size")
+        check_seq(new_size, what="new_size")
+        if old_size > new_size:
+            raise InvalidInputError(f"old_size {old_size} is larger than new_size {new_size}")
+        await self._flush_stream(stream)
+        _, grown = await self._tree(stream, new_size)
+        return await proofs.build_consistency(
+            self.bucket, self._state(stream).keys, self.workspace, old_size, grown
+        )
+
+    async def load_checkpoint(self, stream: str, size: int) -> Checkpoint:
+        """The checkpoint of ``size`` as stored (one GET; NotFoundError if none)."""
+        validate_stream(stream)
+        check_seq(size, what="size")
+        checkpoint, _ = await self._tree(stream, size)
+        return checkpoint
+
+    async def _tree(self, stream: str, size: int) -> tuple[Checkpoint, Tree]:
+        found = self._trees.get((stream, size))
+        if found is None:
+            found = await proofs.load_tree(self.bucket, self._state(stream).keys, size)
+            if len(self._trees) >= 256:
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[(stream, size)] = found
+        return found
+
+    async def _flush_stream(self, stream: str) -> None:
+        writer = self._writers.get(stream)
+        if writer is not None:
+            await writer.flush()
+            await writer.wait_checkpoints()
 
     # ------------------------------------------------------------------ verifying
     async def verify(

@@ -13,7 +13,9 @@ One LIST of the checkpoint keys and one of the entry keys (paginated), then GETs
   (truncation), its head and listed leaves equal to the recomputed chain
   (``sealed_entry_changed``, which catches an entry edited and re-hashed consistently);
 * the newest checkpoint this store wrote or verified before, and ``trusted``, are
-  still there unchanged (``rollback``).
+  still there unchanged (``rollback``);
+* format-2 checkpoints: Merkle root, signed note and stored tiles against the entries
+  (``root_mismatch``, ``bad_tile``; see ``treecheck``).
 
 Each problem names the first sequence number concerned; after a problem on an entry the
 next link is not checked, so one change gives one problem, not a cascade.
@@ -42,6 +44,7 @@ from cloudstores.stores.audit.reader import fetch_ordered
 from cloudstores.stores.audit.records import StoredEntry
 from cloudstores.stores.audit.signing import Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
+from cloudstores.stores.audit.treecheck import check_trees
 from cloudstores.stores.objects import Progress
 
 __all__ = ["verify_stream"]
@@ -200,6 +203,8 @@ async def verify_stream(
     checkpoints = await _load_checkpoints(ctx, keys, problems)
     walk = await _walk_entries(ctx, keys, problems, on_progress)
     valid = _check_checkpoints(ctx, keys, checkpoints, walk, verifier, problems)
+    loaded = [item[0] for item in checkpoints.values() if item is not None]
+    await check_trees(ctx, keys, loaded, walk.hashes.get, verifier, problems.add)
     _check_rollback(keys, checkpoints, (trusted, state.highest_trusted), problems)
     return _report(
         state,
