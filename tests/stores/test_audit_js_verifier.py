@@ -85,6 +85,7 @@ async def forged_root(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
 
 CASES = {
     "clean": None,
+    "keyed": None,  # clean too, every other entry appended with a unique key (format 2)
     "flip": flip,
     "rehash_last": rehash_last,
     "delete": delete,
@@ -100,7 +101,8 @@ async def test_node_agrees_with_python(tmp_path: Path) -> None:
         async with AuditStore(bucket, signer=SIGNER, options=options) as audit:
             for name in CASES:
                 for i in range(SIZE):
-                    await audit.append(name, {"i": i, "msg": f"event {i}", "x": 0.5})
+                    key = f"key-{i}" if name == "keyed" and i % 2 else None
+                    await audit.append(name, {"i": i, "msg": f"event {i}", "x": 0.5}, key=key)
         await asyncio.gather(
             *(fn(bucket, StreamKeys("default", n)) for n, fn in CASES.items() if fn is not None)
         )
@@ -124,6 +126,6 @@ async def test_node_agrees_with_python(tmp_path: Path) -> None:
         assert run.returncode in (0, 1), run.stderr
         report = json.loads(run.stdout)
         node[name] = (report["ok"], report["first_bad_seq"])
-    assert python["clean"] == (True, None)
-    assert all(not ok for name, (ok, _) in python.items() if name != "clean")
+    assert python["clean"] == python["keyed"] == (True, None)
+    assert all(not ok for name, (ok, _) in python.items() if name not in ("clean", "keyed"))
     assert node == python

@@ -21,6 +21,8 @@ const sha256 = (...parts) => { const h = createHash("sha256"); for (const p of p
 const HEX64 = /^[0-9a-f]{64}$/;
 const NUMBERED = /^[0-9]{20}\.json$/;
 const ENTRY_FIELDS = ["event", "hash", "prev", "seq", "stream", "ts", "v", "ws"].join(",");
+// format 2: an entry appended with a unique key carries "key" too (audit-format.md)
+const KEYED_FIELDS = ["event", "hash", "key", "prev", "seq", "stream", "ts", "v", "ws"].join(",");
 const GENESIS = "0".repeat(64);
 
 // An object's bytes: a file:// bucket file is "CSOBJ1 " + one JSON header line + the
@@ -71,10 +73,13 @@ function parseEntries(data) {
     throw new Error("audit object has no entries");
   return spans.map((raw, k) => {
     const e = doc.entries[k];
-    if (typeof e !== "object" || e === null || Object.keys(e).sort().join(",") !== ENTRY_FIELDS
+    const keyed = typeof e === "object" && e !== null && e.v === 2;
+    if (typeof e !== "object" || e === null
+      || Object.keys(e).sort().join(",") !== (keyed ? KEYED_FIELDS : ENTRY_FIELDS)
+      || (keyed && typeof e.key !== "string")
       || !Number.isSafeInteger(e.seq) || e.seq < 0 || typeof e.event !== "object" || e.event === null
       || Array.isArray(e.event) || typeof e.stream !== "string" || typeof e.ws !== "string"
-      || typeof e.ts !== "string" || e.v !== 1 || !HEX64.test(e.prev) || !HEX64.test(e.hash))
+      || typeof e.ts !== "string" || (e.v !== 1 && !keyed) || !HEX64.test(e.prev) || !HEX64.test(e.hash))
       throw new Error("audit entry has a missing, extra or mistyped field");
     // the hashed bytes are the stored entry without its "hash" member (section 9.1)
     const member = `"hash":"${e.hash}",`;
