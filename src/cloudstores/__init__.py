@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         Verifier,
         VerifyReport,
     )
+    from cloudstores.stores.documents import CREATE_ONLY, Document, DocumentPage, DocumentStore
     from cloudstores.stores.executions import ExecutionStore
     from cloudstores.stores.workspace import Stores, open_stores
 
@@ -75,6 +76,7 @@ _LAZY = {
     ],
     "cloudstores.stores.artifacts": ["ArtifactOptions", "ArtifactStore"],
     "cloudstores.stores.executions": ["ExecutionStore"],
+    "cloudstores.stores.documents": ["CREATE_ONLY", "Document", "DocumentPage", "DocumentStore"],
     "cloudstores.stores.audit": [
         "AuditEntry",
         "AuditOptions",
@@ -92,6 +94,7 @@ _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 _SUBMODULES = {"sync": "cloudstores.sync", "ids": "cloudstores.ids"}
 
 __all__ = [
+    "CREATE_ONLY",
     "DEFAULT_WORKSPACE",
     "Artifact",
     "ArtifactOptions",
@@ -101,6 +104,9 @@ __all__ = [
     "AuditStore",
     "Bucket",
     "Checkpoint",
+    "Document",
+    "DocumentPage",
+    "DocumentStore",
     "Ed25519Signer",
     "Ed25519Verifier",
     "ExecutionRecord",
