@@ -553,10 +553,10 @@ class DocumentStore(AsyncResource):
             return where  # the index refuses it
         now = time_text(self._now())
         merged: dict[str, object] = dict(where or {})
-        spec = merged.get("expires_at")
-        if spec is None:
+        if "expires_at" not in merged:
             merged["expires_at"] = {"gt": now}
             return merged
+        spec = merged["expires_at"]
         ops = dict(spec) if isinstance(spec, Mapping) else {"eq": spec}
         if "eq" in ops and ops["eq"] is None:
             ops["eq"] = NO_EXPIRY
