@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import sys
@@ -42,6 +43,6 @@ async def test_four_processes_increment_one_document(make_bucket_url: Any) -> No
         history = await docs.history("hot")
         assert [d.version for d in history] == list(range(len(history)))
         # each version carries at least one increment, none is applied twice
-        steps = [b.value["n"] - a.value["n"] for a, b in zip(history, history[1:], strict=False)]
+        steps = [b.value["n"] - a.value["n"] for a, b in itertools.pairwise(history)]
         assert history[0].value["n"] >= 1 and all(step >= 1 for step in steps)
         assert (await docs.query(where={"n": 200})).documents[0].id == "hot"
