@@ -170,8 +170,8 @@ async def hot_updates(cloud: str, new_url: Any, count: int) -> list[list[str]]:
         [
             f"{cloud} update, 1 hot doc, {TASKS} tasks"
             + (f" (raw: {cas.errors} errors, n={raw_final})" if cas.errors else ""),
-            f"{ours:,.0f}/s",
-            f"{theirs:,.0f}/s",
+            f"{ours:,.1f}/s",
+            f"{theirs:,.2f}/s",
             f"{ours / theirs:.2f}x",
             f"{ours_puts:.2f} / {cas.puts / count:.2f}",
             f"{ours_cpu * 1e3:.2f} / {raw_cpu * 1e3:.2f}",
@@ -182,7 +182,7 @@ async def hot_updates(cloud: str, new_url: Any, count: int) -> list[list[str]]:
 async def query_vs_scan(cloud: str, new_url: Any, total: int) -> list[list[str]]:
     url = new_url()
     team = "t007"
-    async with cloudstores.open_bucket(url, max_in_flight=32) as bucket:
+    async with cloudstores.open_bucket(url, max_in_flight=16) as bucket:
         writer = DocumentStore(bucket, "bench", fields=FIELDS)
         await rate(
             lambda i: writer.put(f"d{i:06d}", {"team": f"t{i % TEAMS:03d}", "score": i}),
