@@ -104,14 +104,6 @@ class VersionChain:
         versions = await self.list(prefix, start=known or 0, known=known, name=name)
         return versions[-1]
 
-    async def latest_or_none(
-        self, prefix: str, *, name: str, hint: int | None = None
-    ) -> int | None:
-        try:
-            return await self.latest(prefix, name=name, hint=hint)
-        except NotFoundError:
-            return None
-
     # ------------------------------------------------------------------ writing
     async def put_next(
         self,
