@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         Verifier,
         VerifyReport,
     )
+    from cloudstores.stores.documents import CREATE_ONLY, Document, DocumentPage, DocumentStore
     from cloudstores.stores.executions import ExecutionStore
     from cloudstores.stores.records import Record, RecordCollection, RecordOptions, RecordPage
     from cloudstores.stores.workspace import Stores, open_stores
@@ -77,6 +78,7 @@ _LAZY = {
     "cloudstores.stores.artifacts": ["ArtifactOptions", "ArtifactStore"],
     "cloudstores.stores.executions": ["ExecutionStore"],
     "cloudstores.stores.records": ["Record", "RecordCollection", "RecordOptions", "RecordPage"],
+    "cloudstores.stores.documents": ["CREATE_ONLY", "Document", "DocumentPage", "DocumentStore"],
     "cloudstores.stores.audit": [
         "AuditEntry",
         "AuditOptions",
@@ -94,6 +96,7 @@ _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 _SUBMODULES = {"sync": "cloudstores.sync", "ids": "cloudstores.ids"}
 
 __all__ = [
+    "CREATE_ONLY",
     "DEFAULT_WORKSPACE",
     "Artifact",
     "ArtifactOptions",
@@ -103,6 +106,9 @@ __all__ = [
     "AuditStore",
     "Bucket",
     "Checkpoint",
+    "Document",
+    "DocumentPage",
+    "DocumentStore",
     "Ed25519Signer",
     "Ed25519Verifier",
     "ExecutionRecord",

@@ -84,6 +84,7 @@ from cloudstores.stores.objects import (
     read_record,
     seal,
 )
+from cloudstores.stores.versions import VersionChain, version_number
 
 Entry = dict[str, Any]
 """A run or step hint from the index (see ``_hints``)."""
@@ -131,7 +132,7 @@ class ExecutionStore(AsyncResource):
             fetch_concurrency, what="fetch_concurrency", lo=1, hi=MAX_CONCURRENCY
         )
         self.index = Index(bucket, f"{self._root}_index/runs", RUN_FIELDS, legacy=_legacy_entry)
-        self._known_version: dict[str, int] = {}
+        self._chain = VersionChain(bucket, what="run", digits=_VERSION_DIGITS)
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     # ------------------------------------------------------------------ keys
@@ -139,7 +140,7 @@ class ExecutionStore(AsyncResource):
         return f"{self._root}runs/{validate_id(run_id, what='run_id')}/v/"
 
     def _run_key(self, run_id: str, version: int) -> str:
-        return f"{self._versions_prefix(run_id)}{version:0{_VERSION_DIGITS}d}.json"
+        return self._chain.key(self._versions_prefix(run_id), version)
 
     def _step_key(self, run_id: str, record_id: str) -> str:
         return (
@@ -177,7 +178,7 @@ class ExecutionStore(AsyncResource):
                 bucket=self.bucket.name,
                 key=key,
             ) from None
-        self._known_version[summary.run_id] = 0
+        self._chain.note(self._versions_prefix(summary.run_id), 0)
         await self.index.add([entry, _created_entry(self.index, summary.run_id)])
         return first
 
@@ -195,29 +196,26 @@ class ExecutionStore(AsyncResource):
         self._encode(summary, f"run {summary.run_id!r}")  # validate before any request
         _run_entry(self.index, summary)
         latest = await self._latest_version(summary.run_id)
-        while True:
-            if expected_version is not None and latest != expected_version:
+        stored = summary
+
+        async def build(version: int) -> bytes:
+            nonlocal stored
+            if expected_version is not None and version - 1 != expected_version:
                 raise PreconditionFailedError(
-                    f"run {summary.run_id!r} is at version {latest}, not {expected_version}",
+                    f"run {summary.run_id!r} is at version {version - 1}, not {expected_version}",
                     bucket=self.bucket.name,
-                    key=self._run_key(summary.run_id, latest),
+                    key=self._run_key(summary.run_id, version - 1),
                 )
-            version = latest + 1
             stored = summary.model_copy(
                 update={"version": version, "updated_at": datetime.now(UTC)}
             )
-            try:
-                await put_json(
-                    self.bucket,
-                    self._run_key(summary.run_id, version),
-                    self._encode(stored, f"run {summary.run_id!r}"),
-                )
-            except AlreadyExistsError:
-                latest = await self._latest_version(summary.run_id, at_least=version)
-                continue
-            self._note(summary.run_id, version)
-            await self.index.add([_run_entry(self.index, stored)])
-            return stored
+            return self._encode(stored, f"run {summary.run_id!r}")
+
+        await self._chain.put_next(
+            self._versions_prefix(summary.run_id), latest + 1, build, name=summary.run_id
+        )
+        await self.index.add([_run_entry(self.index, stored)])
+        return stored
 
     async def get_run(self, run_id: str) -> RunSummary:
         """The latest version of the run. NotFoundError if it does not exist.
@@ -358,14 +356,11 @@ class ExecutionStore(AsyncResource):
     async def _start_version(self, run_id: str) -> int | None:
         """The newest version of the run this store has seen, else the index's (a hint);
         None if neither knows the run."""
-        known = self._known_version.get(run_id)
+        known = self._chain.known.get(self._versions_prefix(run_id))
         if known is None:
             versions = [e["version"] for e in await self._hints("run", run_id)]
             known = max(versions, default=None)
         return known
-
-    def _note(self, run_id: str, version: int) -> None:
-        self._known_version[run_id] = max(version, self._known_version.get(run_id, 0))
 
     async def _list_versions(
         self, run_id: str, start: int, known: int | None
@@ -373,38 +368,16 @@ class ExecutionStore(AsyncResource):
         """The version numbers from ``start`` on (one LIST), checked to be contiguous
         and to reach ``known`` (a version seen to exist); NotFoundError if the run has
         none and nothing says it had."""
-        prefix = self._versions_prefix(run_id)
-        after = self._run_key(run_id, start - 1) if start > 0 else None
-        versions: builtins.list[int] = []
-        async for info in self.bucket.list(prefix, start_after=after):
-            number = _version_of(info.key[len(prefix) :])
-            if number is None:
-                continue  # a stray object is not a version (reindex reports it)
-            expected = versions[-1] + 1 if versions else start
-            if number != expected:
-                raise IntegrityError(
-                    f"run {run_id!r} has no version {expected}, but has version {number}",
-                    bucket=self.bucket.name,
-                    key=self._run_key(run_id, expected),
-                )
-            versions.append(number)
-        if not versions and known is None:
-            raise self._no_run(run_id)
-        if known is not None and (not versions or versions[-1] < known):
-            gone = versions[-1] + 1 if versions else start
-            raise IntegrityError(
-                f"run {run_id!r} version {gone} is gone (version {known} was seen)",
-                bucket=self.bucket.name,
-                key=self._run_key(run_id, gone),
+        try:
+            return await self._chain.list(
+                self._versions_prefix(run_id), start=start, known=known, name=run_id
             )
-        self._note(run_id, versions[-1])
-        return versions
+        except NotFoundError:
+            raise self._no_run(run_id) from None
 
-    async def _latest_version(self, run_id: str, *, at_least: int = 0) -> int:
+    async def _latest_version(self, run_id: str) -> int:
         """The newest version number of the run (one LIST from the newest known)."""
         known = await self._start_version(run_id)
-        if at_least:
-            known = max(known or 0, at_least)
         versions = await self._list_versions(run_id, known or 0, known)
         return versions[-1]
 
@@ -439,7 +412,7 @@ class ExecutionStore(AsyncResource):
         body = self._encode(step, f"record {step.id!r}")
         entry = _step_entry(self.index, step)  # checks the indexed fields' sizes first
         key = self._step_key(step.run_id, step.id)
-        if require_run and step.run_id not in self._known_version:
+        if require_run and self._versions_prefix(step.run_id) not in self._chain.known:
             await self._latest_version(step.run_id)
         try:
             await put_json(self.bucket, key, body)
@@ -761,10 +734,7 @@ def _expect(value: object, model: type[BaseModel]) -> None:
 
 
 def _version_of(name: str) -> int | None:
-    digits = name[:-5] if name.endswith(".json") else ""
-    if len(digits) != _VERSION_DIGITS or not (digits.isascii() and digits.isdigit()):
-        return None
-    return int(digits)
+    return version_number(name, _VERSION_DIGITS)
 
 
 def _parse_run_key(tail: str) -> tuple[str, str, str | int] | None:

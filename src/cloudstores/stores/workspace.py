@@ -1,4 +1,4 @@
-"""Stores and open_stores: the three stores of one workspace over one bucket."""
+"""Stores and open_stores: the stores of one workspace over one bucket."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from typing import Any, TypeVar, cast
 
 from cloudstores._resource import AsyncResource
 from cloudstores.bucket import Bucket, open_bucket
-from cloudstores.errors import ConfigurationError
+from cloudstores.errors import ConfigurationError, InvalidInputError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
 from cloudstores.retry import RetryConfig
 from cloudstores.stores.artifacts import ArtifactOptions, ArtifactStore
 from cloudstores.stores.audit import AuditOptions, AuditStore, Signer, Verifier
+from cloudstores.stores.document_format import FieldSpec, declare_fields
+from cloudstores.stores.documents import DocumentStore, validate_collection
 from cloudstores.stores.executions import ExecutionStore
+from cloudstores.stores.index import Field
 from cloudstores.stores.records import RecordCollection, RecordOptions
 
 __all__ = ["Stores", "open_stores"]
@@ -52,6 +55,7 @@ class Stores(AsyncResource):
         self._audit_verifier = audit_verifier
         self._audit_options = audit_options
         self._children: dict[Hashable, AsyncResource] = {}
+        self._document_fields: dict[str, tuple[Field, ...]] = {}
         # Built now, so bad options fail here rather than on first use.
         self._child("artifacts", self._new_artifacts)
         self._child("executions", self._new_executions)
@@ -69,6 +73,29 @@ class Stores(AsyncResource):
     @property
     def audit(self) -> AuditStore:
         return self._child("audit", self._new_audit)
+
+    def documents(self, collection: str, *, fields: FieldSpec = None) -> DocumentStore:
+        """The documents of ``collection`` (see :class:`DocumentStore`), built on first use.
+
+        ``fields`` declares the indexed fields the first time; later calls may leave it
+        out, and passing other fields for the same collection is InvalidInputError (an
+        index has one schema). No request is made here.
+        """
+        validate_collection(collection)
+        declared = declare_fields(fields)
+        known = self._document_fields.get(collection)
+        if known is not None and fields is not None and declared != known:
+            raise InvalidInputError(
+                f"documents({collection!r}) was opened with fields "
+                f"{[f.name for f in known]}, not {[f.name for f in declared]}: "
+                "a collection's index has one set of fields"
+            )
+        if known is None:
+            known = self._document_fields[collection] = declared
+        return self._child(
+            ("documents", collection),
+            lambda: DocumentStore(self.bucket, collection, fields=known, workspace=self.workspace),
+        )
 
     def _new_artifacts(self) -> ArtifactStore:
         return ArtifactStore(self.bucket, workspace=self.workspace, options=self._artifact_options)
