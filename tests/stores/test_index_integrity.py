@@ -15,6 +15,7 @@ from cloudstores.models import Artifact, RunSummary
 from cloudstores.stores.artifacts import ArtifactStore
 from cloudstores.stores.executions import ExecutionStore
 from cloudstores.stores.index import Field, Index, IndexOptions, Schema
+from cloudstores.stores.index.query import Where, compile_where
 from cloudstores.testing import FaultyBucket
 
 SCHEMA = Schema((Field("part"), Field("n", "number")), partition="part")
@@ -329,3 +330,47 @@ async def test_bad_query_arguments_fail_before_any_request(
         with pytest.raises(cloudstores.errors.InvalidInputError):
             make()
     assert sum(bucket.requests.values()) == 0
+
+
+async def test_close_folds_the_tail_and_a_bad_fold_falls_back_to_segments(
+    bucket: cloudstores.Bucket,
+) -> None:
+    writer = Index(bucket, PREFIX, SCHEMA, options=TINY)
+    await fill(writer, 8)  # segments 0, 1
+    await writer.compact()  # manifest 0: upto 1
+    await fill(writer, 8, start=8)  # segments 2, 3
+    folding = IndexOptions(max_batch=4, chunk_bytes=4096, auto_compact=False)
+    writer.options = folding
+    await writer.close()  # manifest 1 (format 3): manifest 0's chunks + segments 2, 3
+    newest = min([i.key async for i in bucket.list(writer.layout.manifests)])
+    body = codec.loads((await bucket.get(newest)).data)
+    assert body["format"] == 3 and body["upto"] == 3 and len(body["tail"]) == 8
+    assert [e["s"] for e in body["tail"]] == [2] * 4 + [3] * 4
+
+    reader = Index(bucket, PREFIX, SCHEMA, options=folding)
+    bucket.requests.clear()
+    page = await reader.query(where={"part": "p3"})
+    assert sorted(e.key for e in page.entries) == ["k0003", "k0010"]
+    chunks = len(reader._select(_where(reader, "p3")))
+    # LIST m/, GET manifest, GET the matching chunks, GET segment 4 (absent): no tail
+    assert dict(bucket.requests) == {"list": 1, "get": 2 + chunks}
+    assert reader._tail == {} and not reader.problems
+
+    # a folded manifest with one bad tail entry is skipped whole: the older manifest and
+    # the segments give the same answer
+    body["tail"][0]["f"]["n"] = "NaN"
+    await bucket.put(newest, codec.dumps(body), mode="overwrite")
+    reader = Index(bucket, PREFIX, SCHEMA, options=folding)
+    assert await keys(reader) == [f"k{j:04d}" for j in range(16)]
+    assert reader.manifest is not None and reader.manifest.n == 0
+    assert sorted(reader._tail) == [2, 3]
+    assert [p.key for p in reader.problems] == [newest]
+
+    # a writer that only read folds nothing on close
+    bucket.requests.clear()
+    await reader.close()
+    assert sum(bucket.requests.values()) == 0
+
+
+def _where(index: Index, part: str) -> Where:
+    return compile_where(index.schema, {"part": part})
