@@ -169,7 +169,6 @@ class ArtifactStore(AsyncResource):
         """
         if not isinstance(artifact, Artifact):
             raise InvalidInputError(f"expected an Artifact, not {type(artifact).__name__}")
-        entry = _entry(self.index, artifact)  # checks the indexed fields' sizes first
         record = artifact.model_dump()
         record[_FORMAT_FIELD] = FORMAT
         body = codec.check_size(
@@ -177,6 +176,13 @@ class ArtifactStore(AsyncResource):
         )
         key = self._key(artifact.id)
         content = codec.dumps(record["content"])
+        # the entry checks the indexed fields' sizes before any request; a small record
+        # rides in it, so that lists need no GET of the data object
+        small = (
+            len(content) <= self.options.inline_bytes
+            and len(body) <= self.options.index_inline_bytes
+        )
+        entry = _entry(self.index, artifact, payload=codec.loads(body) if small else None)
         if len(content) > self.options.inline_bytes:
             digest = codec.sha256_hex(content)
             record["content"] = None
@@ -184,8 +190,6 @@ class ArtifactStore(AsyncResource):
             body = seal(record)
             with contextlib.suppress(AlreadyExistsError):  # identical content already stored
                 await put_json(self.bucket, self._blob_key(digest), content)
-        elif len(body) <= self.options.index_inline_bytes:
-            entry = _entry(self.index, artifact, payload=codec.loads(body))
         try:
             await put_json(self.bucket, key, body)
             stored = artifact

@@ -160,10 +160,13 @@ def entry_bytes(entry: IndexEntry) -> int:
     return len(_dumps(encode_entry(entry, stamp=True)))
 
 
-def _dumps(value: Any) -> bytes:
+def canonical_json(value: Any) -> bytes:
     """Canonical JSON of values already checked (finite numbers, text): what
     ``codec.dumps`` writes, without its walk for NaN."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+_dumps = canonical_json
 
 
 class ChunkData:

@@ -28,6 +28,7 @@ from cloudstores.stores.index.chunks import (
     ChunkData,
     ChunkInfo,
     Manifest,
+    canonical_json,
     decode_chunk,
     decode_manifest,
 )
@@ -578,7 +579,8 @@ class Index:
         body_entries = [encode_entry(e, stamp=False) for e in entries]
         while True:
             seq = self._next_seq
-            body = codec.dumps({"format": FORMAT, "seq": seq, "entries": body_entries})
+            # entries were checked when built (finite numbers, JSON payloads): no re-walk
+            body = canonical_json({"format": FORMAT, "seq": seq, "entries": body_entries})
             try:
                 await self.bucket.put(
                     self.layout.segment(seq), body, content_type="application/json"

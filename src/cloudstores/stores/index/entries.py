@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from cloudstores import codec
 from cloudstores.errors import InvalidInputError
 from cloudstores.stores.index.fields import MAX_KEY_BYTES, Schema, Value
 
@@ -108,7 +109,9 @@ def make_entry(
         stored = declared.normalize(value)
         if stored is not None:
             normalized[name] = stored
-    if payload is not None and _payload_problem(payload) is not None:
+    if payload is not None and (
+        not isinstance(payload, dict) or len(codec.dumps(payload)) > MAX_PAYLOAD_BYTES
+    ):  # codec.dumps: SerializationError (an InvalidInputError) for NaN, bytes, ...
         raise InvalidInputError(
             f"an entry payload must be a JSON object of at most {MAX_PAYLOAD_BYTES} bytes"
         )
@@ -118,11 +121,12 @@ def make_entry(
         normalized,
         tombstone,
         schema.partition_of(normalized),
-        payload=payload,  # type: ignore[arg-type]
+        payload=payload,
     )
 
 
 def _payload_problem(payload: object) -> str | None:
+    """Why a payload read back is unusable (it came from a JSON parse: no NaN)."""
     if not isinstance(payload, dict):
         return "payload 'd' is not a JSON object"
     try:
