@@ -40,8 +40,8 @@ except ModuleNotFoundError:  # run as `python -m benchmarks.index_scale`
 import cloudstores
 from cloudstores.bucket.base import Bucket
 from cloudstores.bucket.driver import Driver, ListPage
-from cloudstores.errors import StoreError
 from cloudstores.bucket.types import ObjectInfo, PutMode, StoredObject, Version
+from cloudstores.errors import StoreError
 from cloudstores.stores.artifacts import ARTIFACT_FIELDS
 from cloudstores.stores.index import Index, IndexOptions
 from cloudstores.stores.index.entries import encode_entry
