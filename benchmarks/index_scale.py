@@ -28,13 +28,20 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
-from _harness import print_table
+
+try:
+    from _harness import print_table
+except ModuleNotFoundError:  # run as `python -m benchmarks.index_scale`
+    from benchmarks._harness import print_table
 
 import cloudstores
-from cloudstores.bucket.base import Bucket, ListPage
+from cloudstores.bucket.base import Bucket
+from cloudstores.bucket.driver import Driver, ListPage
 from cloudstores.bucket.types import ObjectInfo, PutMode, StoredObject, Version
+from cloudstores.errors import StoreError
 from cloudstores.stores.artifacts import ARTIFACT_FIELDS
 from cloudstores.stores.index import Index, IndexOptions
 from cloudstores.stores.index.entries import encode_entry
@@ -53,24 +60,24 @@ def kind_of(key: str) -> str:
     return "segment"
 
 
-class CountingBucket(Bucket):
-    """Wraps a bucket's single requests; counts requests and bytes by object kind."""
+class CountingDriver:
+    """Wraps a bucket's driver; counts bytes read and written, and GETs, by object kind."""
 
-    def __init__(self, inner: Bucket) -> None:
-        super().__init__(name=inner.name, prefix=inner.prefix, retry=inner.retry)
-        self.scheme = inner.scheme
+    def __init__(self, inner: Driver) -> None:
         self.inner = inner
+        self.scheme = inner.scheme
+        self.name = inner.name
         self.written: Counter[str] = Counter()
         self.read: Counter[str] = Counter()
         self.gets: Counter[str] = Counter()
 
     async def open(self) -> None:
-        await self.inner.open()
+        """The inner bucket opened it."""
 
     async def close(self) -> None:
-        await self.inner.close()
+        """The inner bucket closes it."""
 
-    async def _put(
+    async def put(
         self,
         key: str,
         data: bytes,
@@ -80,24 +87,40 @@ class CountingBucket(Bucket):
         metadata: Mapping[str, str],
     ) -> Version:
         self.written[kind_of(key)] += len(data)
-        return await self.inner._put(
+        return await self.inner.put(
             key, data, mode=mode, content_type=content_type, metadata=metadata
         )
 
-    async def _get(self, key: str) -> StoredObject:
-        obj = await self.inner._get(key)
+    async def get(self, key: str) -> StoredObject:
+        obj = await self.inner.get(key)
         self.read[kind_of(key)] += len(obj.data)
         self.gets[kind_of(key)] += 1
         return obj
 
-    async def _head(self, key: str) -> ObjectInfo:
-        return await self.inner._head(key)
+    async def head(self, key: str) -> ObjectInfo:
+        return await self.inner.head(key)
 
-    async def _delete(self, key: str) -> None:
-        await self.inner._delete(key)
+    async def delete(self, key: str) -> None:
+        await self.inner.delete(key)
 
-    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
-        return await self.inner._list_page(prefix, start_after, token)
+    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+        return await self.inner.list_page(prefix, start_after, token)
+
+    def translate(self, exc: Exception, request: Any) -> StoreError:
+        return self.inner.translate(exc, request)
+
+
+class CountingBucket(Bucket):
+    """A Bucket over a :class:`CountingDriver` of ``inner``'s driver, same prefix."""
+
+    def __init__(self, inner: Bucket) -> None:
+        self.counter = CountingDriver(inner.driver)
+        super().__init__(self.counter, prefix=inner.prefix, retry=inner.retry)
+        self.written, self.read, self.gets = (
+            self.counter.written,
+            self.counter.read,
+            self.counter.gets,
+        )
 
     def reset(self) -> None:
         self.requests.clear()

@@ -23,7 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import emulator, print_table, rate, raw_client
+try:
+    from _harness import emulator, print_table, rate, raw_client
+except ModuleNotFoundError:  # run as `python -m benchmarks.stores`
+    from benchmarks._harness import emulator, print_table, rate, raw_client
 
 import cloudstores
 from cloudstores import codec
@@ -161,9 +164,10 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
             manifest = cold.index.manifest
             cold_requests = (
                 f"{bucket.requests['list']} LIST + {bucket.requests['get']} GET "
-                f"({PER_RUN} artifacts, 1 manifest of "
-                f"{len(manifest.chunks) if manifest else 0} chunks, "
-                f"{len(cold.index._tail)} tail segments)"
+                f"(1 manifest of {len(manifest.chunks) if manifest else 0} chunks, "
+                f"{len(manifest.tail) if manifest else 0} folded entries; "
+                f"{len(cold.index._tail)} tail segments; "
+                f"{PER_RUN} artifacts)"
             )
         await raw.close()
         rows.append(

@@ -15,6 +15,7 @@ from cloudstores.models import Artifact, RunSummary
 from cloudstores.stores.artifacts import ArtifactStore
 from cloudstores.stores.executions import ExecutionStore
 from cloudstores.stores.index import Field, Index, IndexOptions, Schema
+from cloudstores.stores.index.query import Where, compile_where
 from cloudstores.testing import FaultyBucket
 
 SCHEMA = Schema((Field("part"), Field("n", "number")), partition="part")
@@ -205,7 +206,8 @@ async def test_format_1_workspace_is_read_then_upgraded(bucket: cloudstores.Buck
     fresh = ArtifactStore(bucket, workspace="old")
     bucket.requests.clear()
     assert [a.id for a in await fresh.list_by_run("r1")] == ["a1", "a3", "a5"]
-    assert bucket.requests["list"] == 2  # manifests, tail: no snapshot listing any more
+    # the manifests only (no snapshot listing any more; the tail is probed by one GET)
+    assert bucket.requests["list"] == 1
     assert [r.status for r in await ExecutionStore(bucket, workspace="old").list_runs()] == ["done"]
 
 
@@ -238,11 +240,13 @@ async def test_cold_list_by_run_reads_manifest_matching_chunks_and_tail(
         if c.holds(("run-0042", "a00042"))
         or c.overlaps(("run-0042", ""), ("run-0042", "\U0010ffff"))
     ]
-    tail = len(cold.index._tail)
-    assert bucket.requests["list"] == 2
-    assert bucket.requests["get"] == 10 + 1 + len(matching) + tail
-    assert len(matching) <= manifest.levels + 1 and tail < 4
-    assert set(bucket.requests) == {"list", "get"}
+    # the writer folded (here: compacted) its tail when it closed: a cold reader makes
+    # one LIST (m/) and GETs the manifest, the matching chunks and one tail probe (a
+    # 404); the artifacts ride inline in their entries, so no data object is read
+    assert cold.index._tail == {}
+    assert dict(bucket.requests) == {"list": 1, "get": 1 + len(matching) + 1}
+    assert len(matching) <= manifest.levels + 1
+    assert not cold.index_mismatches and not cold.index.problems
 
 
 async def test_stores_write_past_a_bad_segment_and_reindex_repairs(
@@ -326,3 +330,47 @@ async def test_bad_query_arguments_fail_before_any_request(
         with pytest.raises(cloudstores.errors.InvalidInputError):
             make()
     assert sum(bucket.requests.values()) == 0
+
+
+async def test_close_folds_the_tail_and_a_bad_fold_falls_back_to_segments(
+    bucket: cloudstores.Bucket,
+) -> None:
+    writer = Index(bucket, PREFIX, SCHEMA, options=TINY)
+    await fill(writer, 8)  # segments 0, 1
+    await writer.compact()  # manifest 0: upto 1
+    await fill(writer, 8, start=8)  # segments 2, 3
+    folding = IndexOptions(max_batch=4, chunk_bytes=4096, auto_compact=False)
+    writer.options = folding
+    await writer.close()  # manifest 1 (format 3): manifest 0's chunks + segments 2, 3
+    newest = min([i.key async for i in bucket.list(writer.layout.manifests)])
+    body = codec.loads((await bucket.get(newest)).data)
+    assert body["format"] == 3 and body["upto"] == 3 and len(body["tail"]) == 8
+    assert [e["s"] for e in body["tail"]] == [2] * 4 + [3] * 4
+
+    reader = Index(bucket, PREFIX, SCHEMA, options=folding)
+    bucket.requests.clear()
+    page = await reader.query(where={"part": "p3"})
+    assert sorted(e.key for e in page.entries) == ["k0003", "k0010"]
+    chunks = len(reader._select(_where(reader, "p3")))
+    # LIST m/, GET manifest, GET the matching chunks, GET segment 4 (absent): no tail
+    assert dict(bucket.requests) == {"list": 1, "get": 2 + chunks}
+    assert reader._tail == {} and not reader.problems
+
+    # a folded manifest with one bad tail entry is skipped whole: the older manifest and
+    # the segments give the same answer
+    body["tail"][0]["f"]["n"] = "NaN"
+    await bucket.put(newest, codec.dumps(body), mode="overwrite")
+    reader = Index(bucket, PREFIX, SCHEMA, options=folding)
+    assert await keys(reader) == [f"k{j:04d}" for j in range(16)]
+    assert reader.manifest is not None and reader.manifest.n == 0
+    assert sorted(reader._tail) == [2, 3]
+    assert [p.key for p in reader.problems] == [newest]
+
+    # a writer that only read folds nothing on close
+    bucket.requests.clear()
+    await reader.close()
+    assert sum(bucket.requests.values()) == 0
+
+
+def _where(index: Index, part: str) -> Where:
+    return compile_where(index.schema, {"part": part})

@@ -104,16 +104,78 @@ async def test_a_rewritten_index_never_returns_another_runs_artifact(
     assert [m.key for m in fresh.index_mismatches] == [f"{WS}artifacts/art-a.json"] * 2
 
 
+@pytest.mark.parametrize("index_inline_bytes", [0, 2048])
 async def test_a_swapped_data_object_is_not_listed_under_the_wrong_run(
-    artifacts: ArtifactStore, bucket: cloudstores.Bucket
+    bucket: cloudstores.Bucket, index_inline_bytes: int
 ) -> None:
-    await artifacts.store(Artifact(id="x", run_id="rB", content="mine"))
+    artifacts = ArtifactStore(
+        bucket, workspace="team-a", options=ArtifactOptions(index_inline_bytes=index_inline_bytes)
+    )
+    stored = await artifacts.store(Artifact(id="x", run_id="rB", content="mine"))
     planted = Artifact(id="x", run_id="rA", content="theirs").model_dump()
     await bucket.put(
         f"{WS}artifacts/x.json", seal({**planted, "$format": 2}), mode="overwrite"
     )  # a well-formed record: its checksum recomputed
-    assert await artifacts.list_by_run("rB") == []
-    assert [a async for a in artifacts.list(run_id="rB")] == []
+    for reader in (artifacts, ArtifactStore(bucket, workspace="team-a")):
+        listed = await reader.list_by_run("rB")
+        paged = [a async for a in reader.list(run_id="rB")]
+        if index_inline_bytes:
+            # the entry carries the record as stored: the list answers from it (rB, "mine")
+            # and never with the planted object; `get` reads the data object
+            assert listed == paged == [stored]
+        else:
+            assert listed == paged == []
+        assert await reader.list_by_run("rA") == []
+    assert (await artifacts.get("x")).content == "theirs"
+    await artifacts.close()
+
+
+async def test_a_tampered_inline_copy_is_never_returned(bucket: cloudstores.Bucket) -> None:
+    """The inline copy in an index entry is checked like a data object: a copy whose
+    checksum fails, whose id is not the entry's key, that points at a blob or that does
+    not match its entry's run is reported, and the data object is read instead."""
+    writer = ArtifactStore(bucket, workspace="team-a")
+    good = await writer.store(Artifact(id="x", run_id="rB", content="mine"))
+    await writer.store(Artifact(id="y", run_id="rB", content="yours"))
+    await writer.close()
+    prefix = f"{WS}_index/artifacts/"
+
+    async def rewrite(change: object) -> None:
+        # segments and the folded manifest (two artifacts: no chunk was written)
+        async for info in bucket.list(prefix):
+            body = orjson.loads((await bucket.get(info.key)).data)
+            for entry in [*body.get("entries", []), *body.get("tail", [])]:
+                if entry["k"] == "x" and "d" in entry:
+                    change(entry)  # type: ignore[operator]
+            await bucket.put(info.key, codec.dumps(body), mode="overwrite")
+
+    def sealed(record: dict[str, object]) -> dict[str, object]:
+        return orjson.loads(seal(record))
+
+    base = {k: v for k, v in good.model_dump(mode="json").items()}
+    tampers = [
+        # checksum no longer matches
+        lambda e: e["d"].update(content="forged"),
+        # well sealed, but another id than the entry's key
+        lambda e: e.update(d=sealed({**base, "id": "y", "$format": 2})),
+        # well sealed, but another run than the entry (and the query)
+        lambda e: e.update(d=sealed({**base, "run_id": "rA", "$format": 2})),
+        # well sealed, but a blob pointer (an inline copy never has one)
+        lambda e: e.update(d=sealed({**base, "content": None, "$blob": "0" * 64, "$format": 2})),
+        # no checksum at all (format 1 shape)
+        lambda e: e.update(d={**base}),
+    ]
+    for tamper in tampers:
+        await rewrite(tamper)
+        reader = ArtifactStore(bucket, workspace="team-a")
+        bucket.requests.clear()
+        found = await reader.list_by_run("rB")
+        assert [a.id for a in found] == ["x", "y"]
+        assert found[0] == good  # from the data object, never the tampered copy
+        assert bucket.requests["get"] >= 1 + 1  # the data object of x was read
+        assert [m.key for m in reader.inline_mismatches] == [f"{WS}artifacts/x.json"]
+        assert not reader.index_mismatches
+        assert [a.content async for a in reader.list(run_id="rB")] == ["mine", "yours"]
 
 
 async def test_artifact_reads_answer_integrity_errors(

@@ -9,6 +9,9 @@ Keys under ``ws/{workspace}/``::
 ``get`` is one GET (two when the content lives in a blob). ``list_by_run`` and ``list``
 read the index, never LIST ``artifacts/``. The data object is written before its index
 entry; ``reindex`` repairs an index that missed one (a crash between the two writes).
+A small artifact (stored record of at most ``index_inline_bytes``, no blob) also rides
+in its index entry as payload ``d``: the same sealed record, so a list returns it
+without a GET of the data object.
 
 Stored record (format 2): the artifact's fields plus ``"$format": 2`` and a checksum
 ``"$sha256"`` (see ``objects.seal``); when the content lives in a blob,
@@ -22,9 +25,15 @@ a 64-digit lowercase hex value).
 
 Untrusted bucket: ``get`` checks the stored id against the key, the size, the shape,
 and the blob's hash. Index entries are hints: every artifact a list returns was read
-and checked against the filter; one the index placed wrongly (a rewritten or stale
-entry) is skipped and reported (``index_mismatches`` and the ``cloudstores.stores``
-log), never returned. A data object that cannot be read raises IntegrityError.
+(from the data object, or from the entry's inline copy) and checked against the filter.
+An inline copy is checked like a data object (format 2, its ``$sha256``, the id equal
+to the entry's key, no blob pointer) and against the filter; one that fails is
+reported and the data object is read instead. An entry the data object contradicts (a
+rewritten or stale entry) is skipped and reported (``index_mismatches`` and the
+``cloudstores.stores`` log), never returned. A data object that cannot be read raises
+IntegrityError. The checksum catches corruption, not forgery: whoever can create index
+segments can make a list return a well-formed record that ``get`` would not (as whoever
+can write data objects can make ``get`` return one); ``get`` reads the data object.
 """
 
 from __future__ import annotations
@@ -60,7 +69,9 @@ from cloudstores.stores.content import (
     take_pointer,
 )
 from cloudstores.stores.index import Field, Index, IndexEntry, Schema
+from cloudstores.stores.index.entries import MAX_PAYLOAD_BYTES
 from cloudstores.stores.objects import (
+    CHECKSUM,
     MAX_CONCURRENCY,
     Progress,
     agree,
@@ -95,16 +106,26 @@ class ArtifactOptions:
         max_bytes: largest artifact (canonical JSON) accepted; PayloadTooLargeError above.
             Stored objects larger than this are refused on read (IntegrityError).
         inline_bytes: content larger than this goes to a shared content-addressed blob.
+        index_inline_bytes: a stored record of at most this many bytes (and no blob) is
+            also carried in its index entry, so lists need no GET for it (0: never; at
+            most the index's payload bound, 4,096).
         fetch_concurrency: GETs in flight when a list returns many artifacts (1..1024).
     """
 
     max_bytes: int = 16 * 1024 * 1024
     inline_bytes: int = 256 * 1024
+    index_inline_bytes: int = 2048
     fetch_concurrency: int = 32
 
     def __post_init__(self) -> None:
         check_int(self.max_bytes, what="ArtifactOptions.max_bytes", lo=1, hi=1 << 40)
         check_int(self.inline_bytes, what="ArtifactOptions.inline_bytes", lo=0, hi=1 << 40)
+        check_int(
+            self.index_inline_bytes,
+            what="ArtifactOptions.index_inline_bytes",
+            lo=0,
+            hi=MAX_PAYLOAD_BYTES,
+        )
         check_int(
             self.fetch_concurrency,
             what="ArtifactOptions.fetch_concurrency",
@@ -117,7 +138,9 @@ class ArtifactStore(AsyncResource):
     """Immutable artifacts of one workspace. It does not own (open or close) the bucket.
 
     ``index_mismatches`` holds the last index entries (up to 1,000) that a data object
-    contradicted and that a list therefore skipped.
+    contradicted and that a list therefore skipped; ``inline_mismatches`` the last
+    entries whose inline copy was unsound or disagreed with the entry, for which the
+    data object was read instead.
     """
 
     def __init__(
@@ -139,6 +162,7 @@ class ArtifactStore(AsyncResource):
             bucket, f"{self._root}_index/artifacts", ARTIFACT_FIELDS, legacy=_legacy_entry
         )
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
+        self.inline_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     def _key(self, artifact_id: str) -> str:
         return f"{self._root}artifacts/{validate_id(artifact_id, what='artifact id')}.json"
@@ -164,24 +188,9 @@ class ArtifactStore(AsyncResource):
             raise InvalidInputError(f"expected an Artifact, not {type(artifact).__name__}")
         check_content(artifact.content, what="content")
         check_json(artifact.metadata, what="metadata")
-        entry = _entry(self.index, artifact)  # checks the indexed fields' sizes first
-        record = artifact.model_dump()
-        record[_FORMAT_FIELD] = FORMAT
-        what = f"artifact {artifact.id!r}"
         key = self._key(artifact.id)
-        blob: Blob | None = None
-        if isinstance(artifact.content, bytes):
-            codec.check_size(artifact.content, self.options.max_bytes, what=what)
-            blob = encode(artifact.content)
-        else:
-            codec.check_size(seal(record), self.options.max_bytes, what=what)
-            encoded = encode(record["content"])
-            if len(encoded.data) > self.options.inline_bytes:
-                blob = encoded
-        if blob is not None:
-            record["content"] = None
-            record.update(pointer(blob))
-        body = seal(record)
+        body, blob = self._encode(artifact)
+        entry = self._entry_of(artifact, body, blob)  # checks the indexed fields first
         if blob is not None:
             await put_blob(self.bucket, self._blob_key(blob.digest), blob)
         try:
@@ -198,7 +207,7 @@ class ArtifactStore(AsyncResource):
                 ) from None
         # Index entry second; on a repeat it is written again (readers keep one).
         if stored is not artifact:
-            entry = _entry(self.index, stored)
+            entry = self._entry_of(stored)
         await self.index.add([entry])
         return stored
 
@@ -237,24 +246,98 @@ class ArtifactStore(AsyncResource):
         except NotFoundError:
             return None
 
+    def _encode(self, artifact: Artifact) -> tuple[bytes, Blob | None]:
+        """The sealed record to store and the blob its content goes to (None: inline).
+
+        PayloadTooLargeError over ``max_bytes``; no request."""
+        record = artifact.model_dump()
+        record[_FORMAT_FIELD] = FORMAT
+        what = f"artifact {artifact.id!r}"
+        blob: Blob | None = None
+        if isinstance(artifact.content, bytes):
+            codec.check_size(artifact.content, self.options.max_bytes, what=what)
+            blob = encode(artifact.content)
+        else:
+            codec.check_size(seal(record), self.options.max_bytes, what=what)
+            encoded = encode(record["content"])
+            if len(encoded.data) > self.options.inline_bytes:
+                blob = encoded
+        if blob is not None:
+            record["content"] = None
+            record.update(pointer(blob))
+        return seal(record), blob
+
+    def _entry_of(
+        self, artifact: Artifact, body: bytes | None = None, blob: Blob | None = None
+    ) -> IndexEntry:
+        """The index entry of an artifact. A small stored record without a blob rides in
+        it (payload ``d``), so that lists need no GET of the data object."""
+        if body is None:
+            body, blob = self._encode(artifact)
+        small = blob is None and len(body) <= self.options.index_inline_bytes
+        return _entry(self.index, artifact, payload=codec.loads(body) if small else None)
+
     async def _checked(
-        self, ids: builtins.list[str], keep: Callable[[Artifact], bool]
+        self, entries: builtins.list[IndexEntry], keep: Callable[[Artifact], bool]
     ) -> builtins.list[Artifact]:
-        """GET ``ids`` (index hints); keep those whose data really matches ``keep``.
+        """The artifacts of ``entries`` (index hints) whose data really matches ``keep``,
+        in their order: from an entry's inline copy when it is sound and matches, else
+        one GET of the data object (reads at most ``fetch_concurrency`` at once).
 
         An id whose object is gone or does not match is skipped and reported; an object
         that cannot be read raises IntegrityError.
         """
-        found = await gather_limited(ids, self.get_or_none, self.options.fetch_concurrency)
+        inline = [self._inline(e, keep) for e in entries]
+        ids = [e.key for e, a in zip(entries, inline, strict=True) if a is None]
+        found = iter(await gather_limited(ids, self.get_or_none, self.options.fetch_concurrency))
         out: builtins.list[Artifact] = []
-        for artifact_id, artifact in zip(ids, found, strict=True):
+        for entry, artifact in zip(entries, inline, strict=True):
+            if artifact is not None:
+                out.append(artifact)
+                continue
+            artifact = next(found)
             if artifact is None:
-                self._mismatch(artifact_id, "the index lists it but the object is missing")
+                self._mismatch(entry.key, "the index lists it but the object is missing")
             elif not keep(artifact):
-                self._mismatch(artifact_id, "the index entry does not match the object")
+                self._mismatch(entry.key, "the index entry does not match the object")
             else:
                 out.append(artifact)
         return out
+
+    def _inline(self, entry: IndexEntry, keep: Callable[[Artifact], bool]) -> Artifact | None:
+        """The artifact carried in ``entry``, checked like a data object and against
+        ``keep``; None (reported, unless there is no copy) when the data object must be
+        read instead."""
+        if entry.payload is None:
+            return None
+        try:
+            key = self._key(entry.key)
+        except InvalidInputError:
+            return None  # the GET path reports a bad id as it always did
+        record = dict(entry.payload)
+        try:
+            if record.get(_FORMAT_FIELD) != FORMAT or CHECKSUM not in record:
+                raise IntegrityError("it is not a sealed format-2 record", key=key)
+            if _blob_pointer(record, key) is not None:
+                raise IntegrityError("it points at a blob", key=key)
+            artifact = validate_record(record, Artifact, key)
+            agree(key, "artifact id", artifact.id, entry.key)
+        except IntegrityError as exc:
+            self._inline_mismatch(key, f"inline copy is invalid ({exc.message})")
+            return None
+        if not keep(artifact):
+            self._inline_mismatch(key, "inline copy does not match its index entry")
+            return None
+        return artifact
+
+    def _inline_mismatch(self, key: str, reason: str) -> None:
+        log.warning(
+            "artifact index of workspace %s: %s: %s; reading the object",
+            self.workspace,
+            key,
+            reason,
+        )
+        self.inline_mismatches.append(SkippedObject(key=key, reason=reason))
 
     def _mismatch(self, artifact_id: str, reason: str) -> None:
         key = self._key(artifact_id)
@@ -265,8 +348,7 @@ class ArtifactStore(AsyncResource):
         """Every artifact of ``run_id``, in the order they were stored (from the index)."""
         validate_id(run_id, what="run_id")
         page = await self.index.query(where={"run_id": run_id}, order_by="_commit")
-        ids = [e.key for e in page.entries]
-        return await self._checked(ids, lambda a: a.run_id == run_id)
+        return await self._checked(page.entries, lambda a: a.run_id == run_id)
 
     async def list(
         self,
@@ -327,13 +409,13 @@ class ArtifactStore(AsyncResource):
         # No limit on the index query: an entry the data contradicts is skipped below,
         # and the limit counts only what is returned.
         page = await self.index.query(where=where, order_by="_key")
-        ids = [e.key for e in page.entries]
+        entries = page.entries
         remaining = limit
         step = self.options.fetch_concurrency
-        for start in range(0, len(ids), step):
+        for start in range(0, len(entries), step):
             if remaining is not None and remaining <= 0:
                 return
-            chunk = ids[start : start + step]
+            chunk = entries[start : start + step]
             if remaining is not None:
                 chunk = chunk[:remaining]
             for artifact in await self._checked(chunk, keep):
@@ -399,7 +481,7 @@ class ArtifactStore(AsyncResource):
             else:
                 found.append(result)
         if found:
-            await self.index.add([_entry(self.index, a) for a in found])
+            await self.index.add([self._entry_of(a) for a in found])
         await self.index.compact()  # also upgrades an index of the format-1 layout
         for item in skipped:
             log.warning(
@@ -437,7 +519,7 @@ ARTIFACT_FIELDS = Schema(
 """What the artifact index holds for each artifact id (partitioned by run)."""
 
 
-def _entry(index: Index, artifact: Artifact) -> IndexEntry:
+def _entry(index: Index, artifact: Artifact, payload: Any = None) -> IndexEntry:
     """The index entry of ``artifact``; InvalidInputError if a field is over its bound."""
     return index.entry(
         artifact.id,
@@ -448,6 +530,7 @@ def _entry(index: Index, artifact: Artifact) -> IndexEntry:
             "task_id": artifact.task_id,
             "created_at": artifact.created_at,
         },
+        payload=payload,
     )
 
 

@@ -12,8 +12,11 @@ A manifest body is::
                  "min": {field: value}, "max": {field: value}}, ...],
      "cursors": {"L": [partition, key]}}
 
-``upto``: every segment numbered up to it is merged into the chunks; ``since``: the
-``upto`` of manifest ``n - 1`` (-1 for the first), also in the manifest's key. Within a level,
+``upto``: every segment numbered up to it is merged into the chunks or carried in the
+manifest's ``tail``; ``since``: the ``upto`` of manifest ``n - 1`` (-1 for the first),
+also in the manifest's key. A manifest with a non-empty ``tail`` (stamped entries, as
+in a chunk: a folded tail) has ``"format": 3``, so that a format-2 reader skips it
+(and reads the segments instead) rather than miss those entries. Within a level,
 chunk ranges ``[lo, hi]`` do not overlap. ``min``/``max`` cover non-null values of the
 fields other than the partition (``lo``/``hi`` bound it).
 """
@@ -44,6 +47,8 @@ __all__ = [
 ]
 
 FORMAT = 2
+FOLDED_FORMAT = 3
+"""A manifest that carries tail entries (``tail``)."""
 MAX_LEVELS = 12
 
 
@@ -92,6 +97,8 @@ class Manifest:
     cursors: dict[int, Identity] = field(default_factory=dict)
     since: int = -1
     """``upto`` of manifest ``n - 1``, the base it was compacted from (-1 for n = 0)."""
+    tail: tuple[IndexEntry, ...] = ()
+    """Entries of segments ``<= upto`` not merged into chunks (a folded tail)."""
 
     def level(self, level: int) -> list[ChunkInfo]:
         return [c for c in self.chunks if c.level == level]
@@ -148,10 +155,18 @@ def build_chunks(
     return out
 
 
-def _dumps(value: Any) -> bytes:
+def entry_bytes(entry: IndexEntry) -> int:
+    """Size of an entry's stamped JSON form (as in a chunk or a folded manifest)."""
+    return len(_dumps(encode_entry(entry, stamp=True)))
+
+
+def canonical_json(value: Any) -> bytes:
     """Canonical JSON of values already checked (finite numbers, text): what
     ``codec.dumps`` writes, without its walk for NaN."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+_dumps = canonical_json
 
 
 class ChunkData:
@@ -262,23 +277,29 @@ def decode_chunk(
 
 
 def encode_manifest(manifest: Manifest, schema: Schema) -> bytes:
-    return codec.dumps(
-        {
-            "format": FORMAT,
-            "n": manifest.n,
-            "since": manifest.since,
-            "upto": manifest.upto,
-            "schema": schema.describe(),
-            "chunks": [c.encode() for c in manifest.chunks],
-            "cursors": {str(level): list(at) for level, at in manifest.cursors.items()},
-        }
-    )
+    body: dict[str, Any] = {
+        "format": FOLDED_FORMAT if manifest.tail else FORMAT,
+        "n": manifest.n,
+        "since": manifest.since,
+        "upto": manifest.upto,
+        "schema": schema.describe(),
+        "chunks": [c.encode() for c in manifest.chunks],
+        "cursors": {str(level): list(at) for level, at in manifest.cursors.items()},
+    }
+    if manifest.tail:
+        body["tail"] = [encode_entry(e, stamp=True) for e in manifest.tail]
+    return codec.dumps(body)
 
 
 def decode_manifest(schema: Schema, body: Any, n: int, since_in_key: int) -> Manifest | str:
-    """The manifest numbered ``n`` (from its key), or why it cannot be used."""
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        return "manifest is not a format-2 object"
+    """The manifest numbered ``n`` (from its key), or why it cannot be used.
+
+    A folded manifest (format 3) with any invalid tail entry, or one stamped after
+    ``upto``, is unusable as a whole: the reader then takes the next older manifest
+    and reads those entries from their segments.
+    """
+    if not isinstance(body, dict) or body.get("format") not in (FORMAT, FOLDED_FORMAT):
+        return "manifest is not a format-2 or format-3 object"
     if body.get("n") != n or isinstance(body.get("n"), bool):
         return f"manifest holds n={body.get('n')!r}, its key says {n}"
     upto = body.get("upto")
@@ -311,7 +332,19 @@ def decode_manifest(schema: Schema, body: Any, n: int, since_in_key: int) -> Man
             identity = _identity(at)
             if isinstance(level_text, str) and level_text.isdigit() and identity is not None:
                 cursors[int(level_text)] = identity
-    return Manifest(n, upto, tuple(chunks), cursors, since_in_key)
+    tail: list[IndexEntry] = []
+    if body.get("format") == FOLDED_FORMAT:
+        raw_tail = body.get("tail")
+        if not isinstance(raw_tail, list):
+            return "format-3 manifest has no 'tail' list"
+        for item in raw_tail:
+            entry = decode_entry(schema, item)
+            if isinstance(entry, str):
+                return f"manifest tail: {entry}"
+            if entry.seq > upto:
+                return f"manifest tail: entry {entry.key[:100]!r} is stamped after 'upto'"
+            tail.append(entry)
+    return Manifest(n, upto, tuple(chunks), cursors, since_in_key, tuple(tail))
 
 
 def _identity(value: object) -> Identity | None:

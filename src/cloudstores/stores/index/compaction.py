@@ -18,6 +18,12 @@ that loses the race for ``n + 1`` leaves unreferenced chunks and changes nothing
 crash at any point leaves the newest manifest valid, and the next compaction redoes the
 work. Each entry is rewritten about once per level it passes: bytes written grow like
 ``n log n``.
+
+A **fold** (``close()`` of a writer) is the cheap form: manifest ``n + 1`` keeps the
+chunks of ``n`` as they are and carries the entries of ``n``'s folded tail and of the
+tail segments in its ``tail`` member (format 3), so that a cold reader needs no
+segment GETs. It is one PUT. When the folded entries would pass ``chunk_bytes`` a full
+compaction runs instead, which merges them into level 1 like any tail.
 """
 
 from __future__ import annotations
@@ -26,14 +32,20 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from cloudstores.errors import AlreadyExistsError
-from cloudstores.stores.index.chunks import ChunkInfo, Manifest, build_chunks, encode_manifest
+from cloudstores.stores.index.chunks import (
+    ChunkInfo,
+    Manifest,
+    build_chunks,
+    encode_manifest,
+    entry_bytes,
+)
 from cloudstores.stores.index.entries import Identity, IndexEntry, latest
 from cloudstores.stores.objects import gather_limited
 
 if TYPE_CHECKING:
     from cloudstores.stores.index.core import Index
 
-__all__ = ["compact"]
+__all__ = ["compact", "fold"]
 
 
 class _Plan:
@@ -111,12 +123,14 @@ async def compact(index: Index) -> bool:
     manifest, legacy_base, legacy_upto, tail = index.snapshot_state()
     if not tail and not legacy_base and manifest is None and legacy_upto < 0:
         return False
-    if not tail and manifest is not None:
+    if not tail and manifest is not None and not manifest.tail:
         return False
     upto = max(tail) if tail else legacy_upto
     if manifest is not None:
         upto = max(upto, manifest.upto)
     incoming = list(legacy_base)
+    if manifest is not None:
+        incoming.extend(manifest.tail)
     for seq in sorted(tail):
         incoming.extend(tail[seq])
     plan = _Plan(index, manifest)
@@ -155,3 +169,43 @@ async def compact(index: Index) -> bool:
         {cid: (info, entries) for cid, (info, _, entries) in plan.built.items() if cid in live},
     )
     return True
+
+
+async def fold(index: Index) -> bool:
+    """Publish manifest ``n + 1`` = the chunks of ``n`` + its folded tail + the tail
+    segments this index holds (one PUT). A full compaction instead when there is no
+    manifest yet over a format-1 snapshot, or when the folded entries would pass
+    ``chunk_bytes``. On a lost race, catch up (LIST ``m/``) and try again (3 times)."""
+    for _ in range(3):
+        manifest, legacy_base, legacy_upto, tail = index.snapshot_state()
+        if not tail:
+            return False
+        if legacy_base or legacy_upto >= 0:
+            return await compact(index)
+        entries = list(manifest.tail) if manifest is not None else []
+        for seq in sorted(tail):
+            entries.extend(tail[seq])
+        if sum(entry_bytes(e) for e in entries) > index.options.chunk_bytes:
+            return await compact(index)
+        n = 0 if manifest is None else manifest.n + 1
+        since = -1 if manifest is None else manifest.upto
+        result = Manifest(
+            n,
+            max(tail),
+            manifest.chunks if manifest is not None else (),
+            dict(manifest.cursors) if manifest is not None else {},
+            since,
+            tuple(entries),
+        )
+        try:
+            await index.bucket.put(
+                index.layout.manifest(n, since),
+                encode_manifest(result, index.schema),
+                content_type="application/json",
+            )
+        except AlreadyExistsError:
+            await index.refresh(newest_manifest=True)
+            continue
+        index.adopt(result, {})
+        return True
+    return False

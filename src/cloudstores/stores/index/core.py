@@ -28,6 +28,7 @@ from cloudstores.stores.index.chunks import (
     ChunkData,
     ChunkInfo,
     Manifest,
+    canonical_json,
     decode_chunk,
     decode_manifest,
 )
@@ -69,6 +70,8 @@ class IndexOptions:
             ``level1_bytes * fanout ** (L - 1)``.
         fanout: growth factor between levels.
         auto_compact: whether writers compact in the background.
+        fold_on_close: whether ``close()`` of an index that wrote segments folds its
+            tail into a new manifest (one PUT), so that cold readers find no tail.
         cache_bytes: chunk bytes a reader keeps in memory.
         fetch_concurrency: GETs in flight when loading chunks and segments.
     """
@@ -79,6 +82,7 @@ class IndexOptions:
     level1_bytes: int = 2 * 1024 * 1024
     fanout: int = 8
     auto_compact: bool = True
+    fold_on_close: bool = True
     cache_bytes: int = 256 * 1024 * 1024
     fetch_concurrency: int = 32
 
@@ -97,8 +101,8 @@ class IndexOptions:
                 raise InvalidInputError(f"IndexOptions.{name} must be an int >= 1")
         if self.fanout < 2 or self.chunk_bytes < 256:
             raise InvalidInputError("IndexOptions: fanout >= 2 and chunk_bytes >= 256")
-        if not isinstance(self.auto_compact, bool):
-            raise InvalidInputError("IndexOptions.auto_compact must be a bool")
+        if not isinstance(self.auto_compact, bool) or not isinstance(self.fold_on_close, bool):
+            raise InvalidInputError("IndexOptions.auto_compact and fold_on_close must be bools")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +160,24 @@ class Index:
         """Group commit: entries added while a segment is in flight go out together in
         the next one (a lone writer never waits for a timer)."""
         self._compacting: asyncio.Task[bool] | None = None
+        self._wrote = False
 
     # ------------------------------------------------------------------ entries
     def entry(
-        self, key: str, fields: Mapping[str, object], *, version: int = 0, tombstone: bool = False
+        self,
+        key: str,
+        fields: Mapping[str, object],
+        *,
+        version: int = 0,
+        tombstone: bool = False,
+        payload: Mapping[str, Any] | None = None,
     ) -> IndexEntry:
         """Build and validate an entry; InvalidInputError (before any request) if it does
-        not fit the schema: an undeclared field, a wrong kind, an oversize value."""
-        return make_entry(self.schema, key, fields, version=version, tombstone=tombstone)
+        not fit the schema: an undeclared field, a wrong kind, an oversize value, a
+        payload that is not a JSON object of at most ``MAX_PAYLOAD_BYTES``."""
+        return make_entry(
+            self.schema, key, fields, version=version, tombstone=tombstone, payload=payload
+        )
 
     @property
     def base_upto(self) -> int:
@@ -182,9 +196,9 @@ class Index:
         """Bring the state up to date and load the chunks ``where`` needs first."""
         async with self._lock:
             if self._cold:
-                tail_keys = await self._load_manifest()
+                await self._load_manifest()
                 chunks = self._select(where) if where is not None else []
-                await asyncio.gather(self._load_listed(tail_keys), self._load_chunks(chunks))
+                await asyncio.gather(self._load_tail(), self._load_chunks(chunks))
                 self._cold = False
                 return chunks
             start = self._next_seq
@@ -225,13 +239,8 @@ class Index:
             return None
         return manifest
 
-    async def _load_manifest(self) -> list[str]:
-        """Cold: pick the manifest (or the legacy snapshot) and LIST the tail after it.
-
-        The manifest GET and the tail LIST run at once: the manifest's key names the
-        ``upto`` of the manifest before it, where the tail LIST can start. Returns the
-        keys of the tail segments to GET.
-        """
+    async def _load_manifest(self) -> None:
+        """Cold: pick the manifest (one LIST of ``m/``, one GET), or the legacy snapshot."""
         first: tuple[str, int, int] | None = None
         async for info in self.bucket.list(self.layout.manifests):
             numbers = self.layout.manifest_numbers(info.key)
@@ -242,17 +251,12 @@ class Index:
             break
         if first is not None:
             key, n, since = first
-            # the tail after the manifest starts at or after `since`: LIST it meanwhile
-            manifest, listed = await asyncio.gather(
-                self._fetch_manifest(key, n, since), self._list_tail(since)
-            )
+            manifest = await self._fetch_manifest(key, n, since)
+            if manifest is None:
+                manifest = await self._newest_manifest_after_bad(key)
             if manifest is not None:
                 self._install(manifest)
-                return self._check_tail(manifest.upto, listed)
-            fallback = await self._newest_manifest_after_bad(key)
-            if fallback is not None:
-                self._install(fallback)
-                return self._check_tail(fallback.upto, await self._list_tail(fallback.upto))
+                return
         snapshot: str | None = None
         async for info in self.bucket.list(self.layout.snapshots):
             snapshot = info.key
@@ -263,14 +267,27 @@ class Index:
             except IntegrityError:
                 self.problems.report(snapshot, "not a snapshot key")
                 snapshot = None
-        if snapshot is None:
-            return self._check_tail(-1, await self._list_tail(-1))
-        base, listed = await asyncio.gather(
-            self._fetch_snapshot(snapshot, upto), self._list_tail(upto)
-        )
-        self._legacy_base = base
-        self._legacy_upto = upto
-        return self._check_tail(upto, listed)
+        if snapshot is not None:
+            self._legacy_base = await self._fetch_snapshot(snapshot, upto)
+            self._legacy_upto = upto
+
+    async def _load_tail(self) -> None:
+        """Cold: the tail segments after the base. One GET of the first number; only when
+        it exists, a LIST of the numbers after it, and GETs of those.
+
+        A writer that closed folded its tail into the manifest, so the common answer is
+        one 404. A first tail segment that was deleted hides the ones after it from a
+        cold reader until a writer takes its number again (the next write does) or a
+        compaction, which reads what a warm reader sees, moves past it.
+        """
+        start = self.base_upto + 1
+        first = await self._fetch_segment(start)
+        if first is None:
+            self._next_seq = max(self._next_seq, start)
+            return
+        self._tail[start] = first
+        keys = self._check_tail(start, await self._list_tail(start))
+        await self._load_listed(keys)
 
     async def _newest_manifest_after_bad(self, bad: str) -> Manifest | None:
         async for info in self.bucket.list(self.layout.manifests, start_after=bad):
@@ -444,6 +461,8 @@ class Index:
         # One consistent view, taken without awaiting: a compaction that finishes while
         # chunks load swaps the manifest and trims the tail together, after this copy.
         manifest, sources = self.manifest, list(self._legacy_base)
+        if manifest is not None:
+            sources.extend(manifest.tail)
         for seq in sorted(self._tail):
             sources.extend(self._tail[seq])
         chunks = self._select(where, manifest)
@@ -560,7 +579,8 @@ class Index:
         body_entries = [encode_entry(e, stamp=False) for e in entries]
         while True:
             seq = self._next_seq
-            body = codec.dumps({"format": FORMAT, "seq": seq, "entries": body_entries})
+            # entries were checked when built (finite numbers, JSON payloads): no re-walk
+            body = canonical_json({"format": FORMAT, "seq": seq, "entries": body_entries})
             try:
                 await self.bucket.put(
                     self.layout.segment(seq), body, content_type="application/json"
@@ -571,6 +591,7 @@ class Index:
             async with self._lock:
                 self._tail[seq] = [e.stamped(seq, pos) for pos, e in enumerate(entries)]
                 self._next_seq = max(self._next_seq, seq + 1)
+                self._wrote = True
                 tail = len(self._tail)
             if self.options.auto_compact and tail >= self.options.compact_every:
                 self._compact_later()
@@ -602,6 +623,13 @@ class Index:
 
         return await compact(self)
 
+    async def fold(self) -> bool:
+        """Fold the tail into a new manifest that carries its entries (one PUT; a full
+        compaction instead when the tail is large). False if nothing changed."""
+        from cloudstores.stores.index.compaction import fold
+
+        return await fold(self)
+
     def adopt(
         self, manifest: Manifest, chunks: dict[str, tuple[ChunkInfo, list[IndexEntry]]]
     ) -> None:
@@ -619,11 +647,20 @@ class Index:
         return self.manifest, list(self._legacy_base), self._legacy_upto, dict(self._tail)
 
     async def close(self) -> None:
-        """Wait for pending writes and a running compaction."""
+        """Wait for pending writes and a running compaction; then, if this index wrote
+        segments that are still in its tail (and ``fold_on_close``), fold them into a new
+        manifest: one PUT (more when the tail is large enough for a compaction), so that
+        a cold reader finds no tail segments to GET. A failed fold loses nothing."""
         await self._commit.flush()
         if self._compacting is not None:
             with contextlib.suppress(Exception):
                 await self._compacting
+        if self.options.fold_on_close and self._wrote and self._tail:
+            self._wrote = False
+            try:
+                await self.fold()
+            except Exception as exc:  # the tail stays readable as segments
+                self.problems.report(self.layout.manifests, f"fold failed: {exc!r}"[:500])
 
 
 def _holds_any(chunk: ChunkInfo, sorted_ids: list[Any]) -> bool:

@@ -13,13 +13,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from cloudstores import codec
 from cloudstores.errors import InvalidInputError
 from cloudstores.stores.index.fields import MAX_KEY_BYTES, Schema, Value
 
-__all__ = ["Identity", "IndexEntry", "decode_entry", "encode_entry", "latest", "make_entry"]
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "Identity",
+    "IndexEntry",
+    "decode_entry",
+    "encode_entry",
+    "latest",
+    "make_entry",
+]
 
 Identity = tuple[str, str]
 MAX_VERSION = 2**63 - 1
+MAX_PAYLOAD_BYTES = 4096
+"""Largest payload ``d`` of an entry (its JSON, as the writer encodes it): a small copy
+of the record the entry points at, so a query needs no GET of the record itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +49,9 @@ class IndexEntry:
     """Segment that committed it (-1: not committed yet)."""
     pos: int = 0
     """Position in that segment."""
+    payload: dict[str, Any] | None = None
+    """An optional JSON object carried with the entry (member ``d``): untrusted when
+    read back, like any bucket content; the store that wrote it checks it."""
 
     @property
     def identity(self) -> Identity:
@@ -50,7 +67,14 @@ class IndexEntry:
 
     def stamped(self, seq: int, pos: int) -> IndexEntry:
         return IndexEntry(
-            self.key, self.version, self.fields, self.tombstone, self.partition, seq, pos
+            self.key,
+            self.version,
+            self.fields,
+            self.tombstone,
+            self.partition,
+            seq,
+            pos,
+            self.payload,
         )
 
 
@@ -61,8 +85,12 @@ def make_entry(
     *,
     version: object = 0,
     tombstone: bool = False,
+    payload: object = None,
 ) -> IndexEntry:
-    """Validate a caller's entry (before any request); InvalidInputError if it does not fit."""
+    """Validate a caller's entry (before any request); InvalidInputError if it does not fit.
+
+    ``payload`` (a JSON object of at most :data:`MAX_PAYLOAD_BYTES`) rides along with it.
+    """
     if not isinstance(key, str) or not key:
         raise InvalidInputError("an index key must be a non-empty string")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
@@ -81,14 +109,43 @@ def make_entry(
         stored = declared.normalize(value)
         if stored is not None:
             normalized[name] = stored
-    return IndexEntry(key, version, normalized, tombstone, schema.partition_of(normalized))
+    if payload is not None and (
+        not isinstance(payload, dict) or len(codec.dumps(payload)) > MAX_PAYLOAD_BYTES
+    ):  # codec.dumps: SerializationError (an InvalidInputError) for NaN, bytes, ...
+        raise InvalidInputError(
+            f"an entry payload must be a JSON object of at most {MAX_PAYLOAD_BYTES} bytes"
+        )
+    return IndexEntry(
+        key,
+        version,
+        normalized,
+        tombstone,
+        schema.partition_of(normalized),
+        payload=payload,
+    )
+
+
+def _payload_problem(payload: object) -> str | None:
+    """Why a payload read back is unusable (it came from a JSON parse: no NaN)."""
+    if not isinstance(payload, dict):
+        return "payload 'd' is not a JSON object"
+    try:
+        size = len(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
+    except (TypeError, orjson.JSONEncodeError):
+        return "payload 'd' is not JSON"
+    if size > MAX_PAYLOAD_BYTES:
+        return f"payload 'd' is over {MAX_PAYLOAD_BYTES} bytes"
+    return None
 
 
 def encode_entry(entry: IndexEntry, *, stamp: bool) -> dict[str, Any]:
-    """The JSON form: ``{"k", "v", "f"[, "t"][, "s", "i"]}`` (stamps in chunks only)."""
+    """The JSON form: ``{"k", "v", "f"[, "t"][, "d"][, "s", "i"]}`` (stamps in chunks and
+    manifests only)."""
     body: dict[str, Any] = {"k": entry.key, "v": entry.version, "f": dict(entry.fields)}
     if entry.tombstone:
         body["t"] = True
+    if entry.payload is not None:
+        body["d"] = entry.payload
     if stamp:
         body["s"] = entry.seq
         body["i"] = entry.pos
@@ -139,7 +196,12 @@ def decode_entry(
         if problem is not None:
             return f"entry {key[:100]!r} field {name!r}: {problem}"
         kept[name] = value
-    return IndexEntry(key, version, kept, tombstone, schema.partition_of(kept), seq, pos)
+    payload = raw.get("d")
+    if payload is not None:
+        problem = _payload_problem(payload)
+        if problem is not None:
+            return f"entry {key[:100]!r}: {problem}"
+    return IndexEntry(key, version, kept, tombstone, schema.partition_of(kept), seq, pos, payload)
 
 
 def latest(entries: Iterable[IndexEntry]) -> dict[Identity, IndexEntry]:
