@@ -7,6 +7,14 @@ A version object (create-only, sealed with ``$sha256``, see ``objects.seal``)::
      "updated_at": "2026-11-25T19:05:00.000000Z", "expires_at": null,
      "ops": ["<update id>", ...]}
 
+A ``bytes`` value (format 2) lives raw in the workspace's content-addressed blob
+``blobs/{sha256}.json`` (shared with artifacts and identical documents); its version
+object has no ``"value"`` but, at body level, ``"$blob": "<sha256 hex>", "$kind":
+"bytes"`` and ``"format": 2`` (``stores/content.py``). The pointer is never inside
+``"value"``, so no JSON value can pose as one. JSON values are still written as format 1,
+so versions written before format 2 existed read as before (and a reader that knows
+only format 1 refuses a bytes version instead of misreading it).
+
 A tombstone (a delete) is ``{"format", "collection", "id", "version", "deleted": true,
 "updated_at", "ops"}``. Times are fixed-width UTC text (the index's datetime form).
 ``ops`` names the ``update`` calls the version carries, so a writer can tell its own
@@ -27,6 +35,7 @@ from typing import Any
 
 from cloudstores import codec
 from cloudstores.errors import IntegrityError, InvalidInputError
+from cloudstores.stores.content import BLOB_FIELD, KIND_FIELD, take_pointer
 from cloudstores.stores.index import Field, Schema
 from cloudstores.stores.index.fields import KINDS, MAX_FIELDS
 from cloudstores.stores.objects import agree, expect_dict, seal, unseal
@@ -41,10 +50,13 @@ __all__ = [
     "decode",
     "encode",
     "index_fields",
+    "load_value",
     "time_text",
 ]
 
 FORMAT = 1
+BYTES_FORMAT = 2
+"""The format of a version whose value is ``bytes`` (held in a blob)."""
 BUILTIN_FIELDS = ("created_at", "updated_at", "expires_at")
 """Datetime fields every document index has; a caller may not declare them."""
 NO_EXPIRY = "9999-12-31T23:59:59.999999Z"
@@ -58,7 +70,8 @@ _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 class Document:
     """One version of a document, as read.
 
-    ``value`` is a fresh copy (mutating it changes nothing stored). ``deleted`` is True
+    ``value`` is a fresh copy (mutating it changes nothing stored); ``bytes`` for a
+    document stored as bytes. ``deleted`` is True
     only for the tombstone versions that :meth:`DocumentStore.history` returns; they
     have ``value`` None. ``expires_at`` None means the document never expires.
     """
@@ -75,7 +88,9 @@ class Document:
 @dataclass(frozen=True, slots=True)
 class Stored:
     """A version object, checked. ``value`` is the canonical JSON of the value (None
-    for a tombstone); :meth:`document` decodes a fresh copy."""
+    for a tombstone), or the value itself when ``binary`` (a bytes document);
+    :meth:`document` decodes a fresh copy. ``blob`` is the sha256 hex of a bytes value
+    as the version object names it (set by :func:`decode`, before the blob is read)."""
 
     id: str
     version: int
@@ -84,6 +99,8 @@ class Stored:
     updated_at: datetime
     expires_at: datetime | None
     ops: tuple[str, ...] = ()
+    binary: bool = False
+    blob: str | None = None
 
     @property
     def deleted(self) -> bool:
@@ -94,16 +111,22 @@ class Stored:
         return self.value is not None and (self.expires_at is None or self.expires_at > now)
 
     def document(self) -> Document:
-        value = None if self.value is None else codec.loads(self.value)
         return Document(
             self.id,
             self.version,
-            value,
+            load_value(self.value, self.binary),
             self.created_at,
             self.updated_at,
             self.expires_at,
             self.value is None,
         )
+
+
+def load_value(data: bytes | None, binary: bool) -> Any:
+    """A fresh copy of a stored value: the bytes themselves, or the decoded JSON."""
+    if data is None:
+        return None
+    return data if binary else codec.loads(data)
 
 
 # ---------------------------------------------------------------------- fields
@@ -152,7 +175,7 @@ def build_schema(declared: tuple[Field, ...]) -> Schema:
 
 def index_fields(declared: tuple[Field, ...], value: Any, stored: Stored) -> dict[str, object]:
     """The index fields of a live version: each declared field's value (top-level member
-    of an object value; null otherwise), plus the built-in times."""
+    of an object value; null otherwise, e.g. for a bytes value), plus the built-in times."""
     fields: dict[str, object] = {}
     if isinstance(value, dict):
         for item in declared:
@@ -183,9 +206,10 @@ def _time(body: dict[str, Any], name: str, key: str, *, optional: bool) -> datet
 
 # ---------------------------------------------------------------------- bodies
 def encode(collection: str, stored: Stored) -> bytes:
-    """The sealed bytes of a version object (value bytes spliced in as parsed JSON)."""
+    """The sealed bytes of a version object (value bytes spliced in as parsed JSON; a
+    bytes value as its blob pointer: put the blob first)."""
     body: dict[str, Any] = {
-        "format": FORMAT,
+        "format": BYTES_FORMAT if stored.binary and stored.value is not None else FORMAT,
         "collection": collection,
         "id": stored.id,
         "version": stored.version,
@@ -195,7 +219,11 @@ def encode(collection: str, stored: Stored) -> bytes:
     if stored.value is None:
         body["deleted"] = True
     else:
-        body["value"] = codec.loads(stored.value)
+        if stored.binary:
+            body[BLOB_FIELD] = codec.sha256_hex(stored.value)
+            body[KIND_FIELD] = "bytes"
+        else:
+            body["value"] = codec.loads(stored.value)
         body["created_at"] = time_text(stored.created_at or stored.updated_at)
         body["expires_at"] = None if stored.expires_at is None else time_text(stored.expires_at)
     return seal(body)
@@ -205,12 +233,16 @@ def decode(data: bytes, *, key: str, collection: str, id: str | None, version: i
     """A version object read from ``key``, checked (IntegrityError naming ``key``).
 
     ``id`` None (a hashed key segment) takes the id from the body; the caller then
-    checks that it encodes to the key's segment.
+    checks that it encodes to the key's segment. A bytes version comes back with
+    ``binary`` True, ``value`` None and ``blob`` its digest: the caller reads the blob.
     """
     body = expect_dict(codec.loads(data, key=key), key=key)
     unseal(body, key=key)
-    if body.get("format") != FORMAT:
-        raise IntegrityError(f"stored document {key!r} is not of format {FORMAT}", key=key)
+    form = body.get("format")
+    if form not in (FORMAT, BYTES_FORMAT) or isinstance(form, bool):
+        raise IntegrityError(
+            f"stored document {key!r} is not of format {FORMAT} or {BYTES_FORMAT}", key=key
+        )
     agree(key, "collection", body.get("collection"), collection)
     stored_id = body.get("id")
     if not isinstance(stored_id, str) or not stored_id:
@@ -231,16 +263,24 @@ def decode(data: bytes, *, key: str, collection: str, id: str | None, version: i
     updated = _time(body, "updated_at", key, optional=False)
     assert updated is not None
     deleted = body.get("deleted", False)
-    if deleted is True:
+    if deleted is True and form == FORMAT:
         return Stored(stored_id, version, None, None, updated, None, tuple(ops))
-    if deleted is not False or "value" not in body:
-        raise IntegrityError(f"stored document {key!r} has no 'value'", key=key)
-    try:
-        value = codec.dumps(body["value"])
-    except InvalidInputError as exc:
-        raise IntegrityError(
-            f"stored document {key!r}: value cannot be re-encoded", key=key
-        ) from exc
+    value: bytes | None = None
+    digest: str | None = None
+    if form == BYTES_FORMAT:
+        found = take_pointer(body, key=key)
+        if deleted is not False or "value" in body or found is None or found.kind != "bytes":
+            raise IntegrityError(f"stored document {key!r} has no valid blob pointer", key=key)
+        digest = found.digest
+    else:
+        if deleted is not False or "value" not in body:
+            raise IntegrityError(f"stored document {key!r} has no 'value'", key=key)
+        try:
+            value = codec.dumps(body["value"])
+        except InvalidInputError as exc:
+            raise IntegrityError(
+                f"stored document {key!r}: value cannot be re-encoded", key=key
+            ) from exc
     return Stored(
         stored_id,
         version,
@@ -249,4 +289,6 @@ def decode(data: bytes, *, key: str, collection: str, id: str | None, version: i
         updated,
         _time(body, "expires_at", key, optional=True),
         tuple(ops),
+        binary=digest is not None,
+        blob=digest,
     )

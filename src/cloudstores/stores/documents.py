@@ -3,6 +3,7 @@
 Keys under ``ws/{workspace}/``::
 
     documents/{collection}/{encode_id(id)}/{version:020d}.json   one version, create-only
+    blobs/{sha256}.json                                          a bytes value, raw, shared
     _index/documents/{collection}/...                            the index (index-format.md)
 
 A put, an update and a delete each write the document's next version number with a
@@ -11,6 +12,11 @@ a number reads what landed and decides again on top of it. Nothing is ever overw
 so the store works on WORM buckets. The newest version wins; a document whose newest
 version is a tombstone, or whose ``expires_at`` is at or before the reader's clock, reads
 as missing everywhere (``get``, ``query``, ``count``, ``aggregate``).
+
+A value is any JSON that comes back as itself (``stores/content.py``: a ``datetime``,
+``tuple``, nested ``bytes``... is refused before any request), or ``bytes`` as the whole
+value: those go to a content-addressed blob (one create-only PUT more per write, one GET
+more per read of an uncached version) and come back as ``bytes``.
 
 Any id (``user:42``, ``a/b``, unicode, 16 KiB) is one key segment by
 :func:`cloudstores.ids.encode_id`; the full id is in every version object and checked on
@@ -27,7 +33,7 @@ import builtins
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -45,6 +51,8 @@ from cloudstores.errors import (
 from cloudstores.ids import decode_id, encode_id, validate_any_id
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
 from cloudstores.models import SkippedObject
+from cloudstores.stores.content import Pointer, check_content, get_blob, put_blob
+from cloudstores.stores.content import encode as encode_content
 from cloudstores.stores.document_format import (
     NO_EXPIRY,
     Document,
@@ -55,6 +63,7 @@ from cloudstores.stores.document_format import (
     decode,
     encode,
     index_fields,
+    load_value,
     time_text,
 )
 from cloudstores.stores.group_commit import Bound, GroupCommit
@@ -104,7 +113,7 @@ class DocumentPage:
 class _Update:
     op: str
     fn: Callable[[Any], Any]
-    default: bytes | None
+    default: tuple[bytes, bool] | None
     expires_at: object
 
 
@@ -207,7 +216,7 @@ class DocumentStore(AsyncResource):
     def _entry(self, seg: str, stored: Stored) -> IndexEntry:
         if stored.value is None:
             return self.index.entry(seg, {}, version=stored.version, tombstone=True)
-        value = codec.loads(stored.value)
+        value = None if stored.binary else codec.loads(stored.value)
         fields = index_fields(self.declared, value, stored)
         return self.index.entry(seg, fields, version=stored.version)
 
@@ -218,12 +227,20 @@ class DocumentStore(AsyncResource):
             what=f"document {stored.id[:100]!r}",
         )
 
-    def _check_value(self, id: str, seg: str, value: bytes, expires: datetime | None) -> None:
-        """Validate a value (size, declared fields) before any request."""
+    def _check_value(
+        self, id: str, seg: str, value: tuple[bytes, bool], expires: datetime | None
+    ) -> None:
+        """Validate an encoded value (size, declared fields) before any request."""
+        data, binary = value
+        if binary:
+            codec.check_size(data, self.max_document_bytes, what=f"document {id[:100]!r}")
         now = self._now()
-        probe = Stored(id, 0, value, now, now, expires, ())
+        probe = Stored(id, 0, data, now, now, expires, (), binary=binary)
         self._encode(probe)
         self._entry(seg, probe)
+
+    def _blob_key(self, digest: str) -> str:
+        return f"{workspace_prefix(self.workspace)}blobs/{digest}.json"
 
     def _mismatch(self, key: str, reason: str) -> None:
         log.warning(
@@ -284,6 +301,14 @@ class DocumentStore(AsyncResource):
                 bucket=self.bucket.name,
                 key=key,
             )
+        if stored.blob is not None:  # a bytes value: 1 GET of its blob, hash-checked
+            data = await get_blob(
+                self.bucket,
+                self._blob_key(stored.blob),
+                Pointer(stored.blob, "bytes"),
+                max_bytes=self.max_document_bytes,
+            )
+            stored = replace(stored, value=data)
         return stored
 
     async def _newest(self, id: str, seg: str) -> Stored | None:
@@ -351,6 +376,7 @@ class DocumentStore(AsyncResource):
         prefix = self._doc_prefix(seg)
         prev = self._cached(prefix)
         fresh = prev is None
+        blobs: set[str] = set()  # blobs this call has put (a retry needs no second PUT)
         if prev is None:
             prev = await self._newest(id, seg)
         while True:
@@ -362,6 +388,11 @@ class DocumentStore(AsyncResource):
                 continue
             if new is None:
                 return None
+            if new.binary and new.value is not None:
+                blob = encode_content(new.value)
+                if blob.digest not in blobs:
+                    await put_blob(self.bucket, self._blob_key(blob.digest), blob)
+                    blobs.add(blob.digest)
             try:
                 await put_json(self.bucket, self._chain.key(prefix, version), self._encode(new))
             except AlreadyExistsError:
@@ -385,7 +416,9 @@ class DocumentStore(AsyncResource):
         expected_version: int | _CreateOnly | None = None,
         expires_at: Expiry = None,
     ) -> Document:
-        """Store ``value`` (any JSON) as the document's next version; return it.
+        """Store ``value`` (JSON that comes back as itself, or ``bytes``) as the
+        document's next version; return it. A ``datetime``, ``tuple``, nested ``bytes``
+        and the like are refused (SerializationError naming the path) before any request.
 
         ``expected_version``: None writes whatever is there; CREATE_ONLY only if no live
         document has the id (AlreadyExistsError otherwise); a number only if the newest
@@ -394,13 +427,16 @@ class DocumentStore(AsyncResource):
 
         Cost: one PUT when this store knows the newest version and nothing changed,
         else one LIST and one GET more (each lost race costs those again); plus the
-        index entry (one PUT, group-committed with concurrent writes).
+        index entry (one PUT, group-committed with concurrent writes); a ``bytes`` value
+        one create-only PUT of its blob more.
         """
         seg, _ = self._where(id)
         if not (expected_version is None or expected_version is CREATE_ONLY):
             check_int(expected_version, what="expected_version")
-        value_bytes = codec.dumps(value)
-        self._check_value(id, seg, value_bytes, self._expiry(expires_at, self._now()))
+        check_content(value, what="value")
+        encoded = _encoded(value)
+        self._check_value(id, seg, encoded, self._expiry(expires_at, self._now()))
+        value_bytes, binary = encoded
 
         async def decide(prev: Stored | None, version: int, fresh: bool) -> Stored:
             now = self._now()
@@ -422,7 +458,8 @@ class DocumentStore(AsyncResource):
                     key=self._chain.key(self._doc_prefix(seg), max(version - 1, 0)),
                 )
             created = prev.created_at if live and prev is not None else now
-            return Stored(id, version, value_bytes, created, now, self._expiry(expires_at, now))
+            expiry = self._expiry(expires_at, now)
+            return Stored(id, version, value_bytes, created, now, expiry, binary=binary)
 
         stored = await self._write(id, seg, decide)
         assert stored is not None
@@ -447,16 +484,23 @@ class DocumentStore(AsyncResource):
         calls it carries. Updates of one document made in this process at the same time
         are applied in order into one version (one PUT for all of them); an ``fn`` that
         raises fails only its own call. ``expires_at``: leave out to keep the current
-        expiry, None to clear it, a datetime or timedelta to set it.
+        expiry, None to clear it, a datetime or timedelta to set it. ``fn`` gets and may
+        return ``bytes`` too; ``default`` and what ``fn`` returns are checked like
+        :meth:`put`'s value (``default`` before any request; a refused result fails the
+        call, writing nothing for it).
 
         Cost: one PUT when this store knows the newest version and nothing changed,
-        else one LIST and one GET more per lost race; plus the index entry.
+        else one LIST and one GET more per lost race; plus the index entry; a ``bytes``
+        result one create-only PUT of its blob more.
         """
         seg, prefix = self._where(id)
         check_callable(fn, what="fn")
         if fn is None:
             raise InvalidInputError("fn must be callable")
-        default_bytes = None if default is _MISSING else codec.dumps(default)
+        default_value: tuple[bytes, bool] | None = None
+        if default is not _MISSING:
+            check_content(default, what="default")
+            default_value = _encoded(default)
         if expires_at is not _KEEP:
             self._expiry(expires_at, self._now())
         lane = self._lanes.get(prefix)
@@ -466,7 +510,7 @@ class DocumentStore(AsyncResource):
                 (Bound(lambda _: 1, MAX_UPDATES_PER_VERSION),),
             )
         try:
-            outcome = await lane.submit(_Update(uuid.uuid4().hex, fn, default_bytes, expires_at))
+            outcome = await lane.submit(_Update(uuid.uuid4().hex, fn, default_value, expires_at))
         finally:
             if not lane.busy and self._lanes.get(prefix) is lane:
                 del self._lanes[prefix]
@@ -483,7 +527,9 @@ class DocumentStore(AsyncResource):
             nonlocal outcomes
             now = self._now()
             live = prev is not None and prev.live(now)
-            current = prev.value if live and prev is not None else None
+            current: tuple[bytes, bool] | None = None
+            if live and prev is not None and prev.value is not None:
+                current = (prev.value, prev.binary)
             expires = prev.expires_at if live and prev is not None else None
             outcomes = []
             applied: list[str] = []
@@ -500,27 +546,30 @@ class DocumentStore(AsyncResource):
                     )
                     continue
                 try:
-                    result = update.fn(codec.loads(base))
+                    result = update.fn(load_value(*base))
                     if isinstance(result, Awaitable):
                         result = await result
-                    new_bytes = codec.dumps(result)
+                    check_content(result, what="fn's result")
+                    new_value = _encoded(result)
                     new_expiry = (
                         expires
                         if update.expires_at is _KEEP
                         else self._expiry(update.expires_at, now)
                     )
-                    self._check_value(id, seg, new_bytes, new_expiry)
+                    self._check_value(id, seg, new_value, new_expiry)
                 except Exception as exc:
                     outcome.error = exc
                     continue
-                current, expires = new_bytes, new_expiry
+                current, expires = new_value, new_expiry
                 applied.append(update.op)
             if len(applied) < len(batch) and not fresh:
                 raise _Stale  # a refusal may rest on a stale cached version
             if not applied:
                 return None
             created = prev.created_at if live and prev is not None else now
-            return Stored(id, version, current, created, now, expires, tuple(applied))
+            assert current is not None
+            data, binary = current
+            return Stored(id, version, data, created, now, expires, tuple(applied), binary)
 
         stored = await self._write(id, seg, decide)
         for outcome in outcomes:
@@ -643,6 +692,13 @@ class DocumentStore(AsyncResource):
 
     def __repr__(self) -> str:
         return f"<DocumentStore {self.collection!r} workspace={self.workspace!r}>"
+
+
+def _encoded(value: object) -> tuple[bytes, bool]:
+    """A checked value as stored: (canonical JSON, False) or (the bytes, True)."""
+    if type(value) is bytes:
+        return value, True
+    return codec.dumps(value), False
 
 
 def validate_collection(value: object) -> str:
