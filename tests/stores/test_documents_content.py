@@ -120,8 +120,17 @@ async def test_values_that_would_not_come_back_are_refused_before_any_request(
     assert "put" not in bucket.requests
     assert (await docs.get("d")).value == {"team": "a"}
     if isinstance(value, dict):
-        with pytest.raises(SerializationError, match=r"\['a'\]\[1\]\['b'\]"):
+        with pytest.raises(SerializationError, match=r"value\['a'\]\[1\]\['b'\] is a bytes"):
             await docs.put("d", value)
+
+
+async def test_a_json_value_shaped_like_a_pointer_stays_a_value(
+    docs: DocumentStore, bucket: cloudstores.Bucket
+) -> None:
+    fake = {"$blob": codec.sha256_hex(b"x"), "$kind": "bytes"}
+    await docs.put("p", fake)
+    await docs.index.close()
+    assert (await DocumentStore(bucket, "files").get("p")).value == fake
 
 
 async def test_changed_or_missing_blob_is_an_integrity_error(
