@@ -1,4 +1,4 @@
-"""Tamper detection: out-of-band changes to a 200-entry stream, each caught by verify.
+"""Tamper detection: out-of-band changes to a 100-entry stream, each caught by verify.
 
 The stream is written by one signed store (checkpoints every 50 entries, one entry per
 object). Each change is then made with the raw Bucket API at the same URL (overwrite,
@@ -23,8 +23,8 @@ from cloudstores.stores.audit import (
 )
 from cloudstores.stores.audit.layout import StreamKeys
 
-SIZE = 200
-OPTIONS = AuditOptions(checkpoint_every=50, checkpoint_interval=None)
+SIZE = 100  # small: 11 streams of single-entry objects on every backend
+OPTIONS = AuditOptions(checkpoint_every=25, checkpoint_interval=None)
 SIGNER = Ed25519Signer.from_bytes(bytes(range(32)))
 OTHER = Ed25519Signer.from_bytes(bytes(range(1, 33)))
 
@@ -56,7 +56,7 @@ async def swap_entries(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
 
 
 async def duplicate_entry(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
-    await _overwrite(bucket, k.entry(120), await _data(bucket, k.entry(57)))
+    await _overwrite(bucket, k.entry(70), await _data(bucket, k.entry(57)))
 
 
 async def duplicate_past_tail(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
@@ -64,21 +64,21 @@ async def duplicate_past_tail(bucket: cloudstores.Bucket, k: StreamKeys) -> None
 
 
 async def truncate(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
-    await asyncio.gather(*(bucket.delete(k.entry(seq)) for seq in range(170, SIZE)))
+    await asyncio.gather(*(bucket.delete(k.entry(seq)) for seq in range(85, SIZE)))
 
 
 async def older_checkpoint(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
-    await _overwrite(bucket, k.checkpoint(150), await _data(bucket, k.checkpoint(100)))
+    await _overwrite(bucket, k.checkpoint(75), await _data(bucket, k.checkpoint(50)))
 
 
 async def _resign(bucket: cloudstores.Bucket, k: StreamKeys, *, keep_key_id: bool) -> None:
-    doc = orjson.loads(await _data(bucket, k.checkpoint(150)))
+    doc = orjson.loads(await _data(bucket, k.checkpoint(75)))
     doc.pop("signature")
     if not keep_key_id:
         doc["key_id"] = OTHER.key_id
     signature = await OTHER.sign(chain.checkpoint_message(doc))
     data, _ = chain.encode_checkpoint(doc, signature)
-    await _overwrite(bucket, k.checkpoint(150), data)
+    await _overwrite(bucket, k.checkpoint(75), data)
 
 
 async def other_key(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
@@ -113,12 +113,12 @@ CASES: dict[str, tuple[Tamper, int, str]] = {
     "flip_byte": (flip_byte, 42, "bad_hash"),
     "delete_entry": (delete_entry, 42, "missing"),
     "swap_entries": (swap_entries, 30, "seq_mismatch"),
-    "duplicate_entry": (duplicate_entry, 120, "seq_mismatch"),
+    "duplicate_entry": (duplicate_entry, 70, "seq_mismatch"),
     "duplicate_past_tail": (duplicate_past_tail, SIZE, "seq_mismatch"),
-    "truncate_below_checkpoint": (truncate, 170, "missing"),
-    "older_checkpoint": (older_checkpoint, 149, "bad_checkpoint"),
-    "other_key": (other_key, 149, "bad_signature"),
-    "other_key_same_id": (other_key_same_id, 149, "bad_signature"),
+    "truncate_below_checkpoint": (truncate, 85, "missing"),
+    "older_checkpoint": (older_checkpoint, 74, "bad_checkpoint"),
+    "other_key": (other_key, 74, "bad_signature"),
+    "other_key_same_id": (other_key_same_id, 74, "bad_signature"),
     "rehash_after_edit": (rehash_after_edit, 57, "sealed_entry_changed"),
 }
 

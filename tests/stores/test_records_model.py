@@ -152,7 +152,7 @@ async def check(
 
 
 async def test_records_match_a_list_model(bucket: cloudstores.Bucket, backend: str) -> None:
-    ops = int(os.environ.get("OPS", 2000)) if backend in ("memory", "file") else 120
+    ops = {"memory": int(os.environ.get("OPS", 2000)), "file": 600}.get(backend, 120)
     rng = random.Random(20261126)
     writers = [collection(bucket), collection(bucket)]
     model = Model()
