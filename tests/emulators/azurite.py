@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
 from pathlib import Path
@@ -65,10 +66,15 @@ def start(log_dir: Path) -> Emulator:
 
 def new_bucket_url(emulator: Emulator) -> str:
     """Create a fresh container and return its ``az://`` URL (prefix ``/pre``)."""
+    from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import BlobServiceClient
 
     name = f"t-{uuid.uuid4().hex[:20]}"
     conn = emulator.extra.get("connection_string") or connection_string(emulator.endpoint)
-    with BlobServiceClient.from_connection_string(conn) as service:
+    # the SDK may retry a create that had landed: the name is fresh, so it is ours
+    with (
+        BlobServiceClient.from_connection_string(conn) as service,
+        contextlib.suppress(ResourceExistsError),
+    ):
         service.create_container(name)
     return f"az://{name}/pre?connection_string={quote(conn, safe='')}"
