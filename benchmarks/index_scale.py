@@ -103,8 +103,10 @@ class CountingDriver:
     async def delete(self, key: str) -> None:
         await self.inner.delete(key)
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
-        return await self.inner.list_page(prefix, start_after, token)
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
+        return await self.inner.list_page(prefix, start_after, token, limit)
 
     def translate(self, exc: Exception, request: Any) -> StoreError:
         return self.inner.translate(exc, request)

@@ -150,9 +150,11 @@ class FaultyDriver:
     async def delete(self, key: str) -> None:
         await self._faulty("delete", key, lambda: self.inner.delete(key))
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
         return await self._faulty(
-            "list", prefix, lambda: self.inner.list_page(prefix, start_after, token)
+            "list", prefix, lambda: self.inner.list_page(prefix, start_after, token, limit)
         )
 
 

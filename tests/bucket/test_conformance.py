@@ -156,6 +156,41 @@ async def test_list_prefix_boundaries(bucket: cloudstores.Bucket) -> None:
     assert [i.key async for i in bucket.list("n/0")] == ["n/0001", "n/0002"]
 
 
+async def test_list_limit_asks_for_no_more_than_it_yields(bucket: cloudstores.Bucket) -> None:
+    for key in ["lim/a", "lim/b", "lim/c", "lim/d", "limx"]:
+        await bucket.put(key, b"x")
+    pages: list[int] = []
+    inner = bucket._list_page
+
+    async def recording(*args: object) -> tuple[list[object], object]:
+        items, token = await inner(*args)  # type: ignore[arg-type]
+        pages.append(len(items))
+        return items, token  # type: ignore[return-value]
+
+    bucket._list_page = recording  # type: ignore[method-assign]
+    bucket.requests.clear()
+    assert [i.key async for i in bucket.list("lim/", limit=1)] == ["lim/a"]
+    assert [i.key async for i in bucket.list("lim/", limit=2, start_after="lim/a")] == [
+        "lim/b",
+        "lim/c",
+    ]
+    assert [i.key async for i in bucket.list("lim/", limit=9)] == [
+        "lim/a",
+        "lim/b",
+        "lim/c",
+        "lim/d",
+    ]
+    assert bucket.requests["list"] == 3
+    if "obstore" not in type(bucket.driver).__module__:  # object_store pages its own way
+        # (Azure's start_from and GCS's startOffset are inclusive: one more, start_after)
+        assert pages[0] == 1 and pages[1] <= 3
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(InvalidInputError):
+            async for _ in bucket.list("lim/", limit=bad):  # type: ignore[arg-type]
+                pass
+    assert bucket.requests["list"] == 3
+
+
 async def test_key_that_is_also_a_prefix(bucket: cloudstores.Bucket) -> None:
     # Object stores hold both "d/e" and "d/e/f"; a directory tree cannot. The file
     # backend says so with a clear InvalidKeyError (as object_store's LocalFileSystem).

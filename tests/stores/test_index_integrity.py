@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import pytest
 
@@ -229,6 +230,15 @@ async def test_cold_list_by_run_reads_manifest_matching_chunks_and_tail(
     await asyncio.gather(*(one(i) for i in range(20_000)))
     await store.close()
     cold = ArtifactStore(bucket, workspace="big")
+    listed: list[int] = []  # keys returned by each LIST page
+    inner = bucket._list_page
+
+    async def recording(*args: Any) -> Any:
+        items, token = await inner(*args)
+        listed.append(len(items))
+        return items, token
+
+    bucket._list_page = recording  # type: ignore[method-assign]
     bucket.requests.clear()
     found = await cold.list_by_run("run-0042")
     assert [a.id for a in found] == [f"a{i:05d}" for i in range(42, 20_000, 2000)]
@@ -246,6 +256,8 @@ async def test_cold_list_by_run_reads_manifest_matching_chunks_and_tail(
     assert cold.index._tail == {}
     assert dict(bucket.requests) == {"list": 1, "get": 1 + len(matching) + 1}
     assert len(matching) <= manifest.levels + 1
+    # ... and that LIST asks for one key, however many manifests the history left
+    assert manifest.n >= 10 and listed == [1]
     assert not cold.index_mismatches and not cold.index.problems
 
 

@@ -365,7 +365,9 @@ class AzureDriver:
     async def delete(self, key: str) -> None:
         await self._blob(key).delete_blob()
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
         assert self._container is not None, "the Bucket opens the driver first"
         options: dict[str, Any] = {
             "name_starts_with": prefix or None,
@@ -379,6 +381,9 @@ class AzureDriver:
         use_start_from = token is None and start_after is not None and self._use_start_from
         if use_start_from:
             options["start_from"] = start_after
+        if limit is not None:  # one more when start_from (inclusive) may return start_after
+            want = limit + 1 if start_after is not None else limit
+            options["results_per_page"] = max(1, min(want, self.page_size))
         try:
             pages: Any = self._container.list_blobs(**options).by_page(continuation_token=token)
             page = await pages.__anext__()
@@ -387,7 +392,7 @@ class AzureDriver:
             if not use_start_from or getattr(exc, "status_code", 400) != 400:
                 raise
             self._use_start_from = False
-            return await self.list_page(prefix, start_after, token)
+            return await self.list_page(prefix, start_after, token, limit)
         infos = [
             _info(props, props.name)
             for props in items

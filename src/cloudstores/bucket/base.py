@@ -261,25 +261,36 @@ class Bucket(AsyncResource):
         )
 
     async def list(
-        self, prefix: str = "", *, start_after: str | None = None
+        self, prefix: str = "", *, start_after: str | None = None, limit: int | None = None
     ) -> AsyncIterator[ObjectInfo]:
         """Yield every object whose key starts with ``prefix``, in lexicographic order.
 
-        ``start_after`` (exclusive) skips keys up to and including it. Pagination is
-        hidden; each page is fetched (and retried) as it is needed.
+        ``start_after`` (exclusive) skips keys up to and including it. ``limit`` (>= 1)
+        yields at most that many and asks the backend for no more than that per page
+        (S3 ``MaxKeys``, Azure ``maxresults``, GCS ``maxResults``; the obstore engine
+        still fetches its own page size): a caller that wants the first key pays for
+        one key, not for a page of 1,000. Pagination is hidden; each page is fetched
+        (and retried) as it is needed.
         """
         validate_prefix(prefix)
         if start_after is not None:
             validate_key(start_after)
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            raise InvalidInputError("list: limit must be an int >= 1")
+        left = limit
         base = f"{self.prefix}/" if self.prefix else ""
         full_prefix = base + prefix
         full_start = base + start_after if start_after is not None else None
         token: str | None = None
         while True:
 
-            def page(tok: str | None = token) -> Awaitable[ListPage]:
+            def page(tok: str | None = token, want: int | None = left) -> Awaitable[ListPage]:
                 return self._send(
-                    "list", full_prefix, lambda: self._list_page(full_prefix, full_start, tok)
+                    "list",
+                    full_prefix,
+                    lambda: self._list_page(full_prefix, full_start, tok, want),
                 )
 
             items, token = await self._with_retries(page, key=full_prefix)
@@ -289,6 +300,10 @@ class Bucket(AsyncResource):
                 if not info.key.startswith(full_prefix):
                     continue  # never yield what a backend returned outside the prefix
                 yield replace(info, key=info.key[len(base) :], metadata=_public(info.metadata))
+                if left is not None:
+                    left -= 1
+                    if left == 0:
+                        return
             if token is None:
                 return
 
@@ -313,8 +328,12 @@ class Bucket(AsyncResource):
     async def _head(self, key: str) -> ObjectInfo:
         return await self.driver.head(key)
 
-    async def _list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
-        return await self.driver.list_page(prefix, start_after, token)
+    async def _list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
+        if limit is None:  # a driver written before ``limit`` existed still works
+            return await self.driver.list_page(prefix, start_after, token)
+        return await self.driver.list_page(prefix, start_after, token, limit)
 
     async def _delete(self, key: str) -> None:
         await self.driver.delete(key)

@@ -55,9 +55,13 @@ class Driver(Protocol):
     async def head(self, key: str) -> ObjectInfo:
         """One metadata read, with the user metadata the put stored."""
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
         """One listing page under ``prefix``, sorted, starting after ``start_after``
-        where the backend can (the Bucket filters anything at or before it)."""
+        where the backend can (the Bucket filters anything at or before it). ``limit``
+        (a hint; None: the backend's page size) asks for at most that many keys, so
+        that a caller who wants the first key does not pay for a full page."""
 
     async def delete(self, key: str) -> None:
         """One delete; NotFoundError if the object is absent."""

@@ -445,7 +445,7 @@ class FileDriver:
                 os.fsync(dfd)
 
     # ------------------------------------------------------------------ listing
-    def _list_sync(self, prefix: str, after: str | None) -> ListPage:
+    def _list_sync(self, prefix: str, after: str | None, limit: int | None = None) -> ListPage:
         # Start in the deepest directory the prefix names; walk it in key order.
         dir_part = prefix.rpartition("/")[0]
         base = dir_part + "/" if dir_part else ""
@@ -455,6 +455,7 @@ class FileDriver:
             return [], None
         page: list[ObjectInfo] = []
         more = False
+        size = PAGE_SIZE if limit is None else max(1, min(limit, PAGE_SIZE))
         with self._errors(prefix, "list"):
             try:
                 fd = self._open_root(create=False)
@@ -472,7 +473,7 @@ class FileDriver:
                     fd = child
                 with closing(_walk(fd, base, prefix, after)) as found:
                     for key, level, chain in found:
-                        if len(page) == PAGE_SIZE:
+                        if len(page) == size:
                             more = True
                             break
                         info = self._list_info(level, chain, key)
@@ -546,9 +547,11 @@ class FileDriver:
     async def delete(self, key: str) -> None:
         await self._run(partial(self._delete_sync, key))
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
         after = max(filter(None, (start_after, token)), default=None)
-        return await self._run(partial(self._list_sync, prefix, after))
+        return await self._run(partial(self._list_sync, prefix, after, limit))
 
 
 # ---------------------------------------------------------------------- helpers

@@ -281,13 +281,18 @@ class GCSDriver:
     def _delete_sync(self, key: str) -> None:
         self._bucket.blob(key).delete(timeout=self._timeout, retry=None)
 
-    def _list_sync(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    def _list_sync(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
+        size = PAGE_SIZE
+        if limit is not None:  # start_offset is inclusive: one more, start_after itself
+            size = max(1, min(limit + (start_after is not None), PAGE_SIZE))
         iterator = self._client.list_blobs(
             self._bucket,
             prefix=prefix or None,
             start_offset=start_after,
             page_token=token,
-            page_size=PAGE_SIZE,
+            page_size=size,
             timeout=self._timeout,
             retry=None,
         )
@@ -341,8 +346,10 @@ class GCSDriver:
     async def delete(self, key: str) -> None:
         await self._run(partial(self._delete_sync, key))
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
-        return await self._run(partial(self._list_sync, prefix, start_after, token))
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
+        return await self._run(partial(self._list_sync, prefix, start_after, token, limit))
 
 
 def _transport_error(exc: Exception, request: Request, bucket: str) -> StoreError:

@@ -131,17 +131,20 @@ class MemoryDriver:
             del space.objects[key]
             space.sorted_keys.remove(key)
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
         space = self._space
         after = max(filter(None, (start_after, token)), default=None)
+        size = self.page_size if limit is None else max(1, min(limit, self.page_size))
         with space.lock:
             keys = space.sorted_keys
             lo = bisect.bisect_right(keys, after) if after is not None else 0
             lo = max(lo, bisect.bisect_left(keys, prefix))
             page: list[ObjectInfo] = []
             for key in keys[lo:]:
-                if not key.startswith(prefix) or len(page) == self.page_size:
+                if not key.startswith(prefix) or len(page) == size:
                     break
                 page.append(space.objects[key].info())
-        more = len(page) == self.page_size
+        more = len(page) == size
         return page, (page[-1].key if more else None)

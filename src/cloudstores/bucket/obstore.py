@@ -204,8 +204,11 @@ class ObstoreDriver:
             await self._obs.head_async(self._store, key)
         await self._obs.delete_async(self._store, key)
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
         """One page of keys starting with ``prefix``, sorted, after ``start_after``/``token``.
+        ``limit`` is ignored (object_store pages with its own size).
 
         obstore lists whole path segments, so the parent directory of ``prefix`` is
         listed from an exclusive offset just before ``prefix`` (or after the last key

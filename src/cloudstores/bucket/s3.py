@@ -306,8 +306,12 @@ class S3Driver:
         await self._client.head_object(Bucket=self.name, Key=key)
         await self._client.delete_object(Bucket=self.name, Key=key)
 
-    async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
+    async def list_page(
+        self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
+    ) -> ListPage:
         args: dict[str, Any] = {"Bucket": self.name, "Prefix": prefix}
+        if limit is not None:
+            args["MaxKeys"] = max(1, min(limit, 1000))
         if token is not None:
             args["ContinuationToken"] = token
         elif start_after is not None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,8 +62,8 @@ class ChunkInfo:
     bytes: int
     lo: Identity
     hi: Identity
-    min: dict[str, Value] = field(default_factory=dict)
-    max: dict[str, Value] = field(default_factory=dict)
+    min: Mapping[str, Value] = field(default_factory=dict)
+    max: Mapping[str, Value] = field(default_factory=dict)
 
     def overlaps(self, lo: Identity, hi: Identity) -> bool:
         return not (self.hi < lo or hi < self.lo)
@@ -84,9 +84,50 @@ class ChunkInfo:
             "bytes": self.bytes,
             "lo": list(self.lo),
             "hi": list(self.hi),
-            "min": self.min,
-            "max": self.max,
+            "min": dict(self.min),
+            "max": dict(self.max),
         }
+
+
+class Stats(Mapping[str, Value]):
+    """A chunk's ``min`` or ``max`` as read from a manifest, checked as it is used.
+
+    A manifest lists every chunk, a query consults the bounds of the few chunks in its
+    range: each value is checked (declared field, right kind, within its bound) on
+    first access; an undeclared or invalid one reads as absent ("unknown").
+    """
+
+    __slots__ = ("_checked", "_raw", "_schema")
+
+    def __init__(self, schema: Schema, raw: dict[str, Any]) -> None:
+        self._schema, self._raw = schema, raw
+        self._checked: dict[str, Value] | None = None
+
+    def _all(self) -> dict[str, Value]:
+        if self._checked is None:
+            self._checked = {n: v for n in self._raw if (v := self._one(n)) is not None}
+        return self._checked
+
+    def _one(self, name: str) -> Value:
+        value = self._raw.get(name)
+        declared = self._schema.by_name.get(name)
+        if declared is None or value is None or declared.problem(value) is not None:
+            return None
+        return value  # type: ignore[no-any-return]
+
+    def __getitem__(self, name: str) -> Value:
+        if self._checked is None:
+            value = self._one(name)
+            if value is None:
+                raise KeyError(name)
+            return value
+        return self._checked[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,17 +406,12 @@ def _chunk_info(schema: Schema, item: object) -> ChunkInfo | str:
     lo, hi = _identity(item.get("lo")), _identity(item.get("hi"))
     if lo is None or hi is None or hi < lo:
         return "manifest lists a chunk without a valid [lo, hi] range"
-    stats: list[dict[str, Value]] = []
+    stats: list[Stats] = []
     for name in ("min", "max"):
         raw = item.get(name, {})
         if not isinstance(raw, dict):
             return f"manifest lists a chunk with a non-object {name!r}"
-        kept: dict[str, Value] = {}
-        for field_name, value in raw.items():
-            declared = schema.by_name.get(field_name)
-            if declared is not None and value is not None and declared.problem(value) is None:
-                kept[field_name] = value
-        stats.append(kept)
+        stats.append(Stats(schema, raw))  # values checked when a query uses them
     return ChunkInfo(str(item["id"]), level, count, size, lo, hi, stats[0], stats[1])
 
 

@@ -16,12 +16,13 @@ import bisect
 import builtins
 import contextlib
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cloudstores import codec
 from cloudstores.bucket.base import Bucket
+from cloudstores.bucket.types import ObjectInfo
 from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.stores.group_commit import Bound, GroupCommit
 from cloudstores.stores.index.chunks import (
@@ -212,9 +213,21 @@ class Index:
         await self._load_chunks(chunks)
         return chunks
 
+    async def _manifest_keys(self) -> AsyncIterator[ObjectInfo]:
+        """The keys under ``m/``, newest first: the first one by a LIST of one key (what a
+        reader needs when the newest manifest is valid, whatever the history's length),
+        the rest, only if the caller asks for more, by plain LISTs after it."""
+        last: str | None = None
+        async for info in self.bucket.list(self.layout.manifests, limit=1):
+            last = info.key
+            yield info
+        if last is not None:
+            async for info in self.bucket.list(self.layout.manifests, start_after=last):
+                yield info
+
     async def _newest_manifest(self) -> Manifest | None:
         """The newest valid manifest (skipping and reporting bad ones)."""
-        async for info in self.bucket.list(self.layout.manifests):
+        async for info in self._manifest_keys():
             numbers = self.layout.manifest_numbers(info.key)
             if numbers is None:
                 self.problems.report(info.key, "not a manifest key")
@@ -240,9 +253,10 @@ class Index:
         return manifest
 
     async def _load_manifest(self) -> None:
-        """Cold: pick the manifest (one LIST of ``m/``, one GET), or the legacy snapshot."""
+        """Cold: pick the manifest (one LIST of one key under ``m/``, one GET), or the
+        legacy snapshot."""
         first: tuple[str, int, int] | None = None
-        async for info in self.bucket.list(self.layout.manifests):
+        async for info in self._manifest_keys():
             numbers = self.layout.manifest_numbers(info.key)
             if numbers is None:
                 self.problems.report(info.key, "not a manifest key")
