@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 try:
     from _harness import emulator, print_table, rate, raw_client
@@ -52,11 +53,17 @@ def body_of(a: Artifact) -> bytes:
     return codec.dumps(a.model_dump())
 
 
-async def timed(coro_factory: object, repeat: int = 20) -> float:
+CPU_MS: dict[str, float] = {}
+"""Client CPU (``time.process_time``, every thread of this process) per call, in ms, of
+the last ``timed`` run under each name."""
+
+
+async def timed(coro_factory: object, repeat: int = 20, name: str = "") -> float:
     """Calls per second of an async callable, ``repeat`` sequential calls."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeat):
         await coro_factory()  # type: ignore[operator]
+    CPU_MS[name] = (time.process_time() - cpu) / repeat * 1000
     return repeat / (time.perf_counter() - started)
 
 
@@ -154,18 +161,30 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
                 assert len(await writer.list_by_run("run-00007")) == PER_RUN
 
             async with raw_bucket:
-                raw_rate = await timed(raw_list_by_run)
+                raw_rate = await timed(raw_list_by_run, name="raw")
                 scan_rate = await timed(raw_scan_by_run, repeat=3)
-            cold_rate = await timed(cold_list_by_run)
-            warm_rate = await timed(warm_list_by_run)
+            cold_rate = await timed(cold_list_by_run, name="cold")
+            warm_rate = await timed(warm_list_by_run, name="warm")
             bucket.requests.clear()
             cold = ArtifactStore(bucket, workspace="bench")
+            page_keys: list[int] = []  # keys each LIST page returned
+            inner_page = bucket._list_page
+
+            async def recording(*args: Any) -> Any:
+                items, token = await inner_page(*args)
+                page_keys.append(len(items))
+                return items, token
+
+            bucket._list_page = recording  # type: ignore[method-assign]
             await cold.list_by_run("run-00007")
+            bucket._list_page = inner_page  # type: ignore[method-assign]
             manifest = cold.index.manifest
             cold_requests = (
-                f"{bucket.requests['list']} LIST + {bucket.requests['get']} GET "
+                f"{bucket.requests['list']} LIST (of {'+'.join(map(str, page_keys))} keys) + "
+                f"{bucket.requests['get']} GET "
                 f"(1 manifest of {len(manifest.chunks) if manifest else 0} chunks, "
-                f"{len(manifest.tail) if manifest else 0} folded entries; "
+                f"{len(manifest.tail) if manifest else 0} folded entries, "
+                f"n={manifest.n if manifest else -1}; "
                 f"{len(cold.index._tail)} tail segments; "
                 f"{PER_RUN} artifacts)"
             )
@@ -186,6 +205,15 @@ async def cloud_rows(cloud: str, count: int, listed: int, rounds: int) -> list[l
                 f"{raw_rate:,.1f}/s",
                 f"{cold_rate / raw_rate:.2f}",
                 "cold: manifest + the run's chunks + tail",
+            ]
+        )
+        rows.append(
+            [
+                f"{cloud} list_by_run client CPU per call",
+                f"cold {CPU_MS['cold']:.1f} ms, warm {CPU_MS['warm']:.1f} ms",
+                f"{CPU_MS['raw']:.1f} ms",
+                f"{CPU_MS['cold'] / CPU_MS['raw']:.2f}",
+                "time.process_time per call",
             ]
         )
         rows.append(
