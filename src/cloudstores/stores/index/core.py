@@ -3,10 +3,10 @@
 See ``docs/index-format.md`` for the objects on the bucket. In memory an index holds the
 manifest it uses, the tail segments written after it (``seq > manifest.upto``), and a
 bounded cache of the chunks it has read. A cold reader makes three rounds of requests:
-LIST ``m/`` (the first key is the newest manifest, and names its ``upto``); GET that
-manifest and LIST the tail segments after ``upto`` at once; GET the chunks that can
-match and the listed tail segments at once. A warm reader probes the next segment
-number (one GET when nothing is new) and reads only chunks it does not hold yet.
+a LIST of one key of ``m/`` (the newest manifest); GET that manifest; GET the chunks
+that can match and the first tail segment number at once (a 404 when a writer folded
+its tail on close; else a LIST and GETs of the tail). A warm reader probes the next
+segment number (one GET when nothing is new) and reads only chunks it does not hold yet.
 """
 
 from __future__ import annotations
