@@ -182,3 +182,25 @@ def test_bad_options_fail_at_construction() -> None:
         BucketAuditStore.from_url(url, stream="no/slash")
     with pytest.raises(InvalidInputError):
         BucketCacheStore(object())  # type: ignore[arg-type]
+
+
+async def test_reputation_request_counts(make_bucket_url: Any) -> None:
+    """A delta costs two PUTs (record, index entry); after 150 deltas a cold read of a
+    score still costs one LIST and three GETs (the index manifest and two chunks)."""
+    url = make_bucket_url("memory")
+    async with BucketReputationStore.from_url(url) as store:
+        await store.update_reputation("agent0", "data", 0.25)
+        requests = store.stores.bucket.requests
+        before = dict(requests)
+        await store.update_reputation("agent0", "data", 0.25)
+        assert {k: requests[k] - before.get(k, 0) for k in requests} == {
+            "put": 2,
+            "get": 0,
+            "list": 0,
+        }
+        for i in range(148):
+            await store.update_reputation(f"agent{i % 7}", "data", 1 / 64)
+    async with BucketReputationStore.from_url(url) as cold:
+        score = await cold.get_reputation("agent0", "data")
+        assert score == 0.5 + 0.5 + 22 / 64  # agent0 got i = 0, 7, ... 147: 22 deltas
+        assert dict(cold.stores.bucket.requests) == {"list": 1, "get": 3}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 from cloudstores.adapters.dynabots._base import StoresAdapter, check_name
@@ -33,6 +34,8 @@ class BucketReputationStore(StoresAdapter):
         {"agent_name": "DataAgent", "domain": "data", "score": 0.65, "updates": 3}
 
     ``updates`` is how many deltas were applied. An agent appears once it has a delta.
+    Records have random ids, so the index compacts them into full chunks: after 1,000
+    deltas a cold ``get_reputation`` costs one LIST and three GETs.
 
     Args:
         stores: the stores to borrow (see :func:`cloudstores.open_stores`).
@@ -75,7 +78,11 @@ class BucketReputationStore(StoresAdapter):
         check_name(agent_name, what="agent_name")
         check_name(domain, what="domain")
         amount = _check_number(delta, what="delta")
-        await self._records().append({"agent_name": agent_name, "domain": domain, "delta": amount})
+        record = {"agent_name": agent_name, "domain": domain, "delta": amount}
+        # A random id, not the default time-ordered one: new index entries then land
+        # among the old ones, so compaction merges them into full chunks and a cold read
+        # GETs a few chunks (time-ordered keys leave one small chunk per compaction).
+        await self._records().append(record, id=uuid.uuid4().hex)
         return True
 
     async def get_leaderboard(self, domain: str, limit: int = 10) -> list[dict[str, Any]]:
