@@ -204,3 +204,20 @@ async def test_reputation_request_counts(make_bucket_url: Any) -> None:
         score = await cold.get_reputation("agent0", "data")
         assert score == 0.5 + 0.5 + 22 / 64  # agent0 got i = 0, 7, ... 147: 22 deltas
         assert dict(cold.stores.bucket.requests) == {"list": 1, "get": 3}
+
+
+async def test_list_workflows_is_an_index_query(make_bucket_url: Any) -> None:
+    """Filtered listing reads the index (warm: one GET) and the workflows it returns,
+    never the other workflows: 20 saved, 3 listed, 4 GETs and no LIST."""
+    url = make_bucket_url("memory")
+    async with BucketExecutionStore.from_url(url) as executions:
+        for i in range(20):
+            status = "done" if i % 2 else "running"
+            await executions.save_workflow({"id": f"w{i}", "status": status, "user_id": "u"})
+    async with BucketExecutionStore.from_url(url) as executions:
+        await executions.list_workflows(limit=1)  # warm the index
+        requests = executions.stores.bucket.requests
+        requests.clear()
+        listed = await executions.list_workflows(limit=3, status="done", user_id="u")
+        assert [w["id"] for w in listed] == ["w19", "w17", "w15"]
+        assert dict(requests) == {"get": 4}
