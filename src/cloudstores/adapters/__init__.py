@@ -1,0 +1,1 @@
+"""Drop-in backends for agent frameworks: one sub-package per framework, mapping only."""
