@@ -204,3 +204,14 @@ def test_owned_borrowed_and_access(make_bucket_url: Any) -> None:
         BucketStorage(url, workspace_id="")
     with pytest.raises(InvalidInputError):
         BucketStorage(object())  # type: ignore[arg-type]
+
+
+def test_a_loaded_workflow_saves_back_unchanged(make_bucket_url: Any) -> None:
+    """Without py-code-mode, load gives a StoredWorkflow; saving it keeps its metadata."""
+    with BucketStorage(make_bucket_url("memory")) as storage:
+        store = storage.get_workflow_store()
+        store.save(workflow("keep"))
+        first = store.load("keep")
+        store.save(first)
+        again = store.load("keep")
+        assert again == first and again.metadata["created_at"].startswith("2026-01-01")

@@ -92,6 +92,18 @@ def _parameter(p: Any) -> Any:
     return dict(p) if isinstance(p, Mapping) else p
 
 
+def _when(value: object) -> str | None:
+    """A creation time as ISO text (a datetime, or text that parses as one), else None."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
 def serialize(workflow: Any, scope: str | None) -> dict[str, Any]:
     """A workflow (py-code-mode's ``PythonWorkflow`` or alike) as the stored JSON."""
     name = check_name(getattr(workflow, "name", None))
@@ -100,16 +112,18 @@ def serialize(workflow: Any, scope: str | None) -> dict[str, Any]:
         raise InvalidInputError("workflow.source must be a str")
     description = getattr(workflow, "description", "") or ""
     meta = getattr(workflow, "metadata", None)
-    created_at = getattr(meta, "created_at", None) if meta is not None else None
     if isinstance(meta, Mapping):
-        created_at = meta.get("created_at")
+        created_at, created_by = meta.get("created_at"), meta.get("created_by")
+    else:
+        created_at = getattr(meta, "created_at", None)
+        created_by = getattr(meta, "created_by", None)
     return {
         "name": name,
         "description": str(description),
         "source": source,
         "parameters": [_parameter(p) for p in getattr(workflow, "parameters", None) or []],
-        "created_by": getattr(meta, "created_by", None) if meta is not None else None,
-        "created_at": created_at.isoformat() if isinstance(created_at, datetime) else created_at,
+        "created_by": created_by if isinstance(created_by, str) else None,
+        "created_at": _when(created_at),
         "scope": scope,
     }
 
