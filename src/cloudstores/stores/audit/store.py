@@ -415,7 +415,8 @@ class AuditStore(AsyncResource):
 
         ``where`` maps declared fields to a value (equality; None matches null) or to
         operators ``eq, gt, gte, lt, lte`` (ranges on number and datetime fields).
-        ``order``: ``"seq"`` (stream order, default) or ``"ts"`` (entry time, then seq).
+        ``order``: ``"seq"`` (stream order, default), ``"ts"`` (entry time, then seq) or
+        a declared field (its value, nulls first, then seq; e.g. a time the event carries).
         ``limit`` entries per page; pass the page's ``cursor`` as ``start_after``.
 
         Cost, warm and nothing new: one HEAD (coverage), one GET (index tail probe), and
