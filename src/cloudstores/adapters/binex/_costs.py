@@ -95,7 +95,8 @@ class CostsMixin(StoresAdapter):
         return _by_time(await self._list_run(_check_id(run_id, "run_id")))
 
     async def list_costs_batch(self, run_ids: list[str]) -> list[CostRecord]:
-        """The cost records of all ``run_ids``, oldest ``timestamp`` first."""
+        """The cost records of all ``run_ids``, oldest ``timestamp`` first (equal times: in
+        the order of ``run_ids``, then stored order)."""
         runs = await asyncio.gather(*(self._list_run(r) for r in _run_ids(run_ids)))
         return _by_time([c for run in runs for c in run])
 
