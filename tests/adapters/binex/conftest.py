@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,6 +10,10 @@ import pytest
 
 import cloudstores
 from cloudstores.stores.workspace import Stores
+
+# Binex imports litellm when a node runs; litellm then fetches a price list over the
+# network unless told to use the copy it ships. The tests need no network.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 @pytest.fixture
