@@ -17,7 +17,9 @@ from binex.stores import ArtifactStore, ExecutionStore
 
 import cloudstores
 from cloudstores.adapters.binex import BucketArtifactStore, BucketExecutionStore
-from cloudstores.errors import AlreadyExistsError, InvalidInputError
+from cloudstores.adapters.binex._base import from_store_id, to_store_id
+from cloudstores.errors import AlreadyExistsError, InvalidIdError, InvalidInputError
+from cloudstores.keys import validate_id
 from cloudstores.stores.workspace import Stores
 
 PAIRS = [(ArtifactStore, BucketArtifactStore), (ExecutionStore, BucketExecutionStore)]
@@ -145,6 +147,9 @@ async def test_every_method_once(stores: Stores) -> None:
     ]
     for c in costs:
         await ex.record_cost(c)
+    await ex.record_cost(costs[0])  # the same again: a no-op, counted once
+    with pytest.raises(AlreadyExistsError):
+        await ex.record_cost(costs[0].model_copy(update={"cost": 9.0}))
     assert [c.id for c in await ex.list_costs("r1")] == ["c3", "c1", "c4", "c2"]
     assert [c.id for c in await ex.list_costs_batch(["r2", "r1"])] == ["c3", "c5", "c1", "c4", "c2"]
     assert await ex.get_node_cost("r1", "a") == 3.5
@@ -186,7 +191,8 @@ async def test_every_method_once(stores: Stores) -> None:
     assert snap is not None and (snap["content"], snap["version"]) == ("name: wf  \r\n", 1)
     assert await ex.get_workflow_snapshot("not-a-digest") is None
     # node cache
-    old = CacheEntry(cache_key="k:1", run_id="r1", node_id="a", created_at=day - timedelta(days=30))
+    naive = (day - timedelta(days=30)).replace(tzinfo=None)  # taken as UTC
+    old = CacheEntry(cache_key="k:1", run_id="r1", node_id="a", created_at=naive)
     new = CacheEntry(cache_key="k/2", run_id="r1", node_id="b", artifact_ids=["art_b"])
     await ex.put_cache_entry(old)
     await ex.put_cache_entry(new)
@@ -213,6 +219,22 @@ async def test_every_method_once(stores: Stores) -> None:
     assert await ex.get_eval_result("eval_nope") is None
     await ex.close()
     await art.close()
+
+
+@pytest.mark.parametrize(
+    "value", ["run_1", "a.b-c_d", "run:1", "ü", "a/b", "..", "_x-mine", "x" * 256, "a b"]
+)
+def test_store_ids_round_trip(value: str) -> None:
+    stored = to_store_id(value, what="id")
+    assert validate_id(stored) == stored
+    assert from_store_id(stored) == value
+    assert (stored == value) == (value in ("run_1", "a.b-c_d", "x" * 256))
+
+
+def test_store_ids_refuse_what_cannot_be_a_key() -> None:
+    for bad in ("", "\ud800", "é" * 100, 5):
+        with pytest.raises(InvalidIdError):
+            to_store_id(bad, what="run_id")
 
 
 async def test_close_of_an_owned_store_closes_its_stores(make_bucket_url: Any) -> None:
