@@ -242,3 +242,20 @@ async def test_close_of_an_owned_store_closes_its_stores(make_bucket_url: Any) -
     await ex.create_run(_run("r1"))
     await ex.close()
     assert isinstance(ex.stores, cloudstores.Stores)
+
+
+@pytest.mark.parametrize("backend", ["memory"])
+async def test_cost_sums_read_no_cost_record(stores: Stores) -> None:
+    ex = BucketExecutionStore(stores)
+    for i in range(30):
+        await ex.record_cost(_cost(f"c{i}", "r1", f"task{i % 3}", 0.5, model=f"m{i % 2}"))
+    await ex.get_cost_aggregations(["r1"])  # warms the index
+    before = stores.bucket.requests.copy()
+    agg = await ex.get_cost_aggregations(["r1"])
+    summary = await ex.get_run_cost_summary("r1")
+    node = await ex.get_node_cost("r1", "task0")
+    used = stores.bucket.requests - before
+    assert [row["count"] for row in agg["by_model"]] == [15, 15]
+    assert summary.total_cost == 15.0 and node == 5.0
+    print("\nrequests of three cost reads over 30 records:", dict(used))
+    assert used["get"] + used["list"] <= 10  # the index only: no GET per cost record
