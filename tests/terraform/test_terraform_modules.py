@@ -16,9 +16,11 @@ from typing import Any
 import hcl2
 import pytest
 
+from cloudstores.stores.layout import CREATE_ONLY_AREAS
+
 TERRAFORM_DIR = Path(__file__).parents[2] / "terraform"
 MODULES = ("aws-s3", "azure-blob", "gcp-gcs")
-IMMUTABLE_PREFIXES = ("artifacts", "audit", "runs", "_index")
+IMMUTABLE_PREFIXES = CREATE_ONLY_AREAS
 
 
 # ----------------------------------------------------------------- parsing

@@ -21,8 +21,8 @@ link count has dropped to zero knows it raced with that and reads again.
 
 Files without a (matching) sidecar are still objects:
 
-* a file starting with ``CSOBJ1 `` is a **legacy object** (format of cloudstores up to
-  0.x: a one-line JSON header, then the bytes); ``cloudstores migrate-files URL``
+* a file starting with ``CSOBJ1 `` is a **legacy object** (the format before the
+  sidecar: a one-line JSON header, then the bytes); ``cloudstores migrate-files URL``
   rewrites them in place, keeping their etags;
 * any other regular file is a **plain object** (written by another tool, restored
   from a copy that changed inode numbers, or edited in place): its bytes as they are,
