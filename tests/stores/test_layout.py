@@ -184,6 +184,24 @@ def test_every_written_list_of_areas_is_complete(path: Path) -> None:
         )
 
 
+_MENTION = re.compile(r"ws/(?:<workspace>|\{workspace\})/([A-Za-z0-9_~.-]+)/")
+
+
+@pytest.mark.parametrize("path", list(_layout_texts()), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_key_written_down_is_in_an_area(path: Path) -> None:
+    names = {a.name for a in AREAS}
+    for match in _MENTION.finditer(path.read_text()):
+        assert match.group(1) in names, (
+            f"{path.relative_to(REPO)}: {match.group(0)} is in no area of cloudstores.stores.layout"
+        )
+
+
+def test_stores_page_lists_every_area() -> None:
+    text = (REPO / "docs" / "stores.md").read_text()
+    for area in AREAS:
+        assert f"{{prefix}}/ws/{{workspace}}/{area.name}/" in text
+
+
 def test_s3_module_readme_lists_the_policy_prefixes() -> None:
     text = (TERRAFORM / "modules" / "aws-s3" / "README.md").read_text()
     listed = re.findall(r"`(?:<prefix>/)?ws/\*/([a-z_]+)/\*`", text)

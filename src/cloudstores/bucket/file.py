@@ -349,7 +349,7 @@ class FileDriver:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise self._damaged(key, "its sidecar is not a regular file")
-            raw = _read_all(fd, limit=SIDECAR_MAX + 1)
+            raw = os.pread(fd, SIDECAR_MAX + 1, 0)  # one read: a short one is damage
         finally:
             os.close(fd)
         try:
@@ -425,8 +425,9 @@ class FileDriver:
         try:
             self._write_file(dfd, tmp, data)
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-        finally:
+        except BaseException:
             _remove_quietly(dfd, tmp)
+            raise
 
     def _put_sync(
         self, key: str, data: bytes, mode: PutMode, content_type: str, metadata: Mapping[str, str]
@@ -675,18 +676,12 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _read_all(fd: int, *, offset: int = 0, limit: int | None = None) -> bytes:
-    """The bytes of ``fd`` from ``offset`` to its end (at most ``limit``)."""
+def _read_all(fd: int, *, offset: int = 0) -> bytes:
+    """The bytes of ``fd`` from ``offset`` to its end."""
     os.lseek(fd, offset, os.SEEK_SET)
     parts = []
-    left = limit
-    while left is None or left > 0:
-        part = os.read(fd, 1 << 20 if left is None else min(left, 1 << 20))
-        if not part:
-            break
+    while part := os.read(fd, 1 << 20):
         parts.append(part)
-        if left is not None:
-            left -= len(part)
     return b"".join(parts)
 
 

@@ -67,17 +67,25 @@ AREAS: tuple[Area, ...] = (
         ("runs/{run_id}/v/{version:010d}.json", "runs/{run_id}/steps/{record_id}.json"),
         "ExecutionStore",
     ),
-    Area("workflows", ("workflows/{sha256}.json",), "ExecutionStore (workflow definitions)"),
+    Area(
+        "workflows",
+        ("workflows/{sha256}.json",),
+        "ExecutionStore (workflow snapshots, stored once by hash)",
+    ),
     Area(
         "audit",
         ("audit/{stream}/...", "audit/~streams/{stream}"),
         "AuditStore (entries, checkpoints, tiles, key markers, query index)",
     ),
-    Area("records", ("records/{collection}/{id segment}.json",), "RecordStore"),
+    Area(
+        "records",
+        ("records/{collection}/{encode_id(id)}.json",),
+        "RecordCollection (`Stores.records`)",
+    ),
     Area(
         "documents",
-        ("documents/{collection}/{id segment}/{version}.json",),
-        "DocumentStore",
+        ("documents/{collection}/{encode_id(id)}/{version:020d}.json",),
+        "DocumentStore (`Stores.documents`)",
     ),
     Area(
         "_index",
