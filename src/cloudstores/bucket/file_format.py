@@ -28,6 +28,9 @@ Files without a (matching) sidecar are still objects:
   from a copy that changed inode numbers, or edited in place): its bytes as they are,
   no content type or metadata, and an etag derived from inode, modification time and
   size, so compare-and-swap still notices a change.
+
+This relies on inode numbers that stay put while a file exists, as on every local file
+system; where they do not (some FUSE or network mounts), objects read as plain files.
 """
 
 from __future__ import annotations
