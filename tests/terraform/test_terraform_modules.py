@@ -345,7 +345,7 @@ def test_s3_writer_policy_cannot_delete_or_bypass(aws: Module) -> None:
         "s3:PutObjectRetention",
     ):
         assert action in denied
-    # Create-only for the writer everywhere, not only on the four prefixes.
+    # Create-only for the writer everywhere, not only on the bucket policy's prefixes.
     conditional = [
         s
         for s in denies
