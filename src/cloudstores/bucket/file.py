@@ -655,14 +655,14 @@ class FileDriver:
         info, _ = await self._run(partial(self._read, key, body=False))
         return info
 
-    async def delete(self, key: str) -> None:
-        await self._run(partial(self._delete_sync, key))
-
     async def upgrade(self, key: str) -> bool:
         """Rewrite ``key`` if it is a legacy ``CSOBJ1`` file (same etag); False if it is
         not one. Safe beside other readers and writers, in any process."""
         validate_key(key)
         return await self._run(partial(self._upgrade_sync, key))
+
+    async def delete(self, key: str) -> None:
+        await self._run(partial(self._delete_sync, key))
 
     async def list_page(self, prefix: str, start_after: str | None, token: str | None) -> ListPage:
         after = max(filter(None, (start_after, token)), default=None)
