@@ -25,8 +25,8 @@ const ENTRY_FIELDS = ["event", "hash", "prev", "seq", "stream", "ts", "v", "ws"]
 const KEYED_FIELDS = ["event", "hash", "key", "prev", "seq", "stream", "ts", "v", "ws"].join(",");
 const GENESIS = "0".repeat(64);
 
-// An object's bytes: a file:// bucket file is "CSOBJ1 " + one JSON header line + the
-// body; a plain directory holds the body alone.
+// An object's bytes: a file:// bucket file holds the body alone (its metadata is in a
+// sidecar beside it); a legacy one is "CSOBJ1 " + one JSON header line + the body.
 function readObject(path) {
   const raw = readFileSync(path);
   if (raw.subarray(0, 7).toString("latin1") !== "CSOBJ1 ") return raw;

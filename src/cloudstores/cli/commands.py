@@ -4,6 +4,7 @@
     cloudstores ls URL runs -w client-a              runs, artifacts, audit, stores, keys
     cloudstores show URL artifact ID -w client-a     one record, checked, as JSON
     cloudstores cat URL ws/client-a/artifacts/ID.json   one object's bytes
+    cloudstores migrate-files file:///dir            rewrite legacy CSOBJ1 files
     cloudstores verify URL security -k audit.pub     exit 0 clean, 1 tampered, 2 error
     cloudstores copy s3://a/p gs://b/p               create-only, resumable
     cloudstores keygen audit.pem                     an Ed25519 signing key

@@ -1,4 +1,5 @@
-"""Where the audit store keeps its objects (all under ``keys.workspace_prefix``)::
+"""Where the audit store keeps its objects (all in the ``audit`` area of
+:mod:`cloudstores.stores.layout`)::
 
     ws/{workspace}/audit/{stream}/e/{seq:020d}.json    entry object: entries seq.. (a batch
                                                        is keyed by its FIRST seq)
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 
-from cloudstores.keys import numbered_key, validate_id, workspace_prefix
+from cloudstores.keys import numbered_key, validate_id
+from cloudstores.stores.layout import WorkspaceLayout
 
 __all__ = ["StreamKeys", "audit_prefix", "registry_prefix", "validate_stream"]
 
@@ -32,7 +34,7 @@ def validate_stream(stream: object) -> str:
 
 
 def audit_prefix(workspace: str) -> str:
-    return f"{workspace_prefix(workspace)}audit/"
+    return WorkspaceLayout(workspace).area("audit")
 
 
 def registry_prefix(workspace: str) -> str:
