@@ -1,0 +1,1 @@
+"""Drop-in backends for agent frameworks: one subpackage or module per framework (extras)."""
