@@ -2,15 +2,17 @@
 
 All locks of a workspace live in one document, ``dir.resource_locks/locks``:
 ``{"locks": {resource_id: {dfid: amount}}}``. DIR's ``ResourceLockManager.acquire``
-checks capacity with ``get_locked_amount`` (for each resource, in sorted order) and then
-calls ``acquire_batch``. This storage remembers, per dfid, the document version its
-check read first; ``acquire_batch`` writes the locks as the next version *only if the
-document is still at that version* (a compare-and-swap on the version number: a
-create-only PUT of ``version + 1``). If anyone changed the locks in between, in this
-process or another, it writes nothing and returns False; the manager then checks again
-on fresh numbers. So two flows that both saw "enough room" cannot both get it, which is
-what the protocol's docstring asks of ``acquire_batch``. Writing all resources of a batch
-into one version makes the batch all-or-nothing.
+checks capacity with ``get_locked_amount(resource, exclude_dfid=dfid)`` for each
+resource and then calls ``acquire_batch``. This storage remembers what each dfid's
+check saw (the amount the other flows held on each resource); ``acquire_batch`` then
+reads the document, refuses (returns False, writing nothing) if on any resource of the
+batch the other flows now hold more than the check saw, and otherwise writes the batch
+as the document's next version with a compare-and-swap (a create-only PUT of version
+``n + 1``, made only if ``n`` is still the newest). A lost swap re-reads and re-tests.
+So a write lands only on a state no worse than the one checked, in this process or any
+other: two flows that both saw "enough room" cannot both get it, which is what the
+protocol's docstring asks of ``acquire_batch``. The manager answers a False by
+checking again on fresh numbers. One document makes every batch all-or-nothing.
 
 Without a preceding check by the same dfid (a direct call), ``acquire_batch`` is an
 atomic read-modify-write (retried on lost races until ``timeout_sec``).
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from cloudstores.adapters.dir_core._common import PREFIX, BucketStorageBase, text
@@ -49,14 +50,6 @@ _ABSENT = -1
 Locks = dict[str, dict[str, float]]
 
 
-@dataclass(slots=True)
-class _Check:
-    """What one dfid's capacity check has read: the first version and the resources."""
-
-    version: int
-    resources: set[str] = field(default_factory=set)
-
-
 class BucketResourceLockStorage(BucketStorageBase):
     """``ResourceLockStorage`` over one compare-and-swap document (see the module doc)."""
 
@@ -64,7 +57,8 @@ class BucketResourceLockStorage(BucketStorageBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._checks: dict[str, _Check] = {}
+        self._checks: dict[str, dict[str, float]] = {}
+        """dfid -> resource -> what the other flows held when dfid's check read it."""
         self._mutex = threading.Lock()
 
     def _docs(self, stores: Stores) -> DocumentStore:
@@ -81,31 +75,27 @@ class BucketResourceLockStorage(BucketStorageBase):
 
     def get_locked_amount(self, resource_id: str, exclude_dfid: str) -> float:
         rid, dfid = text(resource_id), text(exclude_dfid)
-        version, locks = self._read()
+        _, locks = self._read()
+        held = _others(locks, rid, dfid)
         with self._mutex:
-            check = self._checks.get(dfid)
-            if check is None or rid in check.resources:
-                # The manager's check starts again from its first resource: a new round.
-                check = self._checks[dfid] = _Check(version)
-            check.resources.add(rid)
-        held = locks.get(rid, {})
-        return float(sum(amount for holder, amount in held.items() if holder != dfid))
+            self._checks.setdefault(dfid, {})[rid] = held
+        return held
 
     def acquire_batch(self, dfid: str, resources: dict[str, float], timeout_sec: float) -> bool:
         dfid = text(dfid)
         wanted = {text(rid): float(amount) for rid, amount in resources.items()}
         with self._mutex:
-            check = self._checks.pop(dfid, None)
+            seen = self._checks.pop(dfid, {})
         deadline = time.monotonic() + max(0.0, float(timeout_sec))
         while True:
             version, locks = self._read()
-            if check is not None and version != check.version:
-                return False  # the locks changed since the check: the manager checks again
+            if any(_others(locks, rid, dfid) > seen[rid] for rid in wanted if rid in seen):
+                return False  # others took more since the check: the manager checks again
             for rid, amount in wanted.items():
                 locks.setdefault(rid, {})[dfid] = amount
             if self._swap(version, locks):
                 return True
-            if check is not None or time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 return False
 
     def release(self, dfid: str) -> None:
@@ -131,6 +121,11 @@ class BucketResourceLockStorage(BucketStorageBase):
             return True
 
         return self._run(go)
+
+
+def _others(locks: Locks, rid: str, dfid: str) -> float:
+    """What the flows other than ``dfid`` hold on ``rid``."""
+    return float(sum(amount for holder, amount in locks.get(rid, {}).items() if holder != dfid))
 
 
 def _without(held: dict[str, float], dfid: str) -> dict[str, float]:
