@@ -34,11 +34,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if DIR_JOB and exitstatus == 0 and (_outcomes["skipped"] or not _outcomes["passed"]):
-        # Under xdist each worker counts its own; the controller sees the reports too.
-        if not hasattr(session.config, "workerinput"):
-            session.exitstatus = 1
-            print(f"\nDIR job: {_outcomes} - nothing may be skipped or missing here")
+    # Under xdist each worker counts its own; the controller sees every report.
+    controller = not hasattr(session.config, "workerinput")
+    missing = _outcomes["skipped"] or not _outcomes["passed"]
+    if DIR_JOB and controller and exitstatus == 0 and missing:
+        session.exitstatus = 1
+        print(f"\nDIR job: {_outcomes} - nothing may be skipped or missing here")
 
 
 @pytest.fixture(params=["memory", "s3"])

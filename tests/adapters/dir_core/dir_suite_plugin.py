@@ -24,10 +24,10 @@ import tempfile
 import uuid
 from typing import Any
 
-import pytest
-
 import dir_core
 import dir_core.storage
+import pytest
+
 from cloudstores import sync
 from cloudstores.adapters import dir_core as ours
 

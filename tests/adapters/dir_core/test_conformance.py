@@ -209,7 +209,9 @@ def test_stale_check_is_refused(dir_url: str) -> None:
         assert two.acquire_batch("d2", {"cash": 8.0}, 1.0) is True
         assert one.acquire_batch("d1", {"cash": 8.0}, 1.0) is False  # stale: refused
         manager = ResourceLockManager(availability_provider=lambda rid: 10.0, storage=one)
-        assert manager.acquire("d1", {"cash": 8.0}, timeout_sec=5) == LockResult.INSUFFICIENT_LIQUIDITY
+        assert (
+            manager.acquire("d1", {"cash": 8.0}, timeout_sec=5) == LockResult.INSUFFICIENT_LIQUIDITY
+        )
         assert manager.acquire("d1", {"cash": 2.0}, timeout_sec=5) == LockResult.ACQUIRED
         assert two.get_locked_amount("cash", "x") == 10.0
     finally:

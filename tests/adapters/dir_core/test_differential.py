@@ -190,7 +190,9 @@ def test_against_dir_memory_and_sqlite(tmp_path: Path, make_bucket_url: Any) -> 
             calls[method] += 1
             if out["memory"] != out["sqlite"]:
                 splits[method] += 1
-                expected = out[REFERENCE[method]] if method in REFERENCE else print(method, args, out)
+                expected = (
+                    out[REFERENCE[method]] if method in REFERENCE else print(method, args, out)
+                )
             else:
                 expected = out["memory"]
             assert out["ours"] == expected, (method, args, out)
