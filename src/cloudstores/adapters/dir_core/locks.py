@@ -45,6 +45,10 @@ from cloudstores.stores.workspace import Stores
 __all__ = ["BucketResourceLockStorage"]
 
 DOCUMENT = "locks"
+MAX_CHECKS = 10_000
+"""Flows whose last check is remembered; the one checked longest ago is forgotten first
+(only after 10,000 other flows checked since, its acquire then writes unguarded, as a
+direct call does)."""
 _ABSENT = -1
 """The version noted when the locks document does not exist yet."""
 Locks = dict[str, dict[str, float]]
@@ -78,7 +82,11 @@ class BucketResourceLockStorage(BucketStorageBase):
         _, locks = self._read()
         held = _others(locks, rid, dfid)
         with self._mutex:
-            self._checks.setdefault(dfid, {})[rid] = held
+            seen = self._checks.pop(dfid, {})  # re-inserted: the newest check is last
+            seen[rid] = held
+            self._checks[dfid] = seen
+            if len(self._checks) > MAX_CHECKS:  # checks never followed by an acquire
+                del self._checks[next(iter(self._checks))]
         return held
 
     def acquire_batch(self, dfid: str, resources: dict[str, float], timeout_sec: float) -> bool:
