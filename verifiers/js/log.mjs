@@ -7,7 +7,8 @@
 //
 // Prints one JSON line {ok, size, first_bad_seq, problems: [{kind, seq, detail}]} and
 // exits 0 when the stream is clean, 1 when not. Checks: entry placement and
-// contiguity, each entry's leaf hash (recomputed from its stored bytes) and chain link,
+// contiguity, each entry's leaf hash (RFC 8785 bytes of the parsed entry for format 3,
+// the stored bytes without "hash" for formats 1 and 2) and chain link,
 // each checkpoint's JSON signature, prev link, seal (head, leaves), and for format 2:
 // its edge against its root, its root against the entries, its signed note, and every
 // stored full tile against the tiles the entries give.
@@ -21,7 +22,7 @@ const sha256 = (...parts) => { const h = createHash("sha256"); for (const p of p
 const HEX64 = /^[0-9a-f]{64}$/;
 const NUMBERED = /^[0-9]{20}\.json$/;
 const ENTRY_FIELDS = ["event", "hash", "prev", "seq", "stream", "ts", "v", "ws"].join(",");
-// format 2: an entry appended with a unique key carries "key" too (audit-format.md)
+// formats 2 and 3: an entry appended with a unique key carries "key" too (audit-format.md)
 const KEYED_FIELDS = ["event", "hash", "key", "prev", "seq", "stream", "ts", "v", "ws"].join(",");
 const GENESIS = "0".repeat(64);
 
@@ -35,10 +36,36 @@ function readObject(path) {
   return raw.subarray(eol + 1);
 }
 
-function listNumbered(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => NUMBERED.test(n)).sort()
-    .map((n) => ({ number: Number(n.slice(0, 20)), path: join(dir, n) }));
+// Where a stream's objects come from: a directory (a file:// bucket, or bare objects),
+// or a Map of bucket keys to bytes (the committed vectors). Paths are "/"-separated
+// keys relative to the bucket root.
+export function dirSource(rootDir) {
+  return {
+    list(prefix) {
+      const dir = join(rootDir, ...prefix.split("/"));
+      return existsSync(dir) ? readdirSync(dir) : [];
+    },
+    read(key) {
+      const file = join(rootDir, ...key.split("/"));
+      return existsSync(file) ? readObject(file) : null;
+    },
+  };
+}
+
+export function mapSource(objects) {
+  return {
+    list(prefix) {
+      const p = prefix + "/";
+      return [...objects.keys()].filter((k) => k.startsWith(p) && !k.slice(p.length).includes("/"))
+        .map((k) => k.slice(p.length));
+    },
+    read(key) { return objects.get(key) ?? null; },
+  };
+}
+
+function listNumbered(source, prefix) {
+  return source.list(prefix).filter((n) => NUMBERED.test(n)).sort()
+    .map((n) => ({ number: Number(n.slice(0, 20)), path: `${prefix}/${n}` }));
 }
 
 // Byte spans of the entries of `{"entries":[E1,E2,...],"v":1}` (canonical, as written).
@@ -65,7 +92,7 @@ function entrySpans(text) {
   }
 }
 
-function parseEntries(data) {
+export function parseEntries(data) {
   const text = new TextDecoder("utf-8", { fatal: true }).decode(data);
   const doc = JSON.parse(text);
   const spans = entrySpans(text);
@@ -73,19 +100,31 @@ function parseEntries(data) {
     throw new Error("audit object has no entries");
   return spans.map((raw, k) => {
     const e = doc.entries[k];
-    const keyed = typeof e === "object" && e !== null && e.v === 2;
-    if (typeof e !== "object" || e === null
-      || Object.keys(e).sort().join(",") !== (keyed ? KEYED_FIELDS : ENTRY_FIELDS)
-      || (keyed && typeof e.key !== "string")
+    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new Error("audit entry is not an object");
+    const fields = Object.keys(e).sort().join(",");
+    // format 1: no key; format 2: with a string key; format 3: either (section 9.1)
+    const keyed = fields === KEYED_FIELDS && typeof e.key === "string";
+    const shapeOk = e.v === 3 ? (fields === ENTRY_FIELDS || keyed)
+      : e.v === 2 ? keyed : e.v === 1 && fields === ENTRY_FIELDS;
+    if (!shapeOk
       || !Number.isSafeInteger(e.seq) || e.seq < 0 || typeof e.event !== "object" || e.event === null
       || Array.isArray(e.event) || typeof e.stream !== "string" || typeof e.ws !== "string"
-      || typeof e.ts !== "string" || (e.v !== 1 && !keyed) || !HEX64.test(e.prev) || !HEX64.test(e.hash))
+      || typeof e.ts !== "string" || !HEX64.test(e.prev) || !HEX64.test(e.hash))
       throw new Error("audit entry has a missing, extra or mistyped field");
-    // the hashed bytes are the stored entry without its "hash" member (section 9.1)
-    const member = `"hash":"${e.hash}",`;
-    const at = raw.lastIndexOf(member);
-    if (at < 0) throw new Error("entry hash member not found");
-    const hashed = Buffer.from(raw.slice(0, at) + raw.slice(at + member.length), "utf8");
+    let hashed;
+    if (e.v === 3) {
+      // format 3: the RFC 8785 bytes of the entry without "hash", recomputed from the
+      // parsed values (not from the stored bytes)
+      const body = { ...e };
+      delete body.hash;
+      try { hashed = Buffer.from(jcs(body), "utf8"); } catch { return { entry: e, leaf: "" }; }
+    } else {
+      // formats 1 and 2: the stored entry without its "hash" member (section 9.1)
+      const member = `"hash":"${e.hash}",`;
+      const at = raw.lastIndexOf(member);
+      if (at < 0) throw new Error("entry hash member not found");
+      hashed = Buffer.from(raw.slice(0, at) + raw.slice(at + member.length), "utf8");
+    }
     return { entry: e, leaf: sha256(Buffer.from([0]), hashed).toString("hex") };
   });
 }
@@ -124,7 +163,16 @@ function checkpointHash(stored) {
 }
 
 export function verifyLog(rootDir, ws, stream, vkeys) {
-  const base = join(rootDir, "ws", ws, "audit", stream);
+  return verifyStream(dirSource(rootDir), ws, stream, vkeys);
+}
+
+export function verifyStream(source, ws, stream, vkeys) {
+  const base = `ws/${ws}/audit/${stream}`;
+  const readObject = (key) => {
+    const data = source.read(key);
+    if (data === null) throw new Error("object vanished");
+    return data;
+  };
   const keys = vkeys.map(parseVkey).filter((k) => k.type === 0x01);
   const byKeyId = new Map();
   for (const k of keys) {
@@ -138,7 +186,7 @@ export function verifyLog(rootDir, ws, stream, vkeys) {
   // ---- entries
   const hashes = [];   // seq -> hex | null
   let expected = 0, prev = GENESIS, quietGap = false, objects = 0;
-  for (const { number: first, path } of listNumbered(join(base, "e"))) {
+  for (const { number: first, path } of listNumbered(source, `${base}/e`)) {
     objects++;
     if (first < expected) { add("unexpected", first, `object at ${first} starts inside another`); continue; }
     if (first > expected) {
@@ -168,7 +216,7 @@ export function verifyLog(rootDir, ws, stream, vkeys) {
 
   // ---- checkpoints
   const cps = new Map();
-  for (const { number, path } of listNumbered(join(base, "cp"))) {
+  for (const { number, path } of listNumbered(source, `${base}/cp`)) {
     try {
       const stored = JSON.parse(readObject(path).toString("utf8"));
       if (stored.v !== 1 && stored.v !== 2) throw new Error("not a checkpoint");
@@ -207,13 +255,13 @@ export function verifyLog(rootDir, ws, stream, vkeys) {
   if (tiledSize) {
     const want = fullTiles(hashes.slice(0, tiledSize).map((h) => Buffer.from(h, "hex")));
     for (const [path, body] of want) {
-      const file = join(base, ...path.split("/"));
+      const file = source.read(`${base}/${path}`);
       const firstLeaf = (() => {
         const [, level, ...rest] = path.split("/");
         return Number(rest.join("").replaceAll("x", "")) * 256 * 256 ** Number(level);
       })();
-      if (!existsSync(file)) add("bad_tile", firstLeaf, `tile ${path} is missing`);
-      else if (!readObject(file).equals(body)) add("bad_tile", firstLeaf, `tile ${path} differs`);
+      if (file === null) add("bad_tile", firstLeaf, `tile ${path} is missing`);
+      else if (!file.equals(body)) add("bad_tile", firstLeaf, `tile ${path} differs`);
     }
   }
   problems.sort((a, b) => a.seq - b.seq);

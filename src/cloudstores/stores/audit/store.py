@@ -148,7 +148,7 @@ class AuditStore(AsyncResource):
 
     # ------------------------------------------------------------------ writing
     def _encode(self, event: Any) -> tuple[bytes, str]:
-        data = chain.encode_event(event, self.options.max_event_bytes)
+        data = chain.encode_event(event, self.options.max_event_bytes, self.options.entry_format)
         return data, chain.format_ts(datetime.now(UTC))
 
     async def append(
