@@ -135,6 +135,9 @@ ProblemKind = Literal[
     "bad_signature",  # a checkpoint's signature does not verify (or is missing)
     "checkpoint_link",  # a checkpoint's prev does not name an existing earlier checkpoint
     "rollback",  # a checkpoint seen before (trusted) is gone or changed
+    "witness_fork",  # a trusted witness cosigned another tree head for a checkpoint's size
+    "bad_cosignature",  # a trusted witness's cosignature object does not verify
+    "unwitnessed",  # fewer than the required witnesses cosigned any checkpoint
 ]
 
 
@@ -178,6 +181,11 @@ class VerifyReport(BaseModel):
     problems: tuple[VerifyProblem, ...]
     truncated_problems: bool = False
     seconds: float = 0.0
+    witnessed_size: int | None = None
+    """With witnesses asked for: the largest checkpoint size cosigned by at least the
+    required number of them (None: not asked, or none)."""
+    witnesses: tuple[str, ...] = ()
+    """The trusted witnesses (key names) that cosigned the ``witnessed_size`` checkpoint."""
 
     def summary(self) -> str:
         if self.ok:

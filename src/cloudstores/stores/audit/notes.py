@@ -17,7 +17,7 @@ signature still covers its root.
 from __future__ import annotations
 
 from cloudstores.errors import IntegrityError
-from cloudstores.stores.audit.signing import ED25519, Signer, Verifier
+from cloudstores.stores.audit.signing import ED25519, Signer, Verifier, key_id_of
 from cloudstores.tlog.checkpoint import Checkpoint as NoteCheckpoint
 from cloudstores.tlog.checkpoint import open_checkpoint, parse_checkpoint
 from cloudstores.tlog.errors import MalformedNoteError, SignatureError
@@ -31,7 +31,7 @@ from cloudstores.tlog.note import (
     parse_note,
 )
 
-__all__ = ["check_note", "key_name", "make_note", "note_verifiers", "origin", "vkey"]
+__all__ = ["check_note", "key_name", "make_note", "note_verifiers", "origin", "vkey", "vkey_of"]
 
 
 def origin(workspace: str, stream: str) -> str:
@@ -47,6 +47,12 @@ def _public_key(signer: Signer) -> bytes | None:
     if signer.algorithm != ED25519 or not isinstance(public, bytes) or len(public) != 32:
         return None
     return public
+
+
+def vkey_of(public_key: bytes) -> str:
+    """The signed-note verifier key of a raw 32-byte Ed25519 public key (as a store
+    signing with it names it: ``cloudstores-audit/<key_id>``)."""
+    return format_vkey(key_name(key_id_of(public_key)), SIG_ED25519, public_key)
 
 
 def vkey(signer: Signer) -> str | None:
