@@ -178,6 +178,7 @@ def test_witness_key_file_round_trip(where: str) -> None:
         parse_witness_key(text.replace("w9+", "w8+"))
     plus = format_witness_key("w", bytes([0xFB] * 32))  # base64 with "+" in it
     assert "+" in plus.split("+", 4)[4]
-    assert parse_witness_key(plus).public_key == CosignatureSigner.from_seed(
-        "w", bytes([0xFB] * 32)
-    ).public_key
+    assert (
+        parse_witness_key(plus).public_key
+        == CosignatureSigner.from_seed("w", bytes([0xFB] * 32)).public_key
+    )
