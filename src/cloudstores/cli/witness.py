@@ -24,11 +24,11 @@ import typer
 import cloudstores
 from cloudstores.cli.common import Json, Workspace, app, execute
 from cloudstores.cli.output import Output
-from cloudstores.errors import ConfigurationError
+from cloudstores.errors import ConfigurationError, InvalidInputError
 from cloudstores.keys import DEFAULT_WORKSPACE
 from cloudstores.stores.audit import Ed25519Verifier
 from cloudstores.stores.audit.layout import validate_stream
-from cloudstores.stores.audit.notes import vkey_of
+from cloudstores.stores.audit.notes import note_verifier, vkey_of
 from cloudstores.stores.audit.witnessing import Witness, generate_witness_key, load_witness_key
 
 __all__ = ["log_vkeys", "witness", "witness_keygen"]
@@ -38,9 +38,13 @@ def log_vkeys(values: list[str]) -> list[str]:
     """Each value as a signed-note vkey: a vkey string as is, a key file converted."""
     out = []
     for value in values:
-        if value.count("+") == 2 and not Path(value).exists():
-            out.append(value)
-            continue
+        if not Path(value).exists():
+            try:
+                note_verifier(value)  # a vkey (checked here)
+                out.append(value)
+                continue
+            except InvalidInputError:
+                pass
         try:
             verifier = Ed25519Verifier.from_file(value)
         except Exception as exc:

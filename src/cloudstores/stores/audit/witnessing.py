@@ -77,7 +77,6 @@ from cloudstores.tlog.cosignature import CosignatureSigner
 from cloudstores.tlog.errors import MalformedNoteError, WitnessRefusedError
 from cloudstores.tlog.note import (
     SIG_COSIGNATURE_V1,
-    Ed25519NoteVerifier,
     Note,
     NoteVerifier,
     compute_key_id,
@@ -219,7 +218,7 @@ class Witness:
         self.signer = signer
         self.vkey = signer.verifier().vkey
         self.log_keys: list[NoteVerifier] = [
-            Ed25519NoteVerifier.from_vkey(k) if isinstance(k, str) else k for k in log_keys
+            notes.note_verifier(k) if isinstance(k, str) else k for k in log_keys
         ]
 
     def _prefix(self, origin: str) -> str:
