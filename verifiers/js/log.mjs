@@ -231,15 +231,36 @@ export function verifyStream(source, ws, stream, vkeys) {
   }
 
   // ---- tree: roots, notes, tiles
+  // Roots of growing prefixes in one pass: a stack of the perfect subtrees of the
+  // leaves pushed so far (sizes strictly decreasing); a prefix's root folds it from the
+  // right (RFC 6962: the same as splitting at the largest power of two).
   let tiledSize = 0;
+  const stack = [];
+  let pushed = 0, firstBad = -1;
+  const growTo = (n) => {
+    for (; pushed < n && pushed < hashes.length; pushed++) {
+      const h = hashes[pushed];
+      if (h == null) { if (firstBad < 0) firstBad = pushed; stack.push({ size: 1, hash: Buffer.alloc(32) }); }
+      else stack.push({ size: 1, hash: Buffer.from(h, "hex") });
+      while (stack.length > 1 && stack[stack.length - 1].size === stack[stack.length - 2].size) {
+        const right = stack.pop(), left = stack.pop();
+        stack.push({ size: left.size * 2, hash: nodeHash(left.hash, right.hash) });
+      }
+    }
+  };
+  const rootOfPrefix = () => {
+    let root = stack[stack.length - 1].hash;
+    for (let i = stack.length - 2; i >= 0; i--) root = nodeHash(stack[i].hash, root);
+    return root;
+  };
   for (const n of sizes) {
     const cp = cps.get(n);
     if (cp.v !== 2 || typeof cp.root !== "string") continue;
-    const leaves = hashes.slice(0, n);
-    const broken = leaves.length < n ? leaves.length : leaves.findIndex((h) => h == null);
-    if (broken >= 0) { add("root_mismatch", n - 1, `checkpoint ${n}: entry ${broken} is missing or bad`); continue; }
+    growTo(n);
+    const broken = hashes.length < n ? (firstBad >= 0 ? firstBad : hashes.length) : firstBad;
+    if (broken >= 0 && broken < n) { add("root_mismatch", n - 1, `checkpoint ${n}: entry ${broken} is missing or bad`); continue; }
     tiledSize = n;
-    if (treeRoot(leaves.map((h) => Buffer.from(h, "hex"))).toString("hex") !== cp.root)
+    if (rootOfPrefix().toString("hex") !== cp.root)
       add("root_mismatch", n - 1, `checkpoint ${n}: root is not the entries' root`);
     if (cp.note != null) {
       try {
