@@ -44,7 +44,7 @@ def _event(i: int) -> dict[str, Any]:
     if i % 11 == 0:
         event.update({"\ufb33": "dalet", "\U0001f600": "grin", "\u00e9": "e"})
     if i % 13 == 0:
-        event["exact"] = 25737372292823290
+        event["exact"] = 9007199254740991
         event["nested"] = {"list": [1.5, None, True, "\u2028"], "z": {}}
     return event
 

@@ -101,7 +101,8 @@ def encode_event(event: Any, max_bytes: int, entry_format: int = JCS_VERSION) ->
     for 1); raises before any request if it cannot be stored.
 
     SerializationError: not a JSON object (dict with str keys), NaN/Infinity, bytes,
-    a value JSON cannot hold, or (format 3) an integer no IEEE double equals.
+    a value JSON cannot hold, or (format 3) an integer beyond +-(2**53 - 1), which would
+    not read back as the same integer.
     PayloadTooLargeError: over ``max_bytes``.
     """
     if not isinstance(event, dict):
@@ -111,9 +112,31 @@ def encode_event(event: Any, max_bytes: int, entry_format: int = JCS_VERSION) ->
     data = codec.dumps(event)
     if entry_format == JCS_VERSION:
         # orjson first: it turns what it knows (datetimes, ...) into JSON, then RFC 8785
-        data = jcs.dumps(orjson.loads(data))
+        value = orjson.loads(data)
+        _check_safe_integers(value)
+        data = jcs.dumps(value)
     codec.check_size(data, max_bytes, what="audit event")
     return data
+
+
+def _check_safe_integers(value: Any) -> None:
+    """SerializationError for an integer beyond +-(2**53 - 1): RFC 8785 writes numbers
+    as IEEE doubles, so it would read back as another integer (2**62 as
+    4611686018427388000); such numbers belong in strings."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not -jcs.MAX_SAFE_INTEGER <= item <= jcs.MAX_SAFE_INTEGER:
+                raise SerializationError(
+                    f"integer {item} is beyond +-(2**53 - 1): RFC 8785 would store it as a "
+                    "double and it would read back changed; store it as a string (or use "
+                    "AuditOptions(entry_format=1))"
+                )
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def reencode_event(event: dict[str, Any], entry_format: int) -> bytes:
