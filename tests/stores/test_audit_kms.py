@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,6 +32,7 @@ from cloudstores.tlog.ecdsa_note import EcdsaNoteVerifier
 from cloudstores.tlog.note import parse_note
 from tests.emulators.moto_s3 import REGION
 
+LOG_MJS = Path(__file__).resolve().parents[2] / "verifiers" / "js" / "log.mjs"
 OPTIONS = AuditOptions(
     checkpoint_every=10, checkpoint_interval=None, max_batch=4, max_checkpoint_leaves=16
 )
@@ -180,3 +185,39 @@ def test_real_azure_key_vault() -> None:
 @pytest.mark.skip(reason="Google Cloud KMS signer: not implemented")
 def test_real_gcp_kms() -> None:
     raise AssertionError
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+async def test_node_verifier_checks_kms_signed_logs(signer: AwsKmsSigner, tmp_path: Any) -> None:
+    """The Node verifier checks ECDSA checkpoint signatures and type-0x02 notes too, and
+    agrees with Python on a clean and a re-signed (other key) KMS log."""
+    vkey = note_vkey(signer)
+    assert vkey is not None
+    url = f"file://{tmp_path}?fsync=false"
+    async with cloudstores.open_bucket(url) as bucket:
+        async with AuditStore(bucket, signer=signer, options=OPTIONS) as audit:
+            for name in ("clean", "forged"):
+                for i in range(25):
+                    await audit.append(name, {"i": i, "f": -0.0})
+        keys = StreamKeys("default", "forged")
+        doc = orjson.loads((await bucket.get(keys.checkpoint(20))).data)
+        doc["signature"] = base64.b64encode(b"\x30\x06\x02\x01\x01\x02\x01\x01").decode()
+        await bucket.put(keys.checkpoint(20), orjson.dumps(doc), mode="overwrite")
+        python = {}
+        async with AuditStore(bucket, verifier=signer.verifier()) as auditor:
+            for name in ("clean", "forged"):
+                report = await auditor.verify(name)
+                python[name] = (report.ok, report.first_bad_seq)
+    node = {}
+    for name in ("clean", "forged"):
+        run = subprocess.run(  # noqa: ASYNC221 (a test)
+            ["node", str(LOG_MJS), url, "default", name, vkey],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode in (0, 1), run.stderr
+        report = json.loads(run.stdout)
+        node[name] = (report["ok"], report["first_bad_seq"])
+    assert python == node == {"clean": (True, None), "forged": (False, 19)}

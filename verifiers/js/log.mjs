@@ -173,12 +173,15 @@ export function verifyStream(source, ws, stream, vkeys) {
     if (data === null) throw new Error("object vanished");
     return data;
   };
-  const keys = vkeys.map(parseVkey).filter((k) => k.type === 0x01);
+  const keys = vkeys.map(parseVkey).filter((k) => k.type === 0x01 || k.type === 0x02);
   const byKeyId = new Map();
   for (const k of keys) {
-    // the audit key_id: first 16 hex digits of SHA-256(raw public key)
-    const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: k.pub.toString("base64url") }, format: "jwk" });
-    byKeyId.set(sha256(k.pub).toString("hex").slice(0, 16), { publicKey });
+    // the audit key_id: first 16 hex digits of SHA-256(raw Ed25519 public key, or the
+    // DER SubjectPublicKeyInfo of an ECDSA P-256 key)
+    const publicKey = k.type === 0x02 ? k.key
+      : createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: k.pub.toString("base64url") }, format: "jwk" });
+    const algorithm = k.type === 0x02 ? "ecdsa-p256-sha256" : "ed25519";
+    byKeyId.set(sha256(k.pub).toString("hex").slice(0, 16), { publicKey, algorithm });
   }
   const problems = [];
   const add = (kind, seq, detail) => problems.push({ kind, seq: Math.max(seq, 0), detail });
@@ -309,8 +312,13 @@ function checkpointProblem(cp, n, cps, hashes, size, ws, stream, byKeyId) {
     } catch (err) { return ["bad_checkpoint", null, err.message]; }
   }
   const key = byKeyId.get(cp.key_id);
-  if (cp.algorithm !== "ed25519" || !key || typeof cp.signature !== "string"
-    || !cryptoVerify(null, signedBody(cp), key.publicKey, Buffer.from(cp.signature, "base64")))
+  const sigOk = () => {
+    const sig = Buffer.from(cp.signature, "base64");
+    if (key.algorithm === "ed25519") return cryptoVerify(null, signedBody(cp), key.publicKey, sig);
+    try { return cryptoVerify("sha256", signedBody(cp), { key: key.publicKey, dsaEncoding: "der" }, sig); }
+    catch { return false; }
+  };
+  if (!key || cp.algorithm !== key.algorithm || typeof cp.signature !== "string" || !sigOk())
     return ["bad_signature", null, `signature by key ${cp.key_id} does not verify`];
   if (cp.prev !== null) {
     const ref = cps.get(cp.prev.size);

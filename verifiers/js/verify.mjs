@@ -207,6 +207,7 @@ export function parseVkey(vkey) {
   const name = vkey.slice(0, i1), id = vkey.slice(i1 + 1, i2), key = vkey.slice(i2 + 1);
   if (!validName(name) || !/^[0-9a-f]{8}$/.test(id)) throw new Error("bad vkey");
   const raw = b64strict(key), type = raw[0], pub = raw.subarray(1);
+  if (type === 0x02) return ecdsaVkey(name, parseInt(id, 16), pub);
   if (pub.length !== 32 || (type !== 0x01 && type !== 0x04)) throw new Error("unsupported vkey");
   if (keyId(name, type, pub) !== parseInt(id, 16)) throw new Error("vkey hash mismatch");
   const k = edKey(pub);
@@ -225,6 +226,18 @@ export function parseVkey(vkey) {
 
 // Signatures by known keys (name AND key ID match) must all verify; unknown are ignored.
 // Returns the names of the known keys whose signatures verified.
+// signed-note type 0x02 (ECDSA, as transparency-dev/witness): the key is a DER
+// SubjectPublicKeyInfo of a NIST P-256 key, its key ID SHA-256(DER)[:4] (not name-based),
+// the signature an ASN.1 DER ECDSA signature of SHA-256(text).
+function ecdsaVkey(name, id, der) {
+  if (sha256(der).readUInt32BE(0) !== id) throw new Error("vkey hash mismatch");
+  const k = createPublicKey({ key: der, format: "der", type: "spki" });
+  if (k.asymmetricKeyType !== "ec" || k.asymmetricKeyDetails.namedCurve !== "prime256v1")
+    throw new Error("unsupported vkey: not an ECDSA P-256 key");
+  const verify = (text, sig) => { try { return cryptoVerify("sha256", text, { key: k, dsaEncoding: "der" }, sig); } catch { return false; } };
+  return { name, keyId: id, type: 0x02, verify, pub: der, key: k };
+}
+
 export function openNote(bytes, verifiers) {
   const note = parseNote(bytes);
   const text = Buffer.from(note.text, "utf8");
