@@ -4,7 +4,11 @@
 // section 9 alone.
 //
 //   node verifiers/js/log.mjs <dir or file:// URL> <workspace> <stream> <vkey> [<vkey>...]
+//        [--require-witnesses=k]
 //
+// vkeys: the log's (signed-note type 0x01 Ed25519 or 0x02 ECDSA) and trusted witnesses'
+// (type 0x04); with witness keys, their cosignatures beside the checkpoints are checked
+// (section 9.6), and --require-witnesses=k asks for k of them on one checkpoint.
 // Prints one JSON line {ok, size, first_bad_seq, problems: [{kind, seq, detail}]} and
 // exits 0 when the stream is clean, 1 when not. Checks: entry placement and
 // contiguity, each entry's leaf hash (RFC 8785 bytes of the parsed entry for format 3,
@@ -16,7 +20,7 @@ import { createHash, createPublicKey, verify as cryptoVerify } from "node:crypto
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { jcs, nodeHash, openNote, parseCheckpoint, parseVkey, rootFromTiles, tilePath } from "./verify.mjs";
+import { jcs, nodeHash, openNote, parseCheckpoint, parseNote, parseVkey, rootFromTiles, tilePath } from "./verify.mjs";
 
 const sha256 = (...parts) => { const h = createHash("sha256"); for (const p of parts) h.update(p); return h.digest(); };
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -55,9 +59,11 @@ export function dirSource(rootDir) {
 export function mapSource(objects) {
   return {
     list(prefix) {
+      // the names directly below prefix (objects, and "directories" of deeper keys)
       const p = prefix + "/";
-      return [...objects.keys()].filter((k) => k.startsWith(p) && !k.slice(p.length).includes("/"))
-        .map((k) => k.slice(p.length));
+      const names = new Set();
+      for (const k of objects.keys()) if (k.startsWith(p)) names.add(k.slice(p.length).split("/")[0]);
+      return [...names];
     },
     read(key) { return objects.get(key) ?? null; },
   };
@@ -162,11 +168,11 @@ function checkpointHash(stored) {
   return sha256(Buffer.from([2]), Buffer.from(jcs(stored), "utf8")).toString("hex");
 }
 
-export function verifyLog(rootDir, ws, stream, vkeys) {
-  return verifyStream(dirSource(rootDir), ws, stream, vkeys);
+export function verifyLog(rootDir, ws, stream, vkeys, requiredWitnesses = 0) {
+  return verifyStream(dirSource(rootDir), ws, stream, vkeys, requiredWitnesses);
 }
 
-export function verifyStream(source, ws, stream, vkeys) {
+export function verifyStream(source, ws, stream, vkeys, requiredWitnesses = 0) {
   const base = `ws/${ws}/audit/${stream}`;
   const readObject = (key) => {
     const data = source.read(key);
@@ -288,8 +294,59 @@ export function verifyStream(source, ws, stream, vkeys) {
       else if (!file.equals(body)) add("bad_tile", firstLeaf, `tile ${path} differs`);
     }
   }
+  // ---- witness cosignatures (docs/audit-format.md section 9.6), with witness vkeys given
+  let witnessed = { witnessed_size: null, witnesses: [] };
+  const witnessKeys = vkeys.map((v) => ({ v, k: parseVkey(v) })).filter((x) => x.k.type === 0x04);
+  if (witnessKeys.length) {
+    const rootOf = (n) => {
+      const cp = cps.get(n);
+      if (cp && typeof cp.root === "string") return cp.root;
+      const leaves = hashes.slice(0, n);
+      if (n > size || leaves.some((h) => h == null)) return null;
+      return treeRoot(leaves.map((h) => Buffer.from(h, "hex"))).toString("hex");
+    };
+    witnessed = checkCosignatures(source, base, ws, stream, witnessKeys, requiredWitnesses,
+      rootOf, Math.max(1, ...cps.keys()), add);
+  }
   problems.sort((a, b) => a.seq - b.seq);
-  return { ok: problems.length === 0, size, objects, first_bad_seq: problems.length ? problems[0].seq : null, problems };
+  return { ok: problems.length === 0, size, objects, first_bad_seq: problems.length ? problems[0].seq : null, problems, ...witnessed };
+}
+
+function checkCosignatures(source, base, ws, stream, witnessKeys, required, rootOf, newest, add) {
+  const byId = new Map(witnessKeys.map(({ v, k }) => [sha256(Buffer.from(v, "ascii")).toString("hex").slice(0, 32), k]));
+  const cosigned = new Map();
+  for (const dir of source.list(`${base}/cosig`).filter((n) => /^[0-9]{20}$/.test(n)).sort()) {
+    const n = Number(dir);
+    for (const [wid, w] of byId) {
+      const data = source.read(`${base}/cosig/${dir}/${wid}`);
+      if (data === null) continue;
+      const who = `witness ${w.name}`;
+      let head = null, lines = [];
+      try {
+        const note = parseNote(data);
+        head = parseCheckpoint(note.text);
+        lines = note.sigs.filter((x) => x.name === w.name && x.keyId === w.keyId);
+        const text = Buffer.from(note.text, "utf8");
+        if (!lines.length || !lines.every((x) => w.verify(text, x.sig))) throw new Error("cosignature does not verify");
+      } catch (err) { add("bad_cosignature", n - 1, `${who}: ${err.message}`); continue; }
+      if (head.origin !== `cloudstores/audit/${ws}/${stream}` || head.size !== BigInt(n)) {
+        add("bad_cosignature", n - 1, `${who}: filed under another tree head`); continue;
+      }
+      const expected = rootOf(n);
+      if (expected === null) { add("bad_cosignature", n - 1, `${who}: no tree of size ${n} to compare`); continue; }
+      if (expected !== head.root.toString("hex")) {
+        add("witness_fork", n - 1, `${who} cosigned another root at size ${n}`); continue;
+      }
+      if (n > 0) { if (!cosigned.has(n)) cosigned.set(n, new Set()); cosigned.get(n).add(w.name); }
+    }
+  }
+  const quorum = [...cosigned].filter(([, names]) => names.size >= required).map(([n]) => n);
+  if (required && quorum.length) {
+    const best = Math.max(...quorum);
+    return { witnessed_size: best, witnesses: [...cosigned.get(best)].sort() };
+  }
+  if (required) add("unwitnessed", newest - 1, `no checkpoint is cosigned by ${required} trusted witnesses`);
+  return { witnessed_size: null, witnesses: [] };
 }
 
 function signedBody(cp) {
@@ -337,13 +394,15 @@ function checkpointProblem(cp, n, cps, hashes, size, ws, stream, byKeyId) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [target, ws, stream, ...vkeys] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const req = args.find((a) => a.startsWith("--require-witnesses="));
+  const [target, ws, stream, ...vkeys] = args.filter((a) => a !== req);
   if (!target || !ws || !stream || vkeys.length === 0) {
-    console.error("usage: node log.mjs <dir|file://URL> <workspace> <stream> <vkey>...");
+    console.error("usage: node log.mjs <dir|file://URL> <workspace> <stream> <vkey>... [--require-witnesses=k]");
     process.exit(2);
   }
   const dir = target.startsWith("file://") ? fileURLToPath(target) : target;
-  const report = verifyLog(dir, ws, stream, vkeys);
+  const report = verifyLog(dir, ws, stream, vkeys, req ? Number(req.split("=")[1]) : 0);
   console.log(JSON.stringify(report));
   process.exit(report.ok ? 0 : 1);
 }
