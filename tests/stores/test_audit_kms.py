@@ -6,6 +6,7 @@ a real AWS KMS run is opt-in (``CLOUDSTORES_TEST_AWSKMS_URL``)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -221,3 +222,49 @@ async def test_node_verifier_checks_kms_signed_logs(signer: AwsKmsSigner, tmp_pa
         report = json.loads(run.stdout)
         node[name] = (report["ok"], report["first_bad_seq"])
     assert python == node == {"clean": (True, None), "forged": (False, 19)}
+
+
+async def test_key_rotation_to_kms_and_the_cli(signer: AwsKmsSigner, tmp_path: Path) -> None:
+    """A log signed first with an Ed25519 key file, then with the KMS key: one verifier
+    of both key files (``load_verifier``, ``verify --public-key`` repeated) accepts it,
+    either one alone does not; ``witness --log-key`` takes the KMS public key file."""
+    from typer.testing import CliRunner
+
+    from cloudstores.cli import app
+    from cloudstores.stores.audit import Ed25519Signer
+    from cloudstores.stores.audit.kms import AnyVerifier, load_verifier
+    from cloudstores.stores.audit.witnessing import format_witness_key
+
+    old = Ed25519Signer.from_bytes(bytes(range(3, 35)))
+    (tmp_path / "old.pub").write_bytes(old.public_pem())
+    (tmp_path / "kms.pem").write_bytes(signer.public_pem())
+    url = f"file://{tmp_path / 'log'}?fsync=false"
+    (tmp_path / "log").mkdir()
+    async with cloudstores.open_bucket(url) as bucket:
+        for key in (old, signer):
+            async with AuditStore(bucket, signer=key, options=OPTIONS) as audit:
+                for i in range(10):
+                    await audit.append("s", {"i": i})
+        both = load_verifier(tmp_path / "old.pub", tmp_path / "kms.pem")
+        assert isinstance(both, AnyVerifier)
+        for verifier, ok in ((both, True), (old.verifier(), False), (signer.verifier(), False)):
+            async with AuditStore(bucket, verifier=verifier) as auditor:
+                assert (await auditor.verify("s")).ok is ok
+    runner = CliRunner()
+    result = await asyncio.to_thread(  # (the CLI runs its own event loop)
+        runner.invoke,
+        app,
+        ["verify", url, "s", "-k", str(tmp_path / "old.pub"), "-k", str(tmp_path / "kms.pem")],
+    )
+    assert result.exit_code == 0 and "verified with key ids" in result.stdout, result.output
+    (tmp_path / "w.key").write_text(format_witness_key("witness.example/w", bytes(32)))
+    (tmp_path / "state").mkdir()
+    result = await asyncio.to_thread(
+        runner.invoke,
+        app,
+        [
+            "witness", url, "s", "--state", f"file://{tmp_path / 'state'}?fsync=false",
+            "--key", str(tmp_path / "w.key"), "--log-key", str(tmp_path / "kms.pem"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0 and "cosigned checkpoint 20" in result.stdout, result.output

@@ -26,7 +26,8 @@ from cloudstores.cli.common import Json, Workspace, app, execute, require_worksp
 from cloudstores.cli.output import Output
 from cloudstores.errors import ConfigurationError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE
-from cloudstores.stores.audit import Ed25519Signer, Ed25519Verifier, chain
+from cloudstores.stores.audit import Ed25519Signer, chain
+from cloudstores.stores.audit.kms import load_verifier
 from cloudstores.stores.audit.layout import StreamKeys, validate_stream
 from cloudstores.stores.audit.notes import vkey_of
 from cloudstores.stores.workspace import Stores, open_stores
@@ -135,8 +136,8 @@ def verify(
         typer.Option(
             "--public-key",
             "-k",
-            help="Ed25519 public key (PEM or raw 32 bytes) trusted to sign checkpoints; "
-            "repeat for several (key rotation)",
+            help="public key trusted to sign checkpoints: Ed25519 (PEM or raw 32 bytes) or "
+            "ECDSA P-256 PEM (a KMS key); repeat for several (key rotation)",
         ),
     ] = None,
     require_signatures: Annotated[
@@ -170,7 +171,7 @@ def verify(
         url, rest = split_url(args, at_most=1)
         if rest:
             validate_stream(rest[0])
-        verifier = Ed25519Verifier.from_file(*public_key) if public_key else None
+        verifier = load_verifier(*public_key) if public_key else None
         witnesses = tuple(CosignatureVerifier.from_vkey(k) for k in witness_key or ())
         if require_witnesses > len(witnesses) or require_witnesses < 0:
             raise ConfigurationError(

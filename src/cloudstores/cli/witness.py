@@ -26,10 +26,11 @@ from cloudstores.cli.common import Json, Workspace, app, execute
 from cloudstores.cli.output import Output
 from cloudstores.errors import ConfigurationError, InvalidInputError
 from cloudstores.keys import DEFAULT_WORKSPACE
-from cloudstores.stores.audit import Ed25519Verifier
+from cloudstores.stores.audit.kms import load_verifier
 from cloudstores.stores.audit.layout import validate_stream
-from cloudstores.stores.audit.notes import note_verifier, vkey_of
+from cloudstores.stores.audit.notes import key_name, note_verifier, vkey_of
 from cloudstores.stores.audit.witnessing import Witness, generate_witness_key, load_witness_key
+from cloudstores.tlog.ecdsa_note import EcdsaNoteVerifier
 
 __all__ = ["log_vkeys", "witness", "witness_keygen"]
 
@@ -46,12 +47,16 @@ def log_vkeys(values: list[str]) -> list[str]:
             except InvalidInputError:
                 pass
         try:
-            verifier = Ed25519Verifier.from_file(value)
+            verifier = load_verifier(value)
         except Exception as exc:
             raise ConfigurationError(
                 f"--log-key {value!r} is neither a note verifier key nor a readable key file"
             ) from exc
-        out.extend(vkey_of(public) for public in verifier.public_keys.values())
+        out.extend(vkey_of(public) for public in getattr(verifier, "public_keys", {}).values())
+        out.extend(
+            EcdsaNoteVerifier(key_name(kid), der).vkey
+            for kid, der in getattr(verifier, "ecdsa_keys", {}).items()
+        )
     return out
 
 

@@ -33,10 +33,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cloudstores.errors import ConfigurationError, IntegrityError, InvalidInputError, StoreError
-from cloudstores.stores.audit.signing import ECDSA_P256, Ed25519Signer, Signer
+from cloudstores.stores.audit.signing import ECDSA_P256, Ed25519Signer, Ed25519Verifier, Signer
 from cloudstores.tlog.ecdsa_note import load_p256_spki
 
-__all__ = ["ECDSA_P256", "AwsKmsSigner", "EcdsaVerifier", "ecdsa_key_id_of", "open_signer"]
+__all__ = [
+    "ECDSA_P256",
+    "AnyVerifier",
+    "AwsKmsSigner",
+    "EcdsaVerifier",
+    "ecdsa_key_id_of",
+    "load_verifier",
+    "open_signer",
+]
 
 
 _RAW_LIMIT = 4096
@@ -204,6 +212,14 @@ class AwsKmsSigner:
     def verifier(self) -> EcdsaVerifier:
         return EcdsaVerifier(self.public_der)
 
+    def public_pem(self) -> bytes:
+        """The public key as PEM, for auditors (``verify --public-key``)."""
+        if self._public is None:
+            raise InvalidInputError("AwsKmsSigner is not open: await signer.open() first")
+        return self._public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
     async def aclose(self) -> None:
         stack, self._stack, self._client = self._stack, None, None
         if stack is not None:
@@ -233,3 +249,75 @@ async def open_signer(url: str | Path) -> Signer:
     if "://" in text and not text.startswith("file://"):
         raise ConfigurationError(f"unknown signer URL {text!r} (awskms://..., or a key file)")
     return Ed25519Signer.from_file(text.removeprefix("file://"))
+
+
+class AnyVerifier:
+    """Several verifiers as one: a signature verifies if one of them accepts it (a log
+    whose key moved from an Ed25519 file to a KMS key, or several keys of each kind)."""
+
+    def __init__(self, *verifiers: Ed25519Verifier | EcdsaVerifier) -> None:
+        if not verifiers:
+            raise InvalidInputError("AnyVerifier needs at least one verifier")
+        self.verifiers = verifiers
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(kid for v in self.verifiers for kid in v.key_ids)
+
+    @property
+    def public_keys(self) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for v in self.verifiers:
+            if isinstance(v, Ed25519Verifier):
+                out.update(v.public_keys)
+        return out
+
+    @property
+    def ecdsa_keys(self) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for v in self.verifiers:
+            if isinstance(v, EcdsaVerifier):
+                out.update(v.ecdsa_keys)
+        return out
+
+    def verify(self, message: bytes, signature: bytes, *, algorithm: str, key_id: str) -> bool:
+        return any(
+            v.verify(message, signature, algorithm=algorithm, key_id=key_id) for v in self.verifiers
+        )
+
+    def __repr__(self) -> str:
+        return f"AnyVerifier(key_ids={list(self.key_ids)})"
+
+
+def load_verifier(*paths: str | Path) -> Ed25519Verifier | EcdsaVerifier | AnyVerifier:
+    """The verifier of public key files of either kind: Ed25519 (PEM or raw 32 bytes) and
+    ECDSA P-256 (PEM SubjectPublicKeyInfo, e.g. a KMS key's public key)."""
+    if not paths:
+        raise InvalidInputError("no public key file given")
+    ed: list[bytes] = []
+    ecdsa: list[bytes] = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read public key {path}: {exc}") from exc
+        key = None
+        if data.startswith(b"-----"):
+            try:
+                key = serialization.load_pem_public_key(data)
+            except ValueError as exc:
+                raise ConfigurationError(f"{path}: not a PEM public key") from exc
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            ecdsa.append(
+                key.public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+        else:
+            ed.append(data)
+    found: list[Ed25519Verifier | EcdsaVerifier] = []
+    if ed:
+        found.append(Ed25519Verifier.from_bytes(*ed))
+    if ecdsa:
+        found.append(EcdsaVerifier(*ecdsa))
+    return found[0] if len(found) == 1 else AnyVerifier(*found)
