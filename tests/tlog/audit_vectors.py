@@ -186,6 +186,16 @@ async def build() -> dict[str, Any]:
         "key_id": sig.key_id,
         "vkey": vkey,
         "entries": entries,
+        "node_hashes": [
+            {
+                "left": levels[lv][2 * i].hex(),
+                "right": levels[lv][2 * i + 1].hex(),
+                "hash": levels[lv + 1][i].hex(),
+                "level": lv + 1,
+                "index": i,
+            }
+            for lv, i in ((0, 0), (0, 1), (0, 5), (1, 0), (2, 0), (7, 0))
+        ],  # fmt: skip
         "roots": {str(size): merkle.tree_root(hashes[:size]).hex() for size in CHECKPOINTS},
         "checkpoints": checkpoints,
         "inclusion": inclusion,

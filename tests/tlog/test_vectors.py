@@ -245,6 +245,15 @@ async def _audit_verdicts(doc: dict[str, Any]) -> dict[str, tuple[bool, bool]]:
     for i, c in enumerate(doc["entries"]):
         out[f"audit.json/entries/{i}"] = (_ok(lambda c=c: entry_ok(c)), True)
     hashes = [_h(c["leaf_hash"]) for c in doc["entries"]]
+    for i, c in enumerate(doc["node_hashes"]):
+        # node = SHA-256(0x01 || left || right), and it is the tree's node there
+        span = 2 ** c["level"]
+        below = hashes[c["index"] * span : (c["index"] + 1) * span]
+        out[f"audit.json/node_hashes/{i}"] = (
+            merkle.node_hash(_h(c["left"]), _h(c["right"])).hex() == c["hash"]
+            and merkle.tree_root(below).hex() == c["hash"],
+            True,
+        )
     out["audit.json/roots"] = (
         all(merkle.tree_root(hashes[: int(n)]).hex() == r for n, r in doc["roots"].items()),
         True,

@@ -384,6 +384,12 @@ function runAudit(doc, add) {
     return jcs(body) === c.hashed;
   }), true));
   const hashes = doc.entries.map((c) => hex(c.leaf_hash));
+  doc.node_hashes.forEach((c, i) => {
+    const span = 2 ** c.level;
+    const below = hashes.slice(c.index * span, (c.index + 1) * span);
+    add(`node_hashes/${i}`, nodeHash(hex(c.left), hex(c.right)).toString("hex") === c.hash
+      && rootOf(below).toString("hex") === c.hash, true);
+  });
   add("roots", Object.entries(doc.roots).every(([n, r]) =>
     rootOf(hashes.slice(0, Number(n))).toString("hex") === r), true);
   doc.inclusion.forEach((c, i) => add(`inclusion/${i}`, verdict(() => verifyInclusion(
