@@ -157,7 +157,12 @@ class AwsKmsSigner:
         key is ECC_NIST_P256 for SIGN_VERIFY (ConfigurationError otherwise)."""
         if self._client is not None:
             return self
-        import aioboto3
+        try:
+            import aioboto3
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                "awskms:// needs the s3 extra (aioboto3): pip install 'cloudstores[s3]'"
+            ) from exc
 
         stack = AsyncExitStack()
         try:
