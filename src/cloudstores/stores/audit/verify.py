@@ -27,12 +27,12 @@ import base64
 import binascii
 import bisect
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import NamedTuple
 
 from cloudstores.errors import IntegrityError, NotFoundError, StoreError
 from cloudstores.keys import key_number
-from cloudstores.stores.audit import chain
+from cloudstores.stores.audit import chain, cosigs
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import (
     Checkpoint,
@@ -46,6 +46,8 @@ from cloudstores.stores.audit.signing import Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.audit.treecheck import check_trees
 from cloudstores.stores.objects import Progress
+from cloudstores.tlog import merkle
+from cloudstores.tlog.cosignature import CosignatureVerifier
 
 __all__ = ["verify_stream"]
 
@@ -196,6 +198,8 @@ async def verify_stream(
     trusted: Checkpoint | None = None,
     max_problems: int = 100,
     on_progress: Progress | None = None,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    required_witnesses: int = 0,
 ) -> VerifyReport:
     started = time.monotonic()
     keys = state.keys
@@ -206,7 +210,19 @@ async def verify_stream(
     loaded = [item[0] for item in checkpoints.values() if item is not None]
     await check_trees(ctx, keys, loaded, walk.hashes.get, verifier, problems.add)
     _check_rollback(keys, checkpoints, (trusted, state.highest_trusted), problems)
-    return _report(
+    witnessed = None
+    if witnesses:
+        witnessed = await cosigs.check(
+            ctx.bucket,
+            keys,
+            ctx.workspace,
+            loaded,
+            lambda size: _root_of(walk, size),
+            witnesses,
+            required_witnesses,
+            problems.add,
+        )
+    report = _report(
         state,
         checkpoints,
         walk,
@@ -215,6 +231,25 @@ async def verify_stream(
         signatures_checked=verifier is not None,
         started=started,
     )
+    if witnessed is None:
+        return report
+    return report.model_copy(
+        update={"witnessed_size": witnessed.witnessed_size, "witnesses": witnessed.witnesses}
+    )
+
+
+def _root_of(walk: _Walk, size: int) -> bytes | None:
+    """The root of entries ``[0, size)`` as read (None if one is missing or bad): for a
+    cosignature whose checkpoint is gone. O(size) hashing, once per such size."""
+    if size > walk.expected:
+        return None
+    leaves = []
+    for seq in range(size):
+        digest = walk.hashes.get(seq)
+        if digest is None:
+            return None
+        leaves.append(bytes.fromhex(digest))
+    return merkle.tree_root(leaves)
 
 
 # ---------------------------------------------------------------------- the entries
