@@ -58,20 +58,24 @@ async def write(url: str, size: int, batch: int, every: int, entry_format: int) 
         entry_format=entry_format,
     )
     started = time.perf_counter()
-    async with cloudstores.open_bucket(url) as bucket:
-        async with AuditStore(bucket, signer=SIGNER, options=options) as audit:
-            for start in range(0, size, batch):
-                await audit.append_many(
-                    "bench", [event(i) for i in range(start, min(size, start + batch))]
-                )
+    async with (
+        cloudstores.open_bucket(url) as bucket,
+        AuditStore(bucket, signer=SIGNER, options=options) as audit,
+    ):
+        for start in range(0, size, batch):
+            await audit.append_many(
+                "bench", [event(i) for i in range(start, min(size, start + batch))]
+            )
     return time.perf_counter() - started
 
 
 async def verify_python(url: str) -> tuple[float, bool, int]:
     started = time.perf_counter()
-    async with cloudstores.open_bucket(url) as bucket:
-        async with AuditStore(bucket, verifier=SIGNER.verifier()) as auditor:
-            report = await auditor.verify("bench")
+    async with (
+        cloudstores.open_bucket(url) as bucket,
+        AuditStore(bucket, verifier=SIGNER.verifier()) as auditor,
+    ):
+        report = await auditor.verify("bench")
     return time.perf_counter() - started, report.ok, report.size
 
 

@@ -195,7 +195,7 @@ async def build() -> dict[str, Any]:
                 "index": i,
             }
             for lv, i in ((0, 0), (0, 1), (0, 5), (1, 0), (2, 0), (7, 0))
-        ],  # fmt: skip
+        ],
         "roots": {str(size): merkle.tree_root(hashes[:size]).hex() for size in CHECKPOINTS},
         "checkpoints": checkpoints,
         "inclusion": inclusion,
