@@ -73,6 +73,25 @@ def _no_resend_session_class() -> type[Any]:
     return NoResendSession
 
 
+_loader: Any = None
+"""botocore's data loader, shared by the sessions of every S3 bucket of this process."""
+
+
+def _new_session(profile: str | None) -> Any:
+    """An aioboto3 session on the process's shared data loader: the S3 service model and
+    endpoint rules are then read and parsed once (~0.2 s of CPU), not once per bucket.
+    The loader only caches files of botocore's own data; credentials stay per session."""
+    import aioboto3
+
+    global _loader
+    session = aioboto3.Session(profile_name=profile)
+    if _loader is None:
+        _loader = session._session.get_component("data_loader")
+    else:
+        session._session.register_component("data_loader", _loader)
+    return session
+
+
 def _unbind_credentials_lock(session: Any) -> None:
     """Refreshable credentials cached in a reused session hold an asyncio.Lock, which
     binds to the loop that first waited on it: give them a fresh one in a new loop."""
@@ -136,7 +155,7 @@ class S3Driver:
 
     async def open(self) -> None:
         try:
-            import aioboto3
+            import aioboto3  # noqa: F401  (is the s3 extra installed?)
             from aiobotocore.config import AioConfig
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigurationError(
@@ -145,7 +164,7 @@ class S3Driver:
         # One session per driver: it caches the service model and the credentials, so
         # a client re-made for a new event loop (asyncio.run per invocation) is cheap.
         if self._session is None:
-            self._session = aioboto3.Session(profile_name=self.profile)
+            self._session = _new_session(self.profile)
         session = self._session
         _unbind_credentials_lock(session)
         config = AioConfig(
