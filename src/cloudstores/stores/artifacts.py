@@ -63,7 +63,6 @@ from cloudstores.stores.content import (
     check_json,
     encode,
     get_blob,
-    is_digest,
     pointer,
     put_blob,
     take_pointer,
@@ -556,7 +555,11 @@ def _blob_pointer(record: dict[str, Any], key: str) -> Pointer | None:
             raise IntegrityError(f"stored artifact {key!r} has a malformed blob pointer", key=key)
         return found
     content = record.get("content")  # format 1
-    if isinstance(content, dict) and len(content) == 1 and is_digest(content.get(_OLD_BLOB_REF)):
+    if (
+        isinstance(content, dict)
+        and len(content) == 1
+        and codec.is_digest(content.get(_OLD_BLOB_REF))
+    ):
         return Pointer(str(content[_OLD_BLOB_REF]), "json")
     return None
 

@@ -67,7 +67,7 @@ from cloudstores.models import (
     WorkflowSnapshot,
     as_utc,
 )
-from cloudstores.stores.content import check_json, is_digest
+from cloudstores.stores.content import check_json
 from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.layout import WorkspaceLayout
 from cloudstores.stores.objects import (
@@ -538,7 +538,7 @@ class ExecutionStore(AsyncResource):
     async def get_workflow_snapshot(self, digest: str) -> WorkflowSnapshot:
         """The snapshot stored under ``digest`` (1 GET). NotFoundError if none;
         IntegrityError if the stored content does not hash to ``digest``."""
-        if not is_digest(digest):
+        if not codec.is_digest(digest):
             raise InvalidInputError(f"not a SHA-256 hex digest: {digest!r}")
         key = self._workflow_key(digest)
         snapshot = await read_record(

@@ -79,7 +79,6 @@ CHECKPOINT_CONTEXT = b"cloudstores-audit-checkpoint/v1\n"
 _SORTED = orjson.OPT_SORT_KEYS
 _ENTRY_FIELDS = frozenset({"event", "hash", "prev", "seq", "stream", "ts", "v", "ws"})
 _KEYED_FIELDS = _ENTRY_FIELDS | {"key"}
-_HEX = frozenset("0123456789abcdef")
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -227,10 +226,6 @@ def recompute_hash(entry: StoredEntry) -> str:
         return ""
 
 
-def _is_hex64(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
-
-
 def _fields_ok(entry: dict[str, Any]) -> bool:
     """Format 1: exactly the v1 fields; format 2: those plus a string ``key``; format 3:
     the v1 fields, with or without a string ``key``."""
@@ -273,8 +268,8 @@ def parse_object(data: bytes, *, key: str | None = None) -> list[StoredEntry]:
             or not isinstance(entry["stream"], str)
             or not isinstance(entry["ws"], str)
             or not isinstance(entry["ts"], str)
-            or not _is_hex64(entry["prev"])
-            or not _is_hex64(entry["hash"])
+            or not codec.is_digest(entry["prev"])
+            or not codec.is_digest(entry["hash"])
         ):
             raise IntegrityError("audit entry has a field of the wrong type", key=key)
     return cast(list[StoredEntry], entries)
@@ -380,7 +375,7 @@ def _checkpoint_v2_ok(doc: dict[str, Any]) -> bool:
         return True
     edge = doc["edge"]
     return (
-        _is_hex64(doc["root"])
+        codec.is_digest(doc["root"])
         and (doc["note"] is None or isinstance(doc["note"], str))
         and isinstance(edge, list)
         and len(edge) <= 64
@@ -396,7 +391,7 @@ def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
         isinstance(doc["size"], int)
         and not isinstance(doc["size"], bool)
         and doc["size"] >= 1
-        and _is_hex64(doc["head"])
+        and codec.is_digest(doc["head"])
         and isinstance(doc["time"], str)
         and isinstance(doc["stream"], str)
         and isinstance(doc["ws"], str)
@@ -405,14 +400,14 @@ def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
         and (doc["signature"] is None or isinstance(doc["signature"], str))
         and isinstance(doc["leaves_start"], int)
         and isinstance(leaves, list)
-        and all(_is_hex64(leaf) for leaf in leaves)
+        and all(codec.is_digest(leaf) for leaf in leaves)
         and (
             prev is None
             or (
                 isinstance(prev, dict)
                 and set(prev) == {"hash", "size"}
                 and isinstance(prev["size"], int)
-                and _is_hex64(prev["hash"])
+                and codec.is_digest(prev["hash"])
             )
         )
     )
