@@ -19,6 +19,21 @@ crash at any point leaves the newest manifest valid, and the next compaction red
 work. Each entry is rewritten about once per level it passes: bytes written grow like
 ``n log n``.
 
+**Coalescing.** Entries whose identities fall after (or between) the chunks of a level
+overlap nothing there, so a merge makes a new chunk of just them: with increasing keys
+(time-ordered ids) every compaction would add one small chunk, never merged, and a cold
+reader would GET hundreds. So each level the compaction visits is coalesced: two
+adjacent chunks that fit in one chunk (``a + b <= chunk_bytes``), neither of them
+"done" (``>= 3/4 chunk_bytes``), are merged into one when they are of comparable size
+(the larger at most twice the smaller) or when the result is done. Merging comparable
+pairs works like a binary counter: a run of small chunks at the end of the key space
+holds about ``log2(chunk_bytes / tail bytes)`` chunks and each entry is rewritten about
+that many times (not once per compaction), and a done chunk is never rewritten by
+coalescing. A run of more than ``MAX_SMALL_RUN`` adjacent small chunks
+(``<= chunk_bytes / 2``) merges its smallest pair as well. Adjacent chunks of one
+level bound a key range that holds no other chunk of that level, so the merged chunk
+keeps the level's ranges disjoint; it is a new create-only chunk like any other.
+
 A **fold** (``close()`` of a writer) is the cheap form: manifest ``n + 1`` keeps the
 chunks of ``n`` as they are and carries the entries of ``n``'s folded tail and of the
 tail segments in its ``tail`` member (format 3), so that a cold reader needs no
@@ -45,7 +60,10 @@ from cloudstores.stores.objects import gather_limited
 if TYPE_CHECKING:
     from cloudstores.stores.index.core import Index
 
-__all__ = ["compact", "fold"]
+__all__ = ["MAX_SMALL_RUN", "compact", "fold"]
+
+MAX_SMALL_RUN = 8
+"""Most adjacent small chunks (``<= chunk_bytes / 2``) a level keeps side by side."""
 
 
 class _Plan:
@@ -92,8 +110,13 @@ class _Plan:
         self.levels[level] = kept
 
     async def spill(self) -> None:
+        """Coalesce each level, then move its overflow into the next (every level)."""
         level = 1
-        while level in self.levels:
+        while level <= max(self.levels, default=0):
+            if level not in self.levels:
+                level += 1
+                continue
+            await self.coalesce(level)
             while sum(c.bytes for c in self.levels[level]) > self.cap(level):
                 members = self.levels[level]
                 cursor = self.cursors.get(level)
@@ -113,6 +136,77 @@ class _Plan:
             if not self.levels[level]:
                 del self.levels[level]
             level += 1
+
+    def _mergeable(self, a: ChunkInfo, b: ChunkInfo) -> bool:
+        """Whether adjacent ``a`` and ``b`` are worth one chunk: they fit in one, neither
+        is done, and they are of comparable size or make a done chunk."""
+        size = self.options.chunk_bytes
+        done = size * 3 // 4
+        if a.bytes >= done or b.bytes >= done or a.bytes + b.bytes > size:
+            return False
+        return max(a.bytes, b.bytes) <= 2 * min(a.bytes, b.bytes) or a.bytes + b.bytes >= done
+
+    def _pick(self, members: list[ChunkInfo], stuck: set[tuple[str, str]]) -> int | None:
+        """The pair ``(at, at + 1)`` to merge next: the smallest mergeable one, else the
+        smallest in a run of more than ``MAX_SMALL_RUN`` small chunks (None: no more)."""
+        pairs = [
+            at
+            for at in range(len(members) - 1)
+            if (members[at].id, members[at + 1].id) not in stuck
+        ]
+        mergeable = [at for at in pairs if self._mergeable(members[at], members[at + 1])]
+        if not mergeable:
+            crowded = self._crowded(members)
+            mergeable = [at for at in pairs if at in crowded and at + 1 in crowded]
+        if not mergeable:
+            return None
+        return min(mergeable, key=lambda at: members[at].bytes + members[at + 1].bytes)
+
+    def _crowded(self, members: list[ChunkInfo]) -> set[int]:
+        """Positions of the small chunks in runs of more than ``MAX_SMALL_RUN``."""
+        half = self.options.chunk_bytes // 2
+        crowded: set[int] = set()
+        run: list[int] = []
+        for at, info in enumerate([*members, None]):
+            if info is not None and info.bytes <= half:
+                run.append(at)
+                continue
+            if len(run) > MAX_SMALL_RUN:
+                crowded.update(run)
+            run = []
+        return crowded
+
+    async def coalesce(self, level: int) -> None:
+        """Merge adjacent undersized chunks of ``level`` (see the module docstring).
+
+        Reads (in parallel, cached) the chunks of the pairs that can merge now; a merge
+        that would not give one chunk (a manifest's sizes are untrusted) is left alone.
+        Each round merges two chunks or marks a pair stuck, so it ends.
+        """
+        members = self.levels.get(level, [])
+        if len(members) < 2:
+            return
+        crowded = self._crowded(members)
+        first = {
+            c.id: c
+            for at in range(len(members) - 1)
+            if self._mergeable(members[at], members[at + 1])
+            or (at in crowded and at + 1 in crowded)
+            for c in (members[at], members[at + 1])
+        }
+        await gather_limited(list(first.values()), self.entries_of, self.options.fetch_concurrency)
+        stuck: set[tuple[str, str]] = set()
+        while (at := self._pick(members, stuck)) is not None:
+            a, b = members[at], members[at + 1]
+            merged = list(latest(await self.entries_of(a) + await self.entries_of(b)).values())
+            merged.sort(key=lambda e: e.identity)
+            built = build_chunks(merged, level, self.options.chunk_bytes, self.index.schema)
+            if len(built) != 1:
+                stuck.add((a.id, b.id))
+                continue
+            info, body = built[0]
+            self.built[info.id] = (info, body, merged)
+            members[at : at + 2] = [info]
 
     def chunks(self) -> list[ChunkInfo]:
         return [c for level in sorted(self.levels) for c in self.levels[level]]
