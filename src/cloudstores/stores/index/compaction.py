@@ -21,24 +21,25 @@ work. Each entry is rewritten about once per level it passes: bytes written grow
 
 **Coalescing.** Entries whose identities fall after (or between) the chunks of a level
 overlap nothing there, so a merge makes a new chunk of just them: with increasing keys
-(time-ordered ids) every compaction would add one small chunk, never merged, and a cold
-reader would GET hundreds. So each level the compaction visits is coalesced: two
-adjacent chunks that fit in one chunk (``a + b <= chunk_bytes``), neither of them
-"done" (``>= 3/4 chunk_bytes``), are merged into one when they are of comparable size
-(the larger at most twice the smaller) or when the result is done. Merging comparable
-pairs works like a binary counter: a run of small chunks at the end of the key space
-holds about ``log2(chunk_bytes / tail bytes)`` chunks and each entry is rewritten about
-that many times (not once per compaction), and a done chunk is never rewritten by
-coalescing. A run of more than ``MAX_SMALL_RUN`` adjacent small chunks
-(``<= chunk_bytes / 2``) merges its smallest pair as well. Adjacent chunks of one
-level bound a key range that holds no other chunk of that level, so the merged chunk
-keeps the level's ranges disjoint; it is a new create-only chunk like any other.
+(time-ordered ids, runs that sort by time) every compaction would add one small chunk,
+never merged, and a cold reader would GET hundreds. So every level is coalesced before
+it spills. A chunk is *done* at ``3/4 chunk_bytes`` and *small* up to ``1/2``. Windows
+of adjacent chunks, none of them done, are merged, smallest first:
 
-A **fold** (``close()`` of a writer) is the cheap form: manifest ``n + 1`` keeps the
-chunks of ``n`` as they are and carries the entries of ``n``'s folded tail and of the
-tail segments in its ``tail`` member (format 3), so that a cold reader needs no
-segment GETs. It is one PUT. When the folded entries would pass ``chunk_bytes`` a full
-compaction runs instead, which merges them into level 1 like any tail.
+* two that fit in one chunk, when they are of comparable size (the larger at most
+  twice the smaller) or make a done chunk;
+* else three worth one to two chunks: they become a full chunk and a remainder;
+* else, in a run of more than ``MAX_SMALL_RUN`` adjacent small chunks, its two
+  smallest neighbours.
+
+Comparable pairs merge like a binary counter: the small chunks at the end of the key
+space number about ``log2(chunk_bytes / tail bytes)`` and each entry is rewritten
+about that many times there (not once per compaction, as growing the last chunk would
+do); a merge that makes a done chunk happens once per done chunk, since coalescing
+never rewrites one. So coalescing adds a bounded number of writes per entry and the
+total stays ``n log n``. The chunks of a window bound a key range
+that holds no other chunk of their level, so the level's ranges stay disjoint; merged
+chunks are new create-only chunks like any other.
 """
 
 from __future__ import annotations
@@ -137,30 +138,45 @@ class _Plan:
                 del self.levels[level]
             level += 1
 
-    def _mergeable(self, a: ChunkInfo, b: ChunkInfo) -> bool:
-        """Whether adjacent ``a`` and ``b`` are worth one chunk: they fit in one, neither
-        is done, and they are of comparable size or make a done chunk."""
+    def _windows(
+        self, members: list[ChunkInfo], stuck: set[tuple[str, ...]]
+    ) -> list[tuple[int, int]]:
+        """The windows ``(at, width)`` of adjacent chunks worth merging now, best first
+        class only (see the module docstring): pairs that fit in one chunk, of comparable
+        size or making a done chunk; else triples of 1 to 2 chunks' worth that give a
+        done chunk and a remainder; else pairs of small chunks in a crowded run."""
         size = self.options.chunk_bytes
         done = size * 3 // 4
-        if a.bytes >= done or b.bytes >= done or a.bytes + b.bytes > size:
-            return False
-        return max(a.bytes, b.bytes) <= 2 * min(a.bytes, b.bytes) or a.bytes + b.bytes >= done
+        sizes = [c.bytes for c in members]
+        fresh = [at for at in range(len(members) - 1) if sizes[at] < done and sizes[at + 1] < done]
 
-    def _pick(self, members: list[ChunkInfo], stuck: set[tuple[str, str]]) -> int | None:
-        """The pair ``(at, at + 1)`` to merge next: the smallest mergeable one, else the
-        smallest in a run of more than ``MAX_SMALL_RUN`` small chunks (None: no more)."""
+        def free(at: int, width: int) -> bool:
+            return tuple(c.id for c in members[at : at + width]) not in stuck
+
         pairs = [
-            at
-            for at in range(len(members) - 1)
-            if (members[at].id, members[at + 1].id) not in stuck
+            (at, 2)
+            for at in fresh
+            if sizes[at] + sizes[at + 1] <= size
+            and (
+                max(sizes[at], sizes[at + 1]) <= 2 * min(sizes[at], sizes[at + 1])
+                or sizes[at] + sizes[at + 1] >= done
+            )
+            and free(at, 2)
         ]
-        mergeable = [at for at in pairs if self._mergeable(members[at], members[at + 1])]
-        if not mergeable:
-            crowded = self._crowded(members)
-            mergeable = [at for at in pairs if at in crowded and at + 1 in crowded]
-        if not mergeable:
-            return None
-        return min(mergeable, key=lambda at: members[at].bytes + members[at + 1].bytes)
+        if pairs:
+            return pairs
+        triples = [
+            (at, 3)
+            for at in fresh
+            if at + 2 < len(members)
+            and sizes[at + 2] < done
+            and size <= sum(sizes[at : at + 3]) <= 2 * size
+            and free(at, 3)
+        ]
+        if triples:
+            return triples
+        crowded = self._crowded(members)
+        return [(at, 2) for at in fresh if at in crowded and at + 1 in crowded and free(at, 2)]
 
     def _crowded(self, members: list[ChunkInfo]) -> set[int]:
         """Positions of the small chunks in runs of more than ``MAX_SMALL_RUN``."""
@@ -179,34 +195,38 @@ class _Plan:
     async def coalesce(self, level: int) -> None:
         """Merge adjacent undersized chunks of ``level`` (see the module docstring).
 
-        Reads (in parallel, cached) the chunks of the pairs that can merge now; a merge
-        that would not give one chunk (a manifest's sizes are untrusted) is left alone.
-        Each round merges two chunks or marks a pair stuck, so it ends.
+        Reads (in parallel, cached) the chunks of the windows that can merge now; a
+        merge that would not give fewer chunks (a manifest's sizes are untrusted) is
+        left alone. Each round removes a chunk or marks a window stuck, so it ends.
         """
         members = self.levels.get(level, [])
         if len(members) < 2:
             return
-        crowded = self._crowded(members)
         first = {
-            c.id: c
-            for at in range(len(members) - 1)
-            if self._mergeable(members[at], members[at + 1])
-            or (at in crowded and at + 1 in crowded)
-            for c in (members[at], members[at + 1])
+            c.id: c for at, width in self._windows(members, set()) for c in members[at : at + width]
         }
         await gather_limited(list(first.values()), self.entries_of, self.options.fetch_concurrency)
-        stuck: set[tuple[str, str]] = set()
-        while (at := self._pick(members, stuck)) is not None:
-            a, b = members[at], members[at + 1]
-            merged = list(latest(await self.entries_of(a) + await self.entries_of(b)).values())
-            merged.sort(key=lambda e: e.identity)
+        stuck: set[tuple[str, ...]] = set()
+        while windows := self._windows(members, stuck):
+            at, width = min(
+                windows, key=lambda w: sum(c.bytes for c in members[w[0] : w[0] + w[1]])
+            )
+            window = members[at : at + width]
+            entries: list[IndexEntry] = []
+            for info in window:
+                entries.extend(await self.entries_of(info))
+            merged = sorted(latest(entries).values(), key=lambda e: e.identity)
             built = build_chunks(merged, level, self.options.chunk_bytes, self.index.schema)
-            if len(built) != 1:
-                stuck.add((a.id, b.id))
+            if not built or len(built) >= width:
+                stuck.add(tuple(c.id for c in window))
                 continue
-            info, body = built[0]
-            self.built[info.id] = (info, body, merged)
-            members[at : at + 2] = [info]
+            made: list[ChunkInfo] = []
+            start = 0
+            for info, body in built:
+                self.built[info.id] = (info, body, merged[start : start + info.count])
+                start += info.count
+                made.append(info)
+            members[at : at + width] = made
 
     def chunks(self) -> list[ChunkInfo]:
         return [c for level in sorted(self.levels) for c in self.levels[level]]
