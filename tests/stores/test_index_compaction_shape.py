@@ -18,7 +18,7 @@ import pytest
 import cloudstores
 from cloudstores.errors import TransientError
 from cloudstores.stores.index import Field, Index, IndexOptions, Schema
-from cloudstores.stores.index.chunks import ChunkInfo, entry_bytes
+from cloudstores.stores.index.chunks import ChunkInfo, Manifest, encode_manifest, entry_bytes
 from cloudstores.stores.index.compaction import MAX_SMALL_RUN, _Plan
 from cloudstores.testing import FaultyBucket
 
@@ -154,11 +154,11 @@ async def crash_while_coalescing(bucket: cloudstores.Bucket, fault: str) -> None
         max_batch=4, compact_every=3, chunk_bytes=2048, level1_bytes=8192, auto_compact=False
     )
     writer = Index(bucket, PREFIX, SCHEMA, options=manual)
-    for start in range(0, 60, 6):  # ten compactions of a small tail each
+    for start in range(0, 36, 6):  # six compactions of a small tail each
         await append(writer, start, start + 6)
         assert await writer.compact()
-    expected = [f"01J{i:023d}" for i in range(66)]
-    await append(writer, 60, 66)
+    expected = [f"01J{i:023d}" for i in range(42)]
+    await append(writer, 36, 42)
     broken = FaultyBucket(
         bucket,
         retry=FAST_FAIL,
@@ -172,8 +172,8 @@ async def crash_while_coalescing(bucket: cloudstores.Bucket, fault: str) -> None
     assert [e.key for e in (await cold.query()).entries] == expected
     # (after: the manifest may have landed) more appends, then two compactors race to
     # finish the work; one wins, the other changes nothing
-    await append(Index(bucket, PREFIX, SCHEMA, options=manual), 66, 72)
-    expected += [f"01J{i:023d}" for i in range(66, 72)]
+    await append(Index(bucket, PREFIX, SCHEMA, options=manual), 42, 48)
+    expected += [f"01J{i:023d}" for i in range(42, 48)]
     first, second = (Index(bucket, PREFIX, SCHEMA, options=manual) for _ in range(2))
     await first.refresh()
     await second.refresh()
@@ -182,3 +182,36 @@ async def crash_while_coalescing(bucket: cloudstores.Bucket, fault: str) -> None
     assert [e.key for e in (await final.query()).entries] == expected
     assert final.manifest is not None and not final._tail and not final.problems
     assert longest_small_run(list(final.manifest.chunks), manual.chunk_bytes // 2) <= 2
+
+
+async def test_chunk_sizes_a_manifest_lies_about_do_not_break_coalescing() -> None:
+    """Sizes in a manifest are untrusted: claimed tiny, the chunks look mergeable, but a
+    merge that does not give fewer chunks is skipped; nothing is lost."""
+    manual = IndexOptions(max_batch=8, chunk_bytes=1024, level1_bytes=1 << 20, auto_compact=False)
+    async with cloudstores.open_bucket(f"memory://{uuid.uuid4().hex}/p") as bucket:
+        writer = Index(bucket, PREFIX, SCHEMA, options=manual)
+        for start in range(0, 64, 8):
+            await append(writer, start, start + 8)
+        assert await writer.compact()
+        honest = writer.manifest
+        assert honest is not None and len(honest.chunks) >= 5
+        lying = Manifest(
+            honest.n + 1,
+            honest.upto,
+            tuple(
+                ChunkInfo(c.id, c.level, c.count, 1, c.lo, c.hi, c.min, c.max)
+                for c in honest.chunks
+            ),
+            honest.cursors,
+            honest.upto,
+        )
+        await bucket.put(
+            writer.layout.manifest(lying.n, lying.since), encode_manifest(lying, SCHEMA)
+        )
+        compactor = Index(bucket, PREFIX, SCHEMA, options=manual)
+        await append(compactor, 64, 67)
+        assert await compactor.compact()
+        cold = Index(bucket, PREFIX, SCHEMA, options=manual)
+        assert [e.key for e in (await cold.query()).entries] == [f"01J{i:023d}" for i in range(67)]
+        assert cold.manifest is not None and cold.manifest.n == honest.n + 2
+        assert not cold.problems and not compactor.problems

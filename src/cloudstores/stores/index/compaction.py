@@ -65,6 +65,9 @@ __all__ = ["MAX_SMALL_RUN", "compact", "fold"]
 
 MAX_SMALL_RUN = 8
 """Most adjacent small chunks (``<= chunk_bytes / 2``) a level keeps side by side."""
+MAX_MERGES = 64
+"""Most coalescing merges per level in one compaction (a layout written before
+coalescing existed, with thousands of small chunks, is repaired over several)."""
 
 
 class _Plan:
@@ -197,20 +200,27 @@ class _Plan:
 
         Reads (in parallel, cached) the chunks of the windows that can merge now; a
         merge that would not give fewer chunks (a manifest's sizes are untrusted) is
-        left alone. Each round removes a chunk or marks a window stuck, so it ends.
+        left alone. At most ``MAX_MERGES`` rounds, each ``O(chunks of the level)``.
         """
         members = self.levels.get(level, [])
         if len(members) < 2:
             return
+
+        def total(window: tuple[int, int]) -> int:
+            return sum(c.bytes for c in members[window[0] : window[0] + window[1]])
+
         first = {
-            c.id: c for at, width in self._windows(members, set()) for c in members[at : at + width]
+            c.id: c
+            for at, width in sorted(self._windows(members, set()), key=total)[:MAX_MERGES]
+            for c in members[at : at + width]
         }
         await gather_limited(list(first.values()), self.entries_of, self.options.fetch_concurrency)
         stuck: set[tuple[str, ...]] = set()
-        while windows := self._windows(members, stuck):
-            at, width = min(
-                windows, key=lambda w: sum(c.bytes for c in members[w[0] : w[0] + w[1]])
-            )
+        for _ in range(MAX_MERGES):
+            windows = self._windows(members, stuck)
+            if not windows:
+                return
+            at, width = min(windows, key=total)
             window = members[at : at + width]
             entries: list[IndexEntry] = []
             for info in window:
