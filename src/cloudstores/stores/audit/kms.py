@@ -4,8 +4,10 @@
 optional ``?region=...&endpoint_url=...&profile=...``: an AWS KMS asymmetric key of
 spec ``ECC_NIST_P256`` and usage ``SIGN_VERIFY`` (``ECDSA_SHA_256``). The private key
 never leaves KMS. A path (or ``file://`` URL) is an Ed25519 key file
-(:class:`~cloudstores.stores.audit.Ed25519Signer`). ``azurekeyvault://`` and
-``gcpkms://`` are not implemented (ConfigurationError says so).
+(:class:`~cloudstores.stores.audit.Ed25519Signer`). ``azurekeyvault://<vault>/<key>``
+is an Azure Key Vault P-256 key (:mod:`~cloudstores.stores.audit.kms_azure`),
+``gcpkms://projects/.../cryptoKeyVersions/<n>`` a Google Cloud KMS P-256 or Ed25519
+key version (:mod:`~cloudstores.stores.audit.kms_gcp`).
 
 Algorithm ``ecdsa-p256-sha256``: the checkpoint's JSON ``signature`` is the base64 ASN.1
 DER ECDSA signature of SHA-256(message); its ``key_id`` is the first 16 hex digits of
@@ -16,8 +18,11 @@ Cost: opening the signer is one ``GetPublicKey``; each checkpoint is two ``Sign`
 calls (its JSON signature and its note). A message up to 4,096 bytes (KMS's limit) is
 sent as ``RAW``; a longer one (a checkpoint listing many leaves) as its SHA-256
 ``DIGEST``, which signs the same thing. Every signature KMS returns is checked against
-the public key before it is used. AWS KMS also offers Ed25519 keys in some regions;
-moto (our emulator) does not, so they are not supported here yet.
+the public key before it is used. AWS KMS Ed25519 keys (``ECC_NIST_EDWARDS25519``) are
+not supported: pure Ed25519 (``ED25519_SHA_512``) signs only RAW messages of up to
+4,096 bytes, which a checkpoint listing its leaves exceeds, and the pre-hashed variant
+(``ED25519_PH_SHA_512``) is Ed25519ph, which neither the checkpoint format nor
+C2SP signed-note accepts.
 """
 
 from __future__ import annotations
@@ -242,17 +247,23 @@ class AwsKmsSigner:
 
 async def open_signer(url: str | Path) -> Signer:
     """The checkpoint signer a URL names, ready to sign (see the module docstring).
-    Close an ``AwsKmsSigner`` with ``aclose()`` when done."""
+    A URL is validated before any request. Close a KMS signer with ``aclose()`` (or
+    ``async with``) when done."""
     text = str(url)
     if text.startswith("awskms://"):
         return await AwsKmsSigner.from_url(text).open()
-    if text.startswith(("azurekeyvault://", "gcpkms://")):
-        raise ConfigurationError(
-            f"{text.split('://')[0]} signers are not implemented yet (only awskms:// and "
-            "Ed25519 key files)"
-        )
+    if text.startswith("azurekeyvault://"):
+        from cloudstores.stores.audit.kms_azure import AzureKeyVaultSigner
+
+        return await AzureKeyVaultSigner.from_url(text).open()
+    if text.startswith("gcpkms://"):
+        from cloudstores.stores.audit.kms_gcp import GcpKmsSigner
+
+        return await GcpKmsSigner.from_url(text).open()
     if "://" in text and not text.startswith("file://"):
-        raise ConfigurationError(f"unknown signer URL {text!r} (awskms://..., or a key file)")
+        raise ConfigurationError(
+            f"unknown signer URL {text!r} (awskms://, azurekeyvault://, gcpkms://, or a key file)"
+        )
     return Ed25519Signer.from_file(text.removeprefix("file://"))
 
 

@@ -10,8 +10,9 @@ signed (c2sp.org/signed-note, Ed25519, type 0x01) by the store's signer under th
 name ``cloudstores-audit/<key_id>``: one key signs every stream of a store, so the key
 name is not the origin (which tlog-checkpoint only recommends). The verifier key of a
 signer is :func:`vkey` (``<name>+<hash>+<base64(0x01 || public key)>``).
-Signers without a raw Ed25519 public key (a KMS) give no note: the checkpoint's JSON
-signature still covers its root.
+An ECDSA P-256 signer (an AWS KMS, Azure Key Vault or Cloud KMS key) signs type 0x02;
+a Cloud KMS Ed25519 key type 0x01 like a key file. Other signers give no note: the
+checkpoint's JSON signature still covers its root.
 """
 
 from __future__ import annotations

@@ -556,6 +556,9 @@ class AuditStore(AsyncResource):
     ) -> VerifyReport:
         """Check the whole stream; see :mod:`cloudstores.stores.audit.verify`.
 
+        First waits for this store's queued appends and its checkpoints in flight on
+        the stream, so they are part of what is checked.
+
         Args:
             trusted: a checkpoint obtained earlier (e.g. kept outside the bucket); the
                 stream must still hold it unchanged, else a ``rollback`` problem.
@@ -580,9 +583,8 @@ class AuditStore(AsyncResource):
             raise InvalidInputError("max_problems must be an int >= 1")
         witnesses = tuple(witnesses)
         cosigs.check_policy(witnesses, required_witnesses)
-        writer = self._writers.get(stream)
-        if writer is not None:
-            await writer.flush()
+        # this store's queued appends and checkpoints in flight are in before the LIST
+        await self._flush_stream(stream)
         return await verify_stream(
             self._ctx,
             self._state(stream),

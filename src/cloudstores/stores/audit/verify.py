@@ -12,8 +12,9 @@ One LIST of the checkpoint keys and one of the entry keys (paginated), then GETs
   earlier or equal time (checkpoints only grow), its size not beyond the stream
   (truncation), its head and listed leaves equal to the recomputed chain
   (``sealed_entry_changed``, which catches an entry edited and re-hashed consistently);
-* the newest checkpoint this store wrote or verified before, and ``trusted``, are
-  still there unchanged (``rollback``);
+* the newest checkpoint this store wrote or verified before verify started, and
+  ``trusted``, are still there unchanged (``rollback``; one this store writes while
+  verify runs may be missing from its LIST, and is not a rollback);
 * format-2 checkpoints: Merkle root, signed note and stored tiles against the entries
   (``root_mismatch``, ``bad_tile``; see ``treecheck``).
 
@@ -204,12 +205,16 @@ async def verify_stream(
     started = time.monotonic()
     keys = state.keys
     problems = _Problems(max_problems)
+    # What this store trusted *before* the LIST: a checkpoint it writes while verify
+    # runs (a background ``checkpoint_every`` one) may be missing from the LIST, and is
+    # no rollback. One trusted before was written before, so the LIST must show it.
+    seen_before = state.highest_trusted
     checkpoints = await _load_checkpoints(ctx, keys, problems)
     walk = await _walk_entries(ctx, keys, problems, on_progress)
     valid = _check_checkpoints(ctx, keys, checkpoints, walk, verifier, problems)
     loaded = [item[0] for item in checkpoints.values() if item is not None]
     await check_trees(ctx, keys, loaded, walk.hashes.get, verifier, problems.add)
-    _check_rollback(keys, checkpoints, (trusted, state.highest_trusted), problems)
+    _check_rollback(keys, checkpoints, (trusted, seen_before), problems)
     witnessed = None
     if witnesses:
         witnessed = await cosigs.check(
