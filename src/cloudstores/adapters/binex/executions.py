@@ -17,8 +17,8 @@ from cloudstores.adapters.binex._base import to_store_id
 from cloudstores.adapters.binex._costs import CostsMixin
 from cloudstores.adapters.binex._extras import ExtrasMixin
 from cloudstores.adapters.binex._models import from_record, from_run, to_record, to_run
+from cloudstores.codec import is_digest
 from cloudstores.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from cloudstores.stores.content import is_digest
 
 __all__ = ["BucketExecutionStore"]
 
