@@ -26,5 +26,5 @@ def test_demo_stores_a_run_and_verifies_its_log(tmp_path: Path) -> None:
     assert "verify run-events: OK" in stdout
     assert "completed" in stdout and "Where it lies" in stdout
     ws = tmp_path / "bucket" / "ws" / "demo"
-    assert len(list((ws / "artifacts").glob("*.json"))) == 5
-    assert len(list((ws / "runs").rglob("v/*.json"))) == 6
+    assert len(list((ws / "artifacts").glob("*.json"))) == 3
+    assert len(list((ws / "runs").rglob("v/*.json"))) == 4

@@ -155,4 +155,10 @@ def test_s3_session_is_kept_and_its_credentials_lock_follows_the_loop(
     credentials._refresh_lock._loop = first  # as if a task of that loop had waited on it
     asyncio.run(cycle())
     assert driver._session is session  # kept: no service-model reload per invocation
+    other = S3Driver("bkt2", region="us-east-1", endpoint_url="http://127.0.0.1:9")
+    asyncio.run(other.open())  # another bucket: its own session, the same data loader
+    assert other._session is not session
+    loader = session._session.get_component("data_loader")
+    assert other._session._session.get_component("data_loader") is loader
+    asyncio.run(other.close())
     assert getattr(credentials._refresh_lock, "_loop", None) is None  # a fresh lock

@@ -10,9 +10,10 @@ import orjson
 
 from cloudstores.errors import IntegrityError, PayloadTooLargeError, SerializationError
 
-__all__ = ["check_size", "dumps", "leaf_hash", "loads", "node_hash", "sha256_hex"]
+__all__ = ["check_size", "dumps", "is_digest", "leaf_hash", "loads", "node_hash", "sha256_hex"]
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
+_HEX = frozenset("0123456789abcdef")
 
 
 def _reject(value: Any) -> Any:
@@ -64,6 +65,11 @@ def check_size(data: bytes, limit: int, *, what: str = "payload") -> bytes:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def is_digest(value: object) -> bool:
+    """True for a string :func:`sha256_hex` could return (64 lowercase hex digits)."""
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
 
 
 def leaf_hash(data: bytes) -> str:

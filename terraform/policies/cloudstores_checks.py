@@ -16,8 +16,10 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-# Key prefixes cloudstores writes create-only (relative to the module prefix).
-IMMUTABLE_PREFIXES = ("artifacts", "audit", "runs", "_index")
+# Key prefixes cloudstores writes create-only (relative to the module prefix): a copy
+# of cloudstores.stores.layout.CREATE_ONLY_AREAS (checkov runs without cloudstores
+# installed); tests/stores/test_layout.py fails when they differ.
+IMMUTABLE_PREFIXES = ("artifacts", "blobs", "runs", "workflows", "audit", "records", "documents", "_index")
 
 
 def _first(value: Any) -> Any:

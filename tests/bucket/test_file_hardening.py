@@ -34,6 +34,7 @@ import cloudstores
 from cloudstores import IfMatch
 from cloudstores.bucket import file as file_module
 from cloudstores.bucket.file import FileDriver
+from cloudstores.bucket.file_format import META_PREFIX, is_sidecar_name
 from cloudstores.errors import (
     AlreadyExistsError,
     BackendUnavailableError,
@@ -67,13 +68,23 @@ async def bucket(root: Path) -> AsyncIterator[cloudstores.Bucket]:
 
 
 def files_under(root: Path) -> set[str]:
-    """Every non-directory entry under ``root`` except the lock files, as relative paths."""
+    """Every data file under ``root`` (not the lock files, not the sidecars), as
+    relative paths; fails if a sidecar is left that belongs to no file beside it."""
     found: set[str] = set()
     for dirpath, _dirs, names in os.walk(root):
+        inodes = set()
+        sidecars = []
         for name in names:
             rel = os.path.relpath(os.path.join(dirpath, name), root)
-            if not rel.startswith(".cloudstores/locks/"):
-                found.add(rel)
+            if rel.startswith(".cloudstores/locks/"):
+                continue
+            if is_sidecar_name(name):
+                sidecars.append(name)
+                continue
+            found.add(rel)
+            inodes.add(os.stat(os.path.join(dirpath, name), follow_symlinks=False).st_ino)
+        for name in sidecars:
+            assert int(name[len(META_PREFIX) :]) in inodes, f"stale sidecar {dirpath}/{name}"
     return found
 
 
@@ -465,8 +476,6 @@ async def test_failed_write_leaves_no_temp_file(bucket: cloudstores.Bucket, root
 
 # ---------------------------------------------------------------------- damaged files
 DAMAGED = {
-    "not an object file": b"just some text\n",
-    "empty file": b"",
     "truncated header": MAGIC + b'{"etag": "abc", "conte',
     "not json": MAGIC + b"{not json}\n",
     "json list": MAGIC + b"[1, 2]\n",
@@ -640,7 +649,7 @@ async def test_no_descriptor_is_left_open(
         return len(os.listdir("/proc/self/fd"))
 
     (root / "evil").symlink_to(outside, target_is_directory=True)
-    (root / "bad").write_bytes(b"garbage")
+    (root / "bad").write_bytes(MAGIC + b"garbage")
     await bucket.put("warm", b"x")  # the pool's threads exist from here on
     before = open_fds()
     for i in range(20):

@@ -107,7 +107,8 @@ def launch(
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        wait_until_answers(probe, proc=proc)
+        # 60 s was too short for Azurite on a machine loaded 10x over (seen twice here)
+        wait_until_answers(probe, timeout=180.0, proc=proc)
     except BaseException:
         stop_process(proc)
         raise

@@ -1,6 +1,8 @@
 """The Node verifier (verifiers/js/log.mjs) reads logs the Python audit store wrote to a
 file:// bucket and agrees with ``AuditStore.verify`` on clean and tampered streams:
-same verdict, same first bad sequence number."""
+same verdict, same first bad sequence number. Events carry floats (``1.0``, ``-0.0``)
+and non-ASCII keys whose RFC 8785 order differs from code point order; the ``mixed``
+stream starts in the legacy formats 1 and 2 and goes on in format 3."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pytest
 import cloudstores
 from cloudstores.stores.audit import AuditOptions, AuditStore, Ed25519Signer, chain, note_vkey
 from cloudstores.stores.audit.layout import StreamKeys
+from cloudstores.tlog import jcs
 
 NODE = shutil.which("node")
 LOG_MJS = Path(__file__).resolve().parents[2] / "verifiers" / "js" / "log.mjs"
@@ -39,7 +42,7 @@ async def _edit_entry(bucket: cloudstores.Bucket, k: StreamKeys, seq: int, rehas
             stream=entry["stream"],
             seq=seq,
             ts=entry["ts"],
-            event=orjson.dumps(entry["event"], option=orjson.OPT_SORT_KEYS),
+            event=jcs.dumps(entry["event"]),
             prev=entry["prev"],
         )
         await bucket.put(k.entry(seq), chain.encode_object([data]), mode="overwrite")
@@ -54,6 +57,22 @@ async def flip(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
 async def rehash_last(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
     """Entry 299 edited and re-hashed: no link breaks; the checkpoint and root do."""
     await _edit_entry(bucket, k, SIZE - 1, rehash=True)
+
+
+async def orjson_v3(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
+    """Entry 77 re-written as format 3 but hashed over orjson bytes (``1.0``, ``-0.0``,
+    code point key order), as a writer without RFC 8785 would: both must refuse it."""
+    doc = orjson.loads(await _data(bucket, k.entry(77)))
+    [entry] = doc["entries"]
+    data, _ = chain.build_entry(
+        workspace=entry["ws"],
+        stream=entry["stream"],
+        seq=77,
+        ts=entry["ts"],
+        event=orjson.dumps({**entry["event"], "f": 1.0, "z": -0.0}, option=orjson.OPT_SORT_KEYS),
+        prev=entry["prev"],
+    )
+    await bucket.put(k.entry(77), chain.encode_object([data]), mode="overwrite")
 
 
 async def delete(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
@@ -85,7 +104,9 @@ async def forged_root(bucket: cloudstores.Bucket, k: StreamKeys) -> None:
 
 CASES = {
     "clean": None,
-    "keyed": None,  # clean too, every other entry appended with a unique key (format 2)
+    "keyed": None,  # clean too, every other entry appended with a unique key
+    "mixed": None,  # clean too: formats 1 and 2, then 3 (see LEGACY)
+    "orjson_v3": orjson_v3,
     "flip": flip,
     "rehash_last": rehash_last,
     "delete": delete,
@@ -95,14 +116,39 @@ CASES = {
 }
 
 
+LEGACY = 150
+"""The ``mixed`` stream's first entries, written in the legacy formats."""
+
+
+def _event(i: int) -> dict[str, object]:
+    return {
+        "i": i,
+        "msg": f"event {i}",
+        "x": 0.5,
+        "f": 1.0,
+        "z": -0.0,
+        "\ufb33": i,
+        "\U0001f600": 1,
+    }
+
+
+def _key(name: str, i: int) -> str | None:
+    return f"key-{i}" if name in ("keyed", "mixed") and i % 2 else None
+
+
 async def test_node_agrees_with_python(tmp_path: Path) -> None:
     options = AuditOptions(checkpoint_every=100, checkpoint_interval=None, max_batch=1)
+    legacy = AuditOptions(
+        checkpoint_every=100, checkpoint_interval=None, max_batch=1, entry_format=1
+    )
     async with cloudstores.open_bucket(f"file://{tmp_path}?fsync=false") as bucket:
+        async with AuditStore(bucket, signer=SIGNER, options=legacy) as old:
+            for i in range(LEGACY):
+                await old.append("mixed", _event(i), key=_key("mixed", i))
         async with AuditStore(bucket, signer=SIGNER, options=options) as audit:
             for name in CASES:
-                for i in range(SIZE):
-                    key = f"key-{i}" if name == "keyed" and i % 2 else None
-                    await audit.append(name, {"i": i, "msg": f"event {i}", "x": 0.5}, key=key)
+                for i in range(LEGACY if name == "mixed" else 0, SIZE):
+                    await audit.append(name, _event(i), key=_key(name, i))
         await asyncio.gather(
             *(fn(bucket, StreamKeys("default", n)) for n, fn in CASES.items() if fn is not None)
         )
@@ -126,6 +172,8 @@ async def test_node_agrees_with_python(tmp_path: Path) -> None:
         assert run.returncode in (0, 1), run.stderr
         report = json.loads(run.stdout)
         node[name] = (report["ok"], report["first_bad_seq"])
-    assert python["clean"] == python["keyed"] == (True, None)
-    assert all(not ok for name, (ok, _) in python.items() if name not in ("clean", "keyed"))
+    clean = ("clean", "keyed", "mixed")
+    assert all(python[name] == (True, None) for name in clean)
+    assert all(not ok for name, (ok, _) in python.items() if name not in clean)
+    assert python["orjson_v3"] == (False, 77)
     assert node == python

@@ -143,16 +143,23 @@ async def test_crash_after_marker_is_completed_by_a_reader(bucket: cloudstores.B
 
 
 async def test_old_streams_still_verify_and_format_2_hash(bucket: cloudstores.Bucket) -> None:
-    async with AuditStore(bucket) as audit:
+    legacy = AuditOptions(entry_format=1)
+    async with AuditStore(bucket, options=legacy) as audit:
         plain = await audit.append("v", {"x": 1})
         keyed = await audit.append("v", {"x": 2}, key="k")
     data, digest = chain.build_entry(
         workspace="default", stream="v", seq=0, ts=chain.format_ts(plain.ts),
-        event=b'{"x":1}', prev=chain.GENESIS,
+        event=b'{"x":1}', prev=chain.GENESIS, entry_format=1,
     )  # fmt: skip
     assert digest == plain.hash and b'"v":1' in data and b'"key"' not in data
     _, digest2 = chain.build_entry(
         workspace="default", stream="v", seq=1, ts=chain.format_ts(keyed.ts),
-        event=b'{"x":2}', prev=plain.hash, key="k",
+        event=b'{"x":2}', prev=plain.hash, key="k", entry_format=1,
     )  # fmt: skip
     assert digest2 == keyed.hash
+    # the default (format 3) hashes the RFC 8785 bytes, with the key beside v 3
+    data3, digest3 = chain.build_entry(
+        workspace="default", stream="v", seq=1, ts=chain.format_ts(keyed.ts),
+        event=b'{"x":2}', prev=plain.hash, key="k",
+    )  # fmt: skip
+    assert b'"key":"k"' in data3 and b'"v":3' in data3 and digest3 != digest2

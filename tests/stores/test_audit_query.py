@@ -234,3 +234,32 @@ async def test_query_validates_before_any_request(bucket: cloudstores.Bucket) ->
             with pytest.raises(InvalidInputError):
                 await audit.query("s", **bad)
         assert sum(bucket.requests.values()) == before
+
+
+async def test_query_ordered_by_a_declared_field(bucket: cloudstores.Bucket) -> None:
+    """order=<declared field>: by its value (nulls first), ties by seq, pages included."""
+    async with AuditStore(bucket, options=OPTIONS) as audit:
+        rng = random.Random(5)
+        for i in range(40):
+            event: dict[str, Any] = {"i": i, "agent_id": rng.choice(["a1", "a2"])}
+            if i % 7:
+                event["risk"] = rng.choice([3, 1, 2, 2.5])
+            await audit.append("o", event)
+        entries = [e async for e in audit.read("o")]
+        audit.stream_fields("o", FIELDS)
+
+        def risk(e: AuditEntry) -> tuple[float, int]:
+            r = e.event.get("risk")
+            return (-1.0 if r is None else float(r), e.seq)
+
+        for descending in (False, True):
+            for where in ({}, {"agent_id": "a1"}):
+                chosen = [e for e in entries if all(e.event.get(k) == v for k, v in where.items())]
+                expected = [e.seq for e in sorted(chosen, key=risk, reverse=descending)]
+                page = await audit.query("o", where=where, order="risk", descending=descending)
+                assert [e.seq for e in page.entries] == expected
+                kw = {"where": where, "order": "risk", "descending": descending}
+                got = await _all_pages(audit, "o", 6, **kw)
+                assert got == expected
+        with pytest.raises(InvalidInputError):
+            await audit.query("o", order="i")  # not declared

@@ -16,9 +16,11 @@ from typing import Any
 import hcl2
 import pytest
 
+from cloudstores.stores.layout import CREATE_ONLY_AREAS
+
 TERRAFORM_DIR = Path(__file__).parents[2] / "terraform"
 MODULES = ("aws-s3", "azure-blob", "gcp-gcs")
-IMMUTABLE_PREFIXES = ("artifacts", "audit", "runs", "_index")
+IMMUTABLE_PREFIXES = CREATE_ONLY_AREAS
 
 
 # ----------------------------------------------------------------- parsing
@@ -343,7 +345,7 @@ def test_s3_writer_policy_cannot_delete_or_bypass(aws: Module) -> None:
         "s3:PutObjectRetention",
     ):
         assert action in denied
-    # Create-only for the writer everywhere, not only on the four prefixes.
+    # Create-only for the writer everywhere, not only on the bucket policy's prefixes.
     conditional = [
         s
         for s in denies

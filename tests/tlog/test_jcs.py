@@ -209,3 +209,18 @@ def test_canonical_bytes_parse_back_and_are_a_fixed_point(value: object) -> None
     assert json.loads(encoded, parse_int=float) == value
     # and a reader that makes ints of integral numbers still gets the same bytes back
     assert jcs.dumps(json.loads(encoded)) == encoded
+
+
+@pytest.mark.parametrize("bits", ["7fffffffffffffff", "7ff0000000000000", "fff0000000000000"])
+def test_rfc_number_table_nan_and_infinity_are_errors(bits: str) -> None:
+    # RFC 8785 appendix B lists NaN and Infinity as values a serializer must refuse
+    with pytest.raises(SerializationError):
+        jcs.dumps(struct.unpack(">d", bytes.fromhex(bits))[0])
+
+
+def test_rfc_utf8_output_and_no_unicode_normalization() -> None:
+    # RFC 8785 3.2.4: the output is UTF-8 (U+20AC as e2 82 ac); 3.1: strings are not
+    # normalized (A + combining ring above stays two code points, not U+00C5)
+    assert jcs.dumps({"string": "\u20ac$"}).hex() == "7b22737472696e67223a22e282ac24227d"
+    assert jcs.dumps("A\u030a") == '"A\u030a"'.encode()
+    assert jcs.dumps("A\u030a") != jcs.dumps("\u00c5")

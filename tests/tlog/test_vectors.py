@@ -7,12 +7,18 @@ import base64
 import json
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
+import cloudstores
 from cloudstores.errors import IntegrityError, InvalidInputError, SerializationError
+from cloudstores.stores.audit import AuditStore, Ed25519Verifier, chain
+from cloudstores.stores.audit.notes import check_note
+from cloudstores.stores.audit.records import StoredEntry
 from cloudstores.tlog import jcs, merkle, tiles
 from cloudstores.tlog.checkpoint import open_checkpoint
 from cloudstores.tlog.cosignature import CosignatureVerifier, check_witnesses
@@ -177,6 +183,140 @@ async def python_verdicts() -> dict[str, tuple[bool, bool]]:
                 )
             ),
             c["expect"],
+        )
+    out.update(await _audit_verdicts(docs["audit.json"]))
+    return out
+
+
+def _audit_objects(doc: dict[str, Any], changes: dict[str, str | None]) -> dict[str, bytes]:
+    def decode(key: str, text: str) -> bytes:
+        return base64.b64decode(text) if "/tile/" in key else text.encode()
+
+    objects = {k: decode(k, v) for k, v in doc["objects"].items()}
+    for k, v in changes.items():
+        if v is None:
+            objects.pop(k, None)
+        else:
+            objects[k] = decode(k, v)
+    return objects
+
+
+async def audit_stream_report(doc: dict[str, Any], changes: dict[str, str | None]) -> Any:
+    """``AuditStore.verify`` of the vector stream (with ``changes``) in a memory bucket."""
+    async with cloudstores.open_bucket(f"memory://vectors-{uuid.uuid4().hex}") as bucket:
+        for key, data in _audit_objects(doc, changes).items():
+            await bucket.put(key, data, mode="create")
+        verifier = Ed25519Verifier.from_bytes(bytes.fromhex(doc["public_key"]))
+        async with AuditStore(bucket, workspace=doc["workspace"], verifier=verifier) as audit:
+            return await audit.verify(doc["stream"])
+
+
+async def _audit_verdicts(doc: dict[str, Any]) -> dict[str, tuple[bool, bool]]:
+    out: dict[str, tuple[bool, bool]] = {}
+    objects = _audit_objects(doc, {})
+    prefix = f"ws/{doc['workspace']}/audit/{doc['stream']}/e/"
+    stored: dict[int, StoredEntry] = {}
+    for key in sorted(k for k in objects if k.startswith(prefix)):
+        for entry in chain.parse_object(objects[key], key=key):
+            stored[entry["seq"]] = entry
+
+    def entry_ok(c: dict[str, Any]) -> bool:
+        # rebuilt from the inputs, in the entry's format: same hashed bytes, same hash
+        fmt = chain.JCS_VERSION if c["v"] == chain.JCS_VERSION else chain.FORMAT_VERSION
+        data, digest = chain.build_entry(
+            workspace=doc["workspace"],
+            stream=doc["stream"],
+            seq=c["seq"],
+            ts=c["ts"],
+            event=chain.encode_event(c["event"], 1 << 20, fmt),
+            prev=c["prev"],
+            key=c["key"],
+            entry_format=fmt,
+        )
+        entry = stored[c["seq"]]
+        return (
+            digest == c["leaf_hash"] == entry["hash"] == chain.recompute_hash(entry)
+            and chain.hashed_bytes(entry).decode() == c["hashed"]
+            and merkle.leaf_hash(c["hashed"].encode()).hex() == c["leaf_hash"]
+            and entry["v"] == c["v"]
+            and orjson.loads(data) == entry
+        )
+
+    for i, c in enumerate(doc["entries"]):
+        out[f"audit.json/entries/{i}"] = (_ok(lambda c=c: entry_ok(c)), True)
+    hashes = [_h(c["leaf_hash"]) for c in doc["entries"]]
+    for i, c in enumerate(doc["node_hashes"]):
+        # node = SHA-256(0x01 || left || right), and it is the tree's node there
+        span = 2 ** c["level"]
+        below = hashes[c["index"] * span : (c["index"] + 1) * span]
+        out[f"audit.json/node_hashes/{i}"] = (
+            merkle.node_hash(_h(c["left"]), _h(c["right"])).hex() == c["hash"]
+            and merkle.tree_root(below).hex() == c["hash"],
+            True,
+        )
+    out["audit.json/roots"] = (
+        all(merkle.tree_root(hashes[: int(n)]).hex() == r for n, r in doc["roots"].items()),
+        True,
+    )
+    for i, c in enumerate(doc["inclusion"]):
+        out[f"audit.json/inclusion/{i}"] = (
+            _ok(
+                lambda c=c: merkle.verify_inclusion(
+                    c["seq"],
+                    c["size"],
+                    _h(c["leaf_hash"]),
+                    [_h(p) for p in c["proof"]],
+                    _h(c["root"]),
+                )
+            ),
+            True,
+        )
+    for i, c in enumerate(doc["consistency"]):
+        out[f"audit.json/consistency/{i}"] = (
+            _ok(
+                lambda c=c: merkle.verify_consistency(
+                    c["old_size"],
+                    c["new_size"],
+                    _h(c["old_root"]),
+                    _h(c["new_root"]),
+                    [_h(p) for p in c["proof"]],
+                )
+            ),
+            True,
+        )
+    verifier = Ed25519Verifier.from_bytes(bytes.fromhex(doc["public_key"]))
+
+    def checkpoint_ok(c: dict[str, Any]) -> bool:
+        cp, message = chain.parse_checkpoint(c["stored"].encode())
+        check_note(
+            c["note"],
+            workspace=doc["workspace"],
+            stream=doc["stream"],
+            size=c["size"],
+            root=_h(c["root"]),
+            verifier=verifier,
+        )
+        return (
+            message.decode() == c["signed_message"]
+            and cp.signature == c["signature"]
+            and cp.root == c["root"]
+            and cp.hash == c["hash"]
+            and verifier.verify(
+                message,
+                base64.b64decode(c["signature"]),
+                algorithm="ed25519",
+                key_id=doc["key_id"],
+            )
+        )
+
+    for i, c in enumerate(doc["checkpoints"]):
+        out[f"audit.json/checkpoints/{i}"] = (_ok(lambda c=c: checkpoint_ok(c)), True)
+    for i, c in enumerate(doc["streams"]):
+        report = await audit_stream_report(doc, c["changes"])
+        out[f"audit.json/streams/{i}"] = (report.ok, c["expect"])
+        out[f"audit.json/streams/{i}/first_bad_seq"] = (
+            report.first_bad_seq == c["first_bad_seq"],
+            True,
         )
     return out
 

@@ -21,6 +21,7 @@ from cloudstores.tlog.checkpoint import Checkpoint, sign_checkpoint
 from cloudstores.tlog.cosignature import CosignatureSigner, cosign
 from cloudstores.tlog.note import Ed25519NoteSigner, parse_note
 from cloudstores.tlog.proof import format_tlog_proof
+from tests.tlog import audit_vectors
 
 VECTORS = Path(__file__).parent / "vectors"
 ORIGIN = "example.com/cloudstores/audit/demo"
@@ -458,6 +459,7 @@ def generate() -> dict[str, str]:
         "merkle.json": merkle_cases(),
         "tiles.json": asyncio.run(_tile_cases()),
         "notes.json": asyncio.run(_note_cases()),
+        "audit.json": asyncio.run(audit_vectors.build()),
     }
     return {
         name: json.dumps(doc, indent=1, ensure_ascii=False) + "\n" for name, doc in docs.items()

@@ -4,10 +4,15 @@
 // section 9 alone.
 //
 //   node verifiers/js/log.mjs <dir or file:// URL> <workspace> <stream> <vkey> [<vkey>...]
+//        [--require-witnesses=k]
 //
+// vkeys: the log's (signed-note type 0x01 Ed25519 or 0x02 ECDSA) and trusted witnesses'
+// (type 0x04); with witness keys, their cosignatures beside the checkpoints are checked
+// (section 9.6), and --require-witnesses=k asks for k of them on one checkpoint.
 // Prints one JSON line {ok, size, first_bad_seq, problems: [{kind, seq, detail}]} and
 // exits 0 when the stream is clean, 1 when not. Checks: entry placement and
-// contiguity, each entry's leaf hash (recomputed from its stored bytes) and chain link,
+// contiguity, each entry's leaf hash (RFC 8785 bytes of the parsed entry for format 3,
+// the stored bytes without "hash" for formats 1 and 2) and chain link,
 // each checkpoint's JSON signature, prev link, seal (head, leaves), and for format 2:
 // its edge against its root, its root against the entries, its signed note, and every
 // stored full tile against the tiles the entries give.
@@ -15,18 +20,18 @@ import { createHash, createPublicKey, verify as cryptoVerify } from "node:crypto
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { jcs, nodeHash, openNote, parseCheckpoint, parseVkey, rootFromTiles, tilePath } from "./verify.mjs";
+import { jcs, nodeHash, openNote, parseCheckpoint, parseNote, parseVkey, rootFromTiles, tilePath } from "./verify.mjs";
 
 const sha256 = (...parts) => { const h = createHash("sha256"); for (const p of parts) h.update(p); return h.digest(); };
 const HEX64 = /^[0-9a-f]{64}$/;
 const NUMBERED = /^[0-9]{20}\.json$/;
 const ENTRY_FIELDS = ["event", "hash", "prev", "seq", "stream", "ts", "v", "ws"].join(",");
-// format 2: an entry appended with a unique key carries "key" too (audit-format.md)
+// formats 2 and 3: an entry appended with a unique key carries "key" too (audit-format.md)
 const KEYED_FIELDS = ["event", "hash", "key", "prev", "seq", "stream", "ts", "v", "ws"].join(",");
 const GENESIS = "0".repeat(64);
 
-// An object's bytes: a file:// bucket file is "CSOBJ1 " + one JSON header line + the
-// body; a plain directory holds the body alone.
+// An object's bytes: a file:// bucket file holds the body alone (its metadata is in a
+// sidecar beside it); a legacy one is "CSOBJ1 " + one JSON header line + the body.
 function readObject(path) {
   const raw = readFileSync(path);
   if (raw.subarray(0, 7).toString("latin1") !== "CSOBJ1 ") return raw;
@@ -35,10 +40,38 @@ function readObject(path) {
   return raw.subarray(eol + 1);
 }
 
-function listNumbered(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => NUMBERED.test(n)).sort()
-    .map((n) => ({ number: Number(n.slice(0, 20)), path: join(dir, n) }));
+// Where a stream's objects come from: a directory (a file:// bucket, or bare objects),
+// or a Map of bucket keys to bytes (the committed vectors). Paths are "/"-separated
+// keys relative to the bucket root.
+export function dirSource(rootDir) {
+  return {
+    list(prefix) {
+      const dir = join(rootDir, ...prefix.split("/"));
+      return existsSync(dir) ? readdirSync(dir) : [];
+    },
+    read(key) {
+      const file = join(rootDir, ...key.split("/"));
+      return existsSync(file) ? readObject(file) : null;
+    },
+  };
+}
+
+export function mapSource(objects) {
+  return {
+    list(prefix) {
+      // the names directly below prefix (objects, and "directories" of deeper keys)
+      const p = prefix + "/";
+      const names = new Set();
+      for (const k of objects.keys()) if (k.startsWith(p)) names.add(k.slice(p.length).split("/")[0]);
+      return [...names];
+    },
+    read(key) { return objects.get(key) ?? null; },
+  };
+}
+
+function listNumbered(source, prefix) {
+  return source.list(prefix).filter((n) => NUMBERED.test(n)).sort()
+    .map((n) => ({ number: Number(n.slice(0, 20)), path: `${prefix}/${n}` }));
 }
 
 // Byte spans of the entries of `{"entries":[E1,E2,...],"v":1}` (canonical, as written).
@@ -65,7 +98,7 @@ function entrySpans(text) {
   }
 }
 
-function parseEntries(data) {
+export function parseEntries(data) {
   const text = new TextDecoder("utf-8", { fatal: true }).decode(data);
   const doc = JSON.parse(text);
   const spans = entrySpans(text);
@@ -73,19 +106,31 @@ function parseEntries(data) {
     throw new Error("audit object has no entries");
   return spans.map((raw, k) => {
     const e = doc.entries[k];
-    const keyed = typeof e === "object" && e !== null && e.v === 2;
-    if (typeof e !== "object" || e === null
-      || Object.keys(e).sort().join(",") !== (keyed ? KEYED_FIELDS : ENTRY_FIELDS)
-      || (keyed && typeof e.key !== "string")
+    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new Error("audit entry is not an object");
+    const fields = Object.keys(e).sort().join(",");
+    // format 1: no key; format 2: with a string key; format 3: either (section 9.1)
+    const keyed = fields === KEYED_FIELDS && typeof e.key === "string";
+    const shapeOk = e.v === 3 ? (fields === ENTRY_FIELDS || keyed)
+      : e.v === 2 ? keyed : e.v === 1 && fields === ENTRY_FIELDS;
+    if (!shapeOk
       || !Number.isSafeInteger(e.seq) || e.seq < 0 || typeof e.event !== "object" || e.event === null
       || Array.isArray(e.event) || typeof e.stream !== "string" || typeof e.ws !== "string"
-      || typeof e.ts !== "string" || (e.v !== 1 && !keyed) || !HEX64.test(e.prev) || !HEX64.test(e.hash))
+      || typeof e.ts !== "string" || !HEX64.test(e.prev) || !HEX64.test(e.hash))
       throw new Error("audit entry has a missing, extra or mistyped field");
-    // the hashed bytes are the stored entry without its "hash" member (section 9.1)
-    const member = `"hash":"${e.hash}",`;
-    const at = raw.lastIndexOf(member);
-    if (at < 0) throw new Error("entry hash member not found");
-    const hashed = Buffer.from(raw.slice(0, at) + raw.slice(at + member.length), "utf8");
+    let hashed;
+    if (e.v === 3) {
+      // format 3: the RFC 8785 bytes of the entry without "hash", recomputed from the
+      // parsed values (not from the stored bytes)
+      const body = { ...e };
+      delete body.hash;
+      try { hashed = Buffer.from(jcs(body), "utf8"); } catch { return { entry: e, leaf: "" }; }
+    } else {
+      // formats 1 and 2: the stored entry without its "hash" member (section 9.1)
+      const member = `"hash":"${e.hash}",`;
+      const at = raw.lastIndexOf(member);
+      if (at < 0) throw new Error("entry hash member not found");
+      hashed = Buffer.from(raw.slice(0, at) + raw.slice(at + member.length), "utf8");
+    }
     return { entry: e, leaf: sha256(Buffer.from([0]), hashed).toString("hex") };
   });
 }
@@ -123,14 +168,26 @@ function checkpointHash(stored) {
   return sha256(Buffer.from([2]), Buffer.from(jcs(stored), "utf8")).toString("hex");
 }
 
-export function verifyLog(rootDir, ws, stream, vkeys) {
-  const base = join(rootDir, "ws", ws, "audit", stream);
-  const keys = vkeys.map(parseVkey).filter((k) => k.type === 0x01);
+export function verifyLog(rootDir, ws, stream, vkeys, requiredWitnesses = 0) {
+  return verifyStream(dirSource(rootDir), ws, stream, vkeys, requiredWitnesses);
+}
+
+export function verifyStream(source, ws, stream, vkeys, requiredWitnesses = 0) {
+  const base = `ws/${ws}/audit/${stream}`;
+  const readObject = (key) => {
+    const data = source.read(key);
+    if (data === null) throw new Error("object vanished");
+    return data;
+  };
+  const keys = vkeys.map(parseVkey).filter((k) => k.type === 0x01 || k.type === 0x02);
   const byKeyId = new Map();
   for (const k of keys) {
-    // the audit key_id: first 16 hex digits of SHA-256(raw public key)
-    const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: k.pub.toString("base64url") }, format: "jwk" });
-    byKeyId.set(sha256(k.pub).toString("hex").slice(0, 16), { publicKey });
+    // the audit key_id: first 16 hex digits of SHA-256(raw Ed25519 public key, or the
+    // DER SubjectPublicKeyInfo of an ECDSA P-256 key)
+    const publicKey = k.type === 0x02 ? k.key
+      : createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: k.pub.toString("base64url") }, format: "jwk" });
+    const algorithm = k.type === 0x02 ? "ecdsa-p256-sha256" : "ed25519";
+    byKeyId.set(sha256(k.pub).toString("hex").slice(0, 16), { publicKey, algorithm });
   }
   const problems = [];
   const add = (kind, seq, detail) => problems.push({ kind, seq: Math.max(seq, 0), detail });
@@ -138,7 +195,7 @@ export function verifyLog(rootDir, ws, stream, vkeys) {
   // ---- entries
   const hashes = [];   // seq -> hex | null
   let expected = 0, prev = GENESIS, quietGap = false, objects = 0;
-  for (const { number: first, path } of listNumbered(join(base, "e"))) {
+  for (const { number: first, path } of listNumbered(source, `${base}/e`)) {
     objects++;
     if (first < expected) { add("unexpected", first, `object at ${first} starts inside another`); continue; }
     if (first > expected) {
@@ -168,7 +225,7 @@ export function verifyLog(rootDir, ws, stream, vkeys) {
 
   // ---- checkpoints
   const cps = new Map();
-  for (const { number, path } of listNumbered(join(base, "cp"))) {
+  for (const { number, path } of listNumbered(source, `${base}/cp`)) {
     try {
       const stored = JSON.parse(readObject(path).toString("utf8"));
       if (stored.v !== 1 && stored.v !== 2) throw new Error("not a checkpoint");
@@ -183,15 +240,36 @@ export function verifyLog(rootDir, ws, stream, vkeys) {
   }
 
   // ---- tree: roots, notes, tiles
+  // Roots of growing prefixes in one pass: a stack of the perfect subtrees of the
+  // leaves pushed so far (sizes strictly decreasing); a prefix's root folds it from the
+  // right (RFC 6962: the same as splitting at the largest power of two).
   let tiledSize = 0;
+  const stack = [];
+  let pushed = 0, firstBad = -1;
+  const growTo = (n) => {
+    for (; pushed < n && pushed < hashes.length; pushed++) {
+      const h = hashes[pushed];
+      if (h == null) { if (firstBad < 0) firstBad = pushed; stack.push({ size: 1, hash: Buffer.alloc(32) }); }
+      else stack.push({ size: 1, hash: Buffer.from(h, "hex") });
+      while (stack.length > 1 && stack[stack.length - 1].size === stack[stack.length - 2].size) {
+        const right = stack.pop(), left = stack.pop();
+        stack.push({ size: left.size * 2, hash: nodeHash(left.hash, right.hash) });
+      }
+    }
+  };
+  const rootOfPrefix = () => {
+    let root = stack[stack.length - 1].hash;
+    for (let i = stack.length - 2; i >= 0; i--) root = nodeHash(stack[i].hash, root);
+    return root;
+  };
   for (const n of sizes) {
     const cp = cps.get(n);
     if (cp.v !== 2 || typeof cp.root !== "string") continue;
-    const leaves = hashes.slice(0, n);
-    const broken = leaves.length < n ? leaves.length : leaves.findIndex((h) => h == null);
-    if (broken >= 0) { add("root_mismatch", n - 1, `checkpoint ${n}: entry ${broken} is missing or bad`); continue; }
+    growTo(n);
+    const broken = hashes.length < n ? (firstBad >= 0 ? firstBad : hashes.length) : firstBad;
+    if (broken >= 0 && broken < n) { add("root_mismatch", n - 1, `checkpoint ${n}: entry ${broken} is missing or bad`); continue; }
     tiledSize = n;
-    if (treeRoot(leaves.map((h) => Buffer.from(h, "hex"))).toString("hex") !== cp.root)
+    if (rootOfPrefix().toString("hex") !== cp.root)
       add("root_mismatch", n - 1, `checkpoint ${n}: root is not the entries' root`);
     if (cp.note != null) {
       try {
@@ -207,17 +285,68 @@ export function verifyLog(rootDir, ws, stream, vkeys) {
   if (tiledSize) {
     const want = fullTiles(hashes.slice(0, tiledSize).map((h) => Buffer.from(h, "hex")));
     for (const [path, body] of want) {
-      const file = join(base, ...path.split("/"));
+      const file = source.read(`${base}/${path}`);
       const firstLeaf = (() => {
         const [, level, ...rest] = path.split("/");
         return Number(rest.join("").replaceAll("x", "")) * 256 * 256 ** Number(level);
       })();
-      if (!existsSync(file)) add("bad_tile", firstLeaf, `tile ${path} is missing`);
-      else if (!readObject(file).equals(body)) add("bad_tile", firstLeaf, `tile ${path} differs`);
+      if (file === null) add("bad_tile", firstLeaf, `tile ${path} is missing`);
+      else if (!file.equals(body)) add("bad_tile", firstLeaf, `tile ${path} differs`);
     }
   }
+  // ---- witness cosignatures (docs/audit-format.md section 9.6), with witness vkeys given
+  let witnessed = { witnessed_size: null, witnesses: [] };
+  const witnessKeys = vkeys.map((v) => ({ v, k: parseVkey(v) })).filter((x) => x.k.type === 0x04);
+  if (witnessKeys.length) {
+    const rootOf = (n) => {
+      const cp = cps.get(n);
+      if (cp && typeof cp.root === "string") return cp.root;
+      const leaves = hashes.slice(0, n);
+      if (n > size || leaves.some((h) => h == null)) return null;
+      return treeRoot(leaves.map((h) => Buffer.from(h, "hex"))).toString("hex");
+    };
+    witnessed = checkCosignatures(source, base, ws, stream, witnessKeys, requiredWitnesses,
+      rootOf, Math.max(1, ...cps.keys()), add);
+  }
   problems.sort((a, b) => a.seq - b.seq);
-  return { ok: problems.length === 0, size, objects, first_bad_seq: problems.length ? problems[0].seq : null, problems };
+  return { ok: problems.length === 0, size, objects, first_bad_seq: problems.length ? problems[0].seq : null, problems, ...witnessed };
+}
+
+function checkCosignatures(source, base, ws, stream, witnessKeys, required, rootOf, newest, add) {
+  const byId = new Map(witnessKeys.map(({ v, k }) => [sha256(Buffer.from(v, "ascii")).toString("hex").slice(0, 32), k]));
+  const cosigned = new Map();
+  for (const dir of source.list(`${base}/cosig`).filter((n) => /^[0-9]{20}$/.test(n)).sort()) {
+    const n = Number(dir);
+    for (const [wid, w] of byId) {
+      const data = source.read(`${base}/cosig/${dir}/${wid}`);
+      if (data === null) continue;
+      const who = `witness ${w.name}`;
+      let head = null, lines = [];
+      try {
+        const note = parseNote(data);
+        head = parseCheckpoint(note.text);
+        lines = note.sigs.filter((x) => x.name === w.name && x.keyId === w.keyId);
+        const text = Buffer.from(note.text, "utf8");
+        if (!lines.length || !lines.every((x) => w.verify(text, x.sig))) throw new Error("cosignature does not verify");
+      } catch (err) { add("bad_cosignature", n - 1, `${who}: ${err.message}`); continue; }
+      if (head.origin !== `cloudstores/audit/${ws}/${stream}` || head.size !== BigInt(n)) {
+        add("bad_cosignature", n - 1, `${who}: filed under another tree head`); continue;
+      }
+      const expected = rootOf(n);
+      if (expected === null) { add("bad_cosignature", n - 1, `${who}: no tree of size ${n} to compare`); continue; }
+      if (expected !== head.root.toString("hex")) {
+        add("witness_fork", n - 1, `${who} cosigned another root at size ${n}`); continue;
+      }
+      if (n > 0) { if (!cosigned.has(n)) cosigned.set(n, new Set()); cosigned.get(n).add(w.name); }
+    }
+  }
+  const quorum = [...cosigned].filter(([, names]) => names.size >= required).map(([n]) => n);
+  if (required && quorum.length) {
+    const best = Math.max(...quorum);
+    return { witnessed_size: best, witnesses: [...cosigned.get(best)].sort() };
+  }
+  if (required) add("unwitnessed", newest - 1, `no checkpoint is cosigned by ${required} trusted witnesses`);
+  return { witnessed_size: null, witnesses: [] };
 }
 
 function signedBody(cp) {
@@ -240,8 +369,13 @@ function checkpointProblem(cp, n, cps, hashes, size, ws, stream, byKeyId) {
     } catch (err) { return ["bad_checkpoint", null, err.message]; }
   }
   const key = byKeyId.get(cp.key_id);
-  if (cp.algorithm !== "ed25519" || !key || typeof cp.signature !== "string"
-    || !cryptoVerify(null, signedBody(cp), key.publicKey, Buffer.from(cp.signature, "base64")))
+  const sigOk = () => {
+    const sig = Buffer.from(cp.signature, "base64");
+    if (key.algorithm === "ed25519") return cryptoVerify(null, signedBody(cp), key.publicKey, sig);
+    try { return cryptoVerify("sha256", signedBody(cp), { key: key.publicKey, dsaEncoding: "der" }, sig); }
+    catch { return false; }
+  };
+  if (!key || cp.algorithm !== key.algorithm || typeof cp.signature !== "string" || !sigOk())
     return ["bad_signature", null, `signature by key ${cp.key_id} does not verify`];
   if (cp.prev !== null) {
     const ref = cps.get(cp.prev.size);
@@ -260,13 +394,15 @@ function checkpointProblem(cp, n, cps, hashes, size, ws, stream, byKeyId) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [target, ws, stream, ...vkeys] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const req = args.find((a) => a.startsWith("--require-witnesses="));
+  const [target, ws, stream, ...vkeys] = args.filter((a) => a !== req);
   if (!target || !ws || !stream || vkeys.length === 0) {
-    console.error("usage: node log.mjs <dir|file://URL> <workspace> <stream> <vkey>...");
+    console.error("usage: node log.mjs <dir|file://URL> <workspace> <stream> <vkey>... [--require-witnesses=k]");
     process.exit(2);
   }
   const dir = target.startsWith("file://") ? fileURLToPath(target) : target;
-  const report = verifyLog(dir, ws, stream, vkeys);
+  const report = verifyLog(dir, ws, stream, vkeys, req ? Number(req.split("=")[1]) : 0);
   console.log(JSON.stringify(report));
   process.exit(report.ok ? 0 : 1);
 }

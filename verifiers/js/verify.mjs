@@ -13,6 +13,8 @@ import { createHash, createPublicKey, verify as cryptoVerify } from "node:crypto
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+// (a cycle: log.mjs imports this module's functions; neither calls the other at load)
+import { mapSource, parseEntries, verifyStream } from "./log.mjs";
 
 // ---------------------------------------------------------------- RFC 8785 (JCS)
 
@@ -205,6 +207,7 @@ export function parseVkey(vkey) {
   const name = vkey.slice(0, i1), id = vkey.slice(i1 + 1, i2), key = vkey.slice(i2 + 1);
   if (!validName(name) || !/^[0-9a-f]{8}$/.test(id)) throw new Error("bad vkey");
   const raw = b64strict(key), type = raw[0], pub = raw.subarray(1);
+  if (type === 0x02) return ecdsaVkey(name, parseInt(id, 16), pub);
   if (pub.length !== 32 || (type !== 0x01 && type !== 0x04)) throw new Error("unsupported vkey");
   if (keyId(name, type, pub) !== parseInt(id, 16)) throw new Error("vkey hash mismatch");
   const k = edKey(pub);
@@ -223,6 +226,18 @@ export function parseVkey(vkey) {
 
 // Signatures by known keys (name AND key ID match) must all verify; unknown are ignored.
 // Returns the names of the known keys whose signatures verified.
+// signed-note type 0x02 (ECDSA, as transparency-dev/witness): the key is a DER
+// SubjectPublicKeyInfo of a NIST P-256 key, its key ID SHA-256(DER)[:4] (not name-based),
+// the signature an ASN.1 DER ECDSA signature of SHA-256(text).
+function ecdsaVkey(name, id, der) {
+  if (sha256(der).readUInt32BE(0) !== id) throw new Error("vkey hash mismatch");
+  const k = createPublicKey({ key: der, format: "der", type: "spki" });
+  if (k.asymmetricKeyType !== "ec" || k.asymmetricKeyDetails.namedCurve !== "prime256v1")
+    throw new Error("unsupported vkey: not an ECDSA P-256 key");
+  const verify = (text, sig) => { try { return cryptoVerify("sha256", text, { key: k, dsaEncoding: "der" }, sig); } catch { return false; } };
+  return { name, keyId: id, type: 0x02, verify, pub: der, key: k };
+}
+
 export function openNote(bytes, verifiers) {
   const note = parseNote(bytes);
   const text = Buffer.from(note.text, "utf8");
@@ -339,10 +354,77 @@ function runFile(name, doc) {
     }), c.expect));
     doc.plain_notes.forEach((c, i) => add(`plain_notes/${i}`, verdict(() =>
       openNote(Buffer.from(c.note, "utf8"), [parseVkey(c.vkey)]).verified.size > 0), c.expect));
+  } else if (name === "audit.json") {
+    runAudit(doc, add);
   } else {
     add("unknown-file", false, true);
   }
   return out;
+}
+
+// The audit store's vectors (docs/audit-format.md section 9): entries recomputed from the
+// stored objects (RFC 8785 for format 3), roots, proofs, checkpoint signatures and
+// notes, and whole streams, clean and tampered, through log.mjs.
+function runAudit(doc, add) {
+  const objects = new Map(Object.entries(doc.objects).map(([k, v]) =>
+    [k, k.includes("/tile/") ? Buffer.from(v, "base64") : Buffer.from(v, "utf8")]));
+  const prefix = `ws/${doc.workspace}/audit/${doc.stream}/e/`;
+  const leaves = [];
+  for (const [key, data] of [...objects].filter(([k]) => k.startsWith(prefix)).sort()) {
+    for (const { entry, leaf } of parseEntries(data)) leaves[entry.seq] = { entry, leaf };
+  }
+  doc.entries.forEach((c, i) => add(`entries/${i}`, verdict(() => {
+    const got = leaves[c.seq];
+    if (!got || got.leaf !== c.leaf_hash || got.entry.v !== c.v) return false;
+    if (!leafHash(Buffer.from(c.hashed, "utf8")).equals(hex(c.leaf_hash))) return false;
+    if (c.v !== 3) return true;
+    // format 3: the hashed bytes are the JCS of the entry built from the inputs
+    const body = { event: c.event, prev: c.prev, seq: c.seq, stream: doc.stream, ts: c.ts, v: 3, ws: doc.workspace };
+    if (c.key !== null) body.key = c.key;
+    return jcs(body) === c.hashed;
+  }), true));
+  const hashes = doc.entries.map((c) => hex(c.leaf_hash));
+  doc.node_hashes.forEach((c, i) => {
+    const span = 2 ** c.level;
+    const below = hashes.slice(c.index * span, (c.index + 1) * span);
+    add(`node_hashes/${i}`, nodeHash(hex(c.left), hex(c.right)).toString("hex") === c.hash
+      && rootOf(below).toString("hex") === c.hash, true);
+  });
+  add("roots", Object.entries(doc.roots).every(([n, r]) =>
+    rootOf(hashes.slice(0, Number(n))).toString("hex") === r), true);
+  doc.inclusion.forEach((c, i) => add(`inclusion/${i}`, verdict(() => verifyInclusion(
+    c.seq, c.size, hex(c.leaf_hash), c.proof.map(hex), hex(c.root))), true));
+  doc.consistency.forEach((c, i) => add(`consistency/${i}`, verdict(() => verifyConsistency(
+    c.old_size, c.new_size, hex(c.old_root), hex(c.new_root), c.proof.map(hex))), true));
+  const vkey = parseVkey(doc.vkey);
+  const publicKey = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(doc.public_key, "hex").toString("base64url") }, format: "jwk" });
+  doc.checkpoints.forEach((c, i) => add(`checkpoints/${i}`, verdict(() => {
+    const stored = JSON.parse(c.stored);
+    const body = { ...stored };
+    delete body.signature; delete body.note; delete body.edge;
+    const message = "cloudstores-audit-checkpoint/v1\n" + jcs(body);
+    const head = parseCheckpoint(openNote(Buffer.from(c.note, "utf8"), [vkey]).text);
+    return message === c.signed_message && stored.signature === c.signature
+      && stored.root === c.root && stored.note === c.note
+      && cryptoVerify(null, Buffer.from(message, "utf8"), publicKey, Buffer.from(c.signature, "base64"))
+      && head.size === BigInt(c.size) && head.root.toString("hex") === c.root
+      && head.origin === `cloudstores/audit/${doc.workspace}/${doc.stream}`
+      && sha256(Buffer.from([2]), Buffer.from(jcs(stored), "utf8")).toString("hex") === c.hash;
+  }), true));
+  doc.streams.forEach((c, i) => {
+    let report = null;
+    try {
+    const changed = new Map(objects);
+    for (const [k, v] of Object.entries(c.changes)) {
+      if (v === null) changed.delete(k);
+      else changed.set(k, k.includes("/tile/") ? Buffer.from(v, "base64") : Buffer.from(v, "utf8"));
+    }
+    report = verifyStream(mapSource(changed), doc.workspace, doc.stream, [doc.vkey]);
+    } catch { report = null; }
+    add(`streams/${i}`, report !== null && report.ok, c.expect);
+    // the first bad sequence number named, the same as the Python verifier's
+    add(`streams/${i}/first_bad_seq`, report !== null && report.first_bad_seq === c.first_bad_seq, true);
+  });
 }
 
 // Root of in-memory leaf hashes (RFC 6962 MTH, split at the largest power of two).

@@ -1,26 +1,32 @@
 """``file:///abs/dir``: a bucket in a local directory, safe across processes.
 
-Each object is one file under the root (names as in :mod:`cloudstores.bucket.file_names`):
-a one-line JSON header (version, content type, metadata) followed by the body. Every
-write goes to a temporary file in the object's own directory first (so publishing
-never crosses a device), and no partial object is ever visible:
+Each object is a plain file under the root (names as in
+:mod:`cloudstores.bucket.file_names`) holding exactly the bytes that were put, so any
+tool reads it (``jq . ws/demo/artifacts/a.json``). Its version (etag), content type and
+metadata live in a hidden sidecar beside it, named by the data file's inode
+(:mod:`cloudstores.bucket.file_format` says why that keeps them atomic without locks on
+the read path, and how files without a sidecar, and legacy ``CSOBJ1`` files, are read).
+Every write goes to a temporary file in the object's own directory first (so
+publishing never crosses a device), then its sidecar, and no partial object is ever
+visible:
 
 * create-only publishes the finished temp file with ``link(2)``, which fails with
   ``EEXIST`` exactly like ``open(O_CREAT | O_EXCL)`` but only ever exposes a complete
   file (``O_EXCL`` on the final name would show readers a half-written one);
 * compare-and-swap, overwrite and delete hold an ``flock`` on the key's lock file,
-  check the current version, and ``rename(2)`` the temp file into place.
+  check the current version, ``rename(2)`` the temp file into place (or unlink), and
+  remove the replaced version's sidecar.
 
-The temp file is removed on every path out of a write (error, cancellation of the
+The temp files are removed on every path out of a write (error, cancellation of the
 awaiting task: the worker thread still finishes and cleans up).
 
 The root's contents are untrusted. Every path is opened one component at a time from
 a descriptor of the root, with ``O_NOFOLLOW``: a symbolic link planted inside the root
 is refused (IntegrityError), never followed, on read, write, list and delete. Object
-files are opened non-blocking and must be regular files. A damaged header is an
-IntegrityError naming the key on get/head; listing reads only headers, and lists a
-damaged object with its file size and an empty etag instead of failing. Every OSError
-becomes a cloudstores error in one place (:func:`translate_os_error`).
+files are opened non-blocking and must be regular files. A damaged sidecar or legacy
+header is an IntegrityError naming the key on get/head; listing lists a damaged object
+with its file size and an empty etag instead of failing. Every OSError becomes a
+cloudstores error in one place (:func:`translate_os_error`).
 
 The bookkeeping lives in ``dir/.cloudstores/`` (lock files).
 """
@@ -46,6 +52,18 @@ import orjson
 
 from cloudstores.bucket.driver import ListPage
 from cloudstores.bucket.errors import Request
+from cloudstores.bucket.file_format import (
+    HEADER_MAX,
+    MAGIC,
+    SIDECAR_MAX,
+    Damaged,
+    Meta,
+    decode_sidecar,
+    encode_sidecar,
+    parse_legacy_header,
+    plain_etag,
+    sidecar_name,
+)
 from cloudstores.bucket.file_names import (
     MARK,
     TEMP_PREFIX,
@@ -75,11 +93,10 @@ __all__ = ["FileDriver", "translate_os_error"]
 
 T = TypeVar("T")
 PAGE_SIZE = 1000
-MAGIC = b"CSOBJ1 "
 INTERNAL_DIR = ".cloudstores"
 LOCK_SHARDS = 256
-HEADER_MAX = 64 * 1024
-"""Longest header line (content type and metadata); longer ones are refused on put."""
+READ_ATTEMPTS = 32
+"""Reads of one key that may each meet a version replaced meanwhile before giving up."""
 DEFAULT_THREADS = 16
 MAX_THREADS = 1024
 
@@ -300,8 +317,8 @@ class FileDriver:
             os.close(lock)  # closing releases the flock
 
     # ------------------------------------------------------------------ object files
-    def _read_at(self, dfd: int, name: str, key: str, *, body: bool) -> tuple[ObjectInfo, bytes]:
-        """The object file ``name`` in directory ``dfd``; raw OSError for the caller to map."""
+    def _open_object(self, dfd: int, name: str, key: str) -> tuple[int, os.stat_result]:
+        """An open descriptor of the regular file ``name`` and its status."""
         fd = os.open(name, _READ_FLAGS, dir_fd=dfd)
         try:
             st = os.fstat(fd)
@@ -318,47 +335,69 @@ class FileDriver:
         except BaseException:
             os.close(fd)
             raise
-        with open(fd, "rb") as fh:
-            first = fh.readline(HEADER_MAX + 1)
-            data = fh.read() if body else b""
-        return self._parse(key, first, st), data
+        return fd, st
 
-    def _parse(self, key: str, first: bytes, st: os.stat_result) -> ObjectInfo:
-        def damaged(why: str) -> IntegrityError:
-            return IntegrityError(
-                f"{key!r} in {self.url} has a damaged header: {why}", bucket=self.name, key=key
-            )
+    def _damaged(self, key: str, why: str) -> IntegrityError:
+        return IntegrityError(f"{key!r} in {self.url} is damaged: {why}", bucket=self.name, key=key)
 
-        if not first.startswith(MAGIC):
-            raise IntegrityError(
-                f"{key!r} in {self.url} is not a cloudstores object file", bucket=self.name, key=key
-            )
-        if not first.endswith(b"\n"):
-            raise damaged(f"no end of line within {HEADER_MAX} bytes")
+    def _sidecar(self, dfd: int, key: str, st: os.stat_result) -> Meta | None:
+        """What the sidecar of inode ``st`` says, or None without a matching one."""
         try:
-            header: Any = orjson.loads(first[len(MAGIC) :])
-        except orjson.JSONDecodeError as exc:
-            raise damaged(f"not JSON ({exc})") from exc
-        if not isinstance(header, dict):
-            raise damaged("not a JSON object")
-        etag = header.get("etag")
-        content_type = header.get("content_type")
-        metadata = header.get("metadata", {})
-        if not isinstance(etag, str) or not etag:
-            raise damaged("no etag")
-        if content_type is not None and not isinstance(content_type, str):
-            raise damaged("content type is not text")
-        if not isinstance(metadata, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
-        ):
-            raise damaged("metadata is not a map of text")
-        return ObjectInfo(
+            fd = os.open(sidecar_name(st.st_ino), _READ_FLAGS, dir_fd=dfd)
+        except FileNotFoundError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise self._damaged(key, "its sidecar is not a regular file")
+            raw = os.pread(fd, SIDECAR_MAX + 1, 0)  # one read: a short one is damage
+        finally:
+            os.close(fd)
+        try:
+            return decode_sidecar(raw, key, st)
+        except Damaged as exc:
+            raise self._damaged(key, str(exc)) from exc
+
+    def _describe(self, dfd: int, fd: int, st: os.stat_result, key: str) -> Meta | None:
+        """The version of open data file ``fd``; None if it was replaced or deleted since
+        it was opened (its sidecar may be gone with it: open it again)."""
+        meta = self._sidecar(dfd, key, st)
+        if meta is not None:
+            return meta
+        if os.fstat(fd).st_nlink == 0:
+            return None
+        if os.pread(fd, len(MAGIC), 0) != MAGIC:
+            return Meta(plain_etag(st))
+        first = os.pread(fd, HEADER_MAX + 1, 0)
+        end = first.find(b"\n")
+        try:
+            return parse_legacy_header(first[: end + 1] if end >= 0 else first)
+        except Damaged as exc:
+            raise self._damaged(key, f"legacy header: {exc}") from exc
+
+    def _read_at(self, dfd: int, name: str, key: str, *, body: bool) -> tuple[ObjectInfo, bytes]:
+        """The object file ``name`` in directory ``dfd``; raw OSError for the caller to map."""
+        for _ in range(READ_ATTEMPTS):
+            fd, st = self._open_object(dfd, name, key)
+            try:
+                meta = self._describe(dfd, fd, st, key)
+                if meta is None:
+                    continue
+                data = _read_all(fd, offset=meta.header_bytes) if body else b""
+            finally:
+                os.close(fd)
+            info = ObjectInfo(
+                key=key,
+                size=st.st_size - meta.header_bytes,
+                version=Version(etag=meta.etag),
+                last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
+                content_type=meta.content_type,
+                metadata=meta.metadata,
+            )
+            return info, data
+        raise BackendUnavailableError(
+            f"{key!r} in {self.url} was replaced {READ_ATTEMPTS} times while being read",
+            bucket=self.name,
             key=key,
-            size=st.st_size - len(first),
-            version=Version(etag=etag),
-            last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
-            content_type=content_type,
-            metadata=metadata,
         )
 
     def _read(self, key: str, *, body: bool) -> tuple[ObjectInfo, bytes]:
@@ -369,43 +408,63 @@ class FileDriver:
         ):
             return self._read_at(dfd, name, key, body=body)
 
-    def _write_temp(self, dfd: int, tmp: str, header: bytes, data: bytes) -> None:
-        fd = os.open(tmp, _TEMP_FLAGS, 0o666, dir_fd=dfd)
+    def _write_file(self, dfd: int, name: str, data: bytes) -> os.stat_result:
+        """Write a new file ``name`` (O_EXCL); its status once closed."""
+        fd = os.open(name, _TEMP_FLAGS, 0o666, dir_fd=dfd)
         try:
-            _write_all(fd, header)
             _write_all(fd, data)
             if self.fsync:
                 os.fsync(fd)
         finally:
             os.close(fd)
+        return os.stat(name, dir_fd=dfd, follow_symlinks=False)
+
+    def _write_sidecar(self, dfd: int, name: str, data: bytes) -> None:
+        """Put sidecar ``name`` in place whole (temp file, then rename over a stale one)."""
+        tmp = TEMP_PREFIX + uuid.uuid4().hex
+        try:
+            self._write_file(dfd, tmp, data)
+            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except BaseException:
+            _remove_quietly(dfd, tmp)
+            raise
 
     def _put_sync(
         self, key: str, data: bytes, mode: PutMode, content_type: str, metadata: Mapping[str, str]
     ) -> Version:
-        version = Version(etag=uuid.uuid4().hex)
-        header = (
-            MAGIC
-            + orjson.dumps(
-                {"etag": version.etag, "content_type": content_type, "metadata": dict(metadata)}
-            )
-            + b"\n"
-        )
-        if len(header) > HEADER_MAX:
+        meta = Meta(uuid.uuid4().hex, content_type, dict(metadata))
+        if len(orjson.dumps([content_type, meta.metadata])) > HEADER_MAX:
             raise InvalidInputError(
                 f"content type and metadata of {key!r} take over {HEADER_MAX} bytes",
                 bucket=self.name,
                 key=key,
             )
         with self._errors(key, "put"), self._parent(key, create=True) as (dfd, name):
-            tmp = TEMP_PREFIX + uuid.uuid4().hex
-            try:
-                self._write_temp(dfd, tmp, header, data)
-                self._publish(key, dfd, tmp, name, mode)
-            finally:
-                _remove_quietly(dfd, tmp)
+            self._write_object(key, dfd, name, data, meta, mode)
             if self.fsync:
                 os.fsync(dfd)
-        return version
+        return Version(etag=meta.etag)
+
+    def _write_object(
+        self, key: str, dfd: int, name: str, data: bytes, meta: Meta, mode: PutMode
+    ) -> None:
+        """Temp file, its sidecar, publish; on failure remove both (sidecar first, while
+        the temp file still holds its inode, so no other writer can own that number)."""
+        tmp = TEMP_PREFIX + uuid.uuid4().hex
+        sidecar: str | None = None
+        published = False
+        try:
+            st = self._write_file(dfd, tmp, data)
+            sidecar = sidecar_name(st.st_ino)
+            self._write_sidecar(
+                dfd, sidecar, encode_sidecar(key, st, meta.etag, meta.content_type, meta.metadata)
+            )
+            self._publish(key, dfd, tmp, name, mode)
+            published = True
+        finally:
+            if sidecar is not None and not published:
+                _remove_quietly(dfd, sidecar)
+            _remove_quietly(dfd, tmp)
 
     def _publish(self, key: str, dfd: int, tmp: str, name: str, mode: PutMode) -> None:
         if mode == "create":
@@ -419,20 +478,41 @@ class FileDriver:
                 ) from exc
             return
         with self._locked(key):
+            old: int | None
             if isinstance(mode, IfMatch):
                 try:
-                    current = self._read_at(dfd, name, key, body=False)[0].version
+                    old, st = self._open_object(dfd, name, key)
                 except FileNotFoundError as exc:
                     raise NotFoundError(
                         f"{key!r} does not exist in {self.url}", bucket=self.name, key=key
                     ) from exc
-                if current.etag != mode.version.etag:
+                try:
+                    current = self._describe(dfd, old, st, key)
+                except BaseException:
+                    os.close(old)
+                    raise
+                if current is None or current.etag != mode.version.etag:
+                    os.close(old)
                     raise PreconditionFailedError(
                         f"{key!r} in {self.url} is no longer at {mode.version}",
                         bucket=self.name,
                         key=key,
                     )
-            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+            else:
+                old = _open_quietly(dfd, name)
+            try:
+                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+                self._drop_sidecar(dfd, old)
+            finally:
+                if old is not None:
+                    os.close(old)
+
+    def _drop_sidecar(self, dfd: int, old: int | None) -> None:
+        """Remove the sidecar of a replaced or deleted version, held open as ``old``."""
+        if old is not None:
+            st = os.fstat(old)
+            if st.st_nlink == 0 and stat.S_ISREG(st.st_mode):
+                _remove_quietly(dfd, sidecar_name(st.st_ino))
 
     def _delete_sync(self, key: str) -> None:
         with (
@@ -440,9 +520,41 @@ class FileDriver:
             self._parent(key, create=False) as (dfd, name),
             self._locked(key),
         ):
-            os.unlink(name, dir_fd=dfd)  # a link is removed itself, never its target
+            old = _open_quietly(dfd, name)
+            try:
+                os.unlink(name, dir_fd=dfd)  # a link is removed itself, never its target
+                self._drop_sidecar(dfd, old)
+            finally:
+                if old is not None:
+                    os.close(old)
             if self.fsync:
                 os.fsync(dfd)
+
+    def _upgrade_sync(self, key: str) -> bool:
+        """Rewrite a legacy (``CSOBJ1``) object file as data file + sidecar, keeping its
+        etag, content type and metadata. False if it is not a legacy file."""
+        with self._errors(key, "head"), self._parent(key, create=False) as (dfd, name):
+            for _ in range(READ_ATTEMPTS):
+                fd, st = self._open_object(dfd, name, key)
+                try:
+                    meta = self._describe(dfd, fd, st, key)
+                    if meta is None:
+                        continue
+                    if not meta.header_bytes:
+                        return False
+                    data = _read_all(fd, offset=meta.header_bytes)
+                finally:
+                    os.close(fd)
+                try:
+                    self._write_object(key, dfd, name, data, meta, IfMatch(Version(etag=meta.etag)))
+                except PreconditionFailedError:
+                    continue  # written meanwhile: look again
+                if self.fsync:
+                    os.fsync(dfd)
+                return True
+        raise BackendUnavailableError(
+            f"{key!r} in {self.url} kept changing during its migration", bucket=self.name, key=key
+        )
 
     # ------------------------------------------------------------------ listing
     def _list_sync(self, prefix: str, after: str | None, limit: int | None = None) -> ListPage:
@@ -544,6 +656,12 @@ class FileDriver:
         info, _ = await self._run(partial(self._read, key, body=False))
         return info
 
+    async def upgrade(self, key: str) -> bool:
+        """Rewrite ``key`` if it is a legacy ``CSOBJ1`` file (same etag); False if it is
+        not one. Safe beside other readers and writers, in any process."""
+        validate_key(key)
+        return await self._run(partial(self._upgrade_sync, key))
+
     async def delete(self, key: str) -> None:
         await self._run(partial(self._delete_sync, key))
 
@@ -559,6 +677,23 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _read_all(fd: int, *, offset: int = 0) -> bytes:
+    """The bytes of ``fd`` from ``offset`` to its end."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    parts = []
+    while part := os.read(fd, 1 << 20):
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _open_quietly(dfd: int, name: str) -> int | None:
+    """A descriptor of ``name`` (never a link's target), or None if it cannot be opened."""
+    try:
+        return os.open(name, _READ_FLAGS, dir_fd=dfd)
+    except OSError:
+        return None
 
 
 def _remove_quietly(dfd: int, name: str) -> None:

@@ -1,7 +1,8 @@
 """``gs://bucket[/prefix]``: Google Cloud Storage through google-cloud-storage.
 
 URL options: ``endpoint_url`` (an emulator such as fake-gcs-server: anonymous
-credentials), ``project``, ``threads`` (size of the thread pool, default 16). Without
+credentials), ``project``, ``threads`` (size of the thread pool, default 16),
+``page_size`` (objects per LIST request, at most and by default 1,000). Without
 ``endpoint_url`` the SDK honours ``STORAGE_EMULATOR_HOST``, else it uses the
 google.auth default credentials.
 
@@ -93,15 +94,19 @@ class GCSDriver:
         project: str | None = None,
         threads: int = DEFAULT_THREADS,
         timeout: float = SDK_TIMEOUT,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         check_bucket_name("gs", name)
         if threads < 1:
             raise ConfigurationError("gs:// option threads must be at least 1")
+        if not 1 <= page_size <= PAGE_SIZE:
+            raise ConfigurationError(f"gs:// page_size must be 1 to {PAGE_SIZE}")
         check_endpoint("gs", "endpoint_url", endpoint_url)
         self.name = name
         self.endpoint_url = endpoint_url.rstrip("/") if endpoint_url else None
         self.project = project
         self.threads = threads
+        self.page_size = page_size
         self._timeout = timeout
         self._pool: ThreadPoolExecutor | None = None
         self._client: Any = None
@@ -116,6 +121,7 @@ class GCSDriver:
             project=opts.text("project"),
             threads=opts.whole("threads", DEFAULT_THREADS, maximum=1024),
             timeout=opts.seconds("timeout", SDK_TIMEOUT),
+            page_size=opts.whole("page_size", PAGE_SIZE, maximum=PAGE_SIZE),
         )
         opts.done()
         return driver
@@ -284,9 +290,9 @@ class GCSDriver:
     def _list_sync(
         self, prefix: str, start_after: str | None, token: str | None, limit: int | None = None
     ) -> ListPage:
-        size = PAGE_SIZE
+        size = self.page_size
         if limit is not None:  # start_offset is inclusive: one more, start_after itself
-            size = max(1, min(limit + (start_after is not None), PAGE_SIZE))
+            size = max(1, min(limit + (start_after is not None), self.page_size))
         iterator = self._client.list_blobs(
             self._bucket,
             prefix=prefix or None,

@@ -26,9 +26,12 @@ from cloudstores.cli.common import Json, Workspace, app, execute, require_worksp
 from cloudstores.cli.output import Output
 from cloudstores.errors import ConfigurationError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE
-from cloudstores.stores.audit import Ed25519Signer, Ed25519Verifier, chain
+from cloudstores.stores.audit import Ed25519Signer, chain
+from cloudstores.stores.audit.kms import load_verifier
 from cloudstores.stores.audit.layout import StreamKeys, validate_stream
+from cloudstores.stores.audit.notes import vkey_of
 from cloudstores.stores.workspace import Stores, open_stores
+from cloudstores.tlog.cosignature import CosignatureVerifier
 
 __all__ = ["keygen", "verify"]
 
@@ -56,7 +59,14 @@ async def _key_ids(stores: Stores, stream: str) -> list[str]:
     return sorted(found)
 
 
-async def _verify_one(stores: Stores, stream: str, keyed: bool, tick: Any) -> dict[str, Any]:
+async def _verify_one(
+    stores: Stores,
+    stream: str,
+    keyed: bool,
+    tick: Any,
+    witnesses: tuple[CosignatureVerifier, ...] = (),
+    required: int = 0,
+) -> dict[str, Any]:
     head = await stores.audit.head(stream)
     if head.size == 0:
         known = [s async for s in stores.audit.streams()]
@@ -64,7 +74,9 @@ async def _verify_one(stores: Stores, stream: str, keyed: bool, tick: Any) -> di
             f"audit stream {stream!r} has no entries in workspace {stores.workspace!r} "
             f"(streams there: {', '.join(known) if known else 'none'})"
         )
-    report = await stores.audit.verify(stream, on_progress=tick)
+    report = await stores.audit.verify(
+        stream, on_progress=tick, witnesses=witnesses, required_witnesses=required
+    )
     key_ids = await _key_ids(stores, stream)
     bad_signature = any(p.kind == "bad_signature" for p in report.problems)
     if not key_ids:
@@ -91,9 +103,14 @@ def _show(out: Output, results: list[dict[str, Any]]) -> None:
             out.line(f"{r['stream']}: ERROR: {r['error']}", "red")
             continue
         if r["status"] == "ok":
+            witnessed = ""
+            if r.get("witnessed_size") is not None:
+                witnessed = (
+                    f"; witnessed up to {r['witnessed_size']} by {', '.join(r['witnesses'])}"
+                )
             out.line(
                 f"{r['stream']}: OK: {r['size']} entries, {r['checkpoints']} checkpoints, "
-                f"{r['unsealed']} unsealed; signatures: {r['signatures']}",
+                f"{r['unsealed']} unsealed; signatures: {r['signatures']}{witnessed}",
                 "green" if r["signatures_verified"] else "yellow",
             )
             continue
@@ -119,14 +136,29 @@ def verify(
         typer.Option(
             "--public-key",
             "-k",
-            help="Ed25519 public key (PEM or raw 32 bytes) trusted to sign checkpoints; "
-            "repeat for several (key rotation)",
+            help="public key trusted to sign checkpoints: Ed25519 (PEM or raw 32 bytes) or "
+            "ECDSA P-256 PEM (a KMS key); repeat for several (key rotation)",
         ),
     ] = None,
     require_signatures: Annotated[
         bool,
         typer.Option(help="exit 2 unless every stream's signatures were verified"),
     ] = False,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness-key",
+            help="a trusted witness's verifier key (witness-keygen prints it); repeat",
+        ),
+    ] = None,
+    require_witnesses: Annotated[
+        int,
+        typer.Option(
+            help="tampered (exit 1) unless this many of the --witness-key witnesses "
+            "cosigned a checkpoint; a witness that cosigned another history is always "
+            "reported"
+        ),
+    ] = 0,
     json: Json = False,
 ) -> None:
     """Verify audit streams: every entry, link, hash, checkpoint and signature.
@@ -139,7 +171,12 @@ def verify(
         url, rest = split_url(args, at_most=1)
         if rest:
             validate_stream(rest[0])
-        verifier = Ed25519Verifier.from_file(*public_key) if public_key else None
+        verifier = load_verifier(*public_key) if public_key else None
+        witnesses = tuple(CosignatureVerifier.from_vkey(k) for k in witness_key or ())
+        if require_witnesses > len(witnesses) or require_witnesses < 0:
+            raise ConfigurationError(
+                f"--require-witnesses {require_witnesses} needs that many --witness-key"
+            )
         async with open_stores(url, workspace=workspace, audit_verifier=verifier) as stores:
             await require_workspace(stores.bucket, stores.workspace)
             streams = rest or [s async for s in stores.audit.streams()]
@@ -149,7 +186,16 @@ def verify(
             for stream in streams:
                 with out.progress(f"verifying {stream}", "entries") as tick:
                     try:
-                        results.append(await _verify_one(stores, stream, bool(verifier), tick))
+                        results.append(
+                            await _verify_one(
+                                stores,
+                                stream,
+                                bool(verifier),
+                                tick,
+                                witnesses,
+                                require_witnesses,
+                            )
+                        )
                     except NotFoundError as exc:
                         if rest:
                             raise
@@ -207,7 +253,12 @@ def keygen(
                 ) from None
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-        return {"private_key": str(path), "public_key": str(public), "key_id": signer.key_id}
+        return {
+            "private_key": str(path),
+            "public_key": str(public),
+            "key_id": signer.key_id,
+            "note_vkey": vkey_of(signer.public_key),
+        }
 
     result = execute(out, main())
 
@@ -215,5 +266,6 @@ def keygen(
         out.line(f"private key: {result['private_key']} (keep it secret; mode 0600)")
         out.line(f"public key:  {result['public_key']}")
         out.line(f"key id:      {result['key_id']}")
+        out.line(f"note vkey:   {result['note_vkey']} (for witnesses: --log-key)")
 
     out.result(result, human)

@@ -18,6 +18,7 @@ from cloudstores.bucket import Bucket
 from cloudstores.cli.output import Output
 from cloudstores.errors import ConfigurationError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace, workspace_prefix
+from cloudstores.stores.layout import WORKSPACES
 
 __all__ = [
     "URL_ENV",
@@ -134,14 +135,14 @@ async def list_workspaces(bucket: Bucket) -> list[str]:
     after: str | None = None
     while True:
         first = None
-        async for info in bucket.list("ws/", start_after=after):
+        async for info in bucket.list(WORKSPACES, start_after=after):
             first = info.key
             break
         if first is None:
             return names
-        name = first[len("ws/") :].split("/", 1)[0]
+        name = first[len(WORKSPACES) :].split("/", 1)[0]
         names.append(name)
-        after = f"ws/{name}0"  # '0' sorts right after '/': skips every key of `name`
+        after = f"{WORKSPACES}{name}0"  # '0' sorts right after '/': skips every key of `name`
 
 
 async def require_workspace(bucket: Bucket, workspace: str) -> None:

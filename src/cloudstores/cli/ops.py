@@ -1,4 +1,5 @@
-"""``reindex``, ``copy``, ``diff`` and ``demo``: repair, migrate, compare, try it out."""
+"""``reindex``, ``copy``, ``diff``, ``demo`` and ``migrate-files``: repair, migrate,
+compare, try it out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cloudstores.bucket import open_bucket
+from cloudstores.bucket.file_migrate import MigrationReport, migrate_files
 from cloudstores.cli.common import Json, Workspace, app, execute, require_workspace, split_url
 from cloudstores.cli.demo import DEMO_STREAM, run_demo
 from cloudstores.cli.output import Output
@@ -17,7 +19,7 @@ from cloudstores.keys import DEFAULT_WORKSPACE
 from cloudstores.stores.audit import Ed25519Signer
 from cloudstores.stores.workspace import open_stores
 
-__all__ = ["copy", "demo", "diff", "reindex"]
+__all__ = ["copy", "demo", "diff", "migrate_files_command", "reindex"]
 
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=1, max=256, help="transfers at once")]
 
@@ -179,3 +181,30 @@ def demo(
         out.line(f"  cloudstores verify {url} {DEMO_STREAM} -w {ws}")
 
     out.result(result, human)
+
+
+@app.command("migrate-files")
+def migrate_files_command(
+    args: Annotated[list[str] | None, typer.Argument(metavar="[URL]")] = None,
+    jobs: Jobs = 8,
+    json: Json = False,
+) -> None:
+    """Rewrite legacy CSOBJ1 object files of a file:// URL as plain files with a sidecar
+    (etags kept). Safe while others use the bucket; idempotent, resumable."""
+    out = Output(json_mode=json)
+
+    async def main() -> MigrationReport:
+        url, _ = split_url(args, at_most=0)
+        async with open_bucket(url) as bucket:
+            with out.progress("migrating", "objects") as tick:
+                return await migrate_files(bucket, jobs=jobs, on_progress=tick)
+
+    report = execute(out, main())
+    data = {"scanned": report.scanned, "rewritten": report.rewritten, "vanished": report.vanished}
+    out.result(
+        data,
+        lambda: out.line(
+            f"scanned {report.scanned}, rewritten {report.rewritten}, "
+            f"vanished meanwhile {report.vanished}"
+        ),
+    )

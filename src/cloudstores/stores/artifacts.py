@@ -54,7 +54,7 @@ from cloudstores.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
+from cloudstores.keys import DEFAULT_WORKSPACE, validate_id
 from cloudstores.models import Artifact, ReindexReport, SkippedObject, as_utc
 from cloudstores.stores.content import (
     Blob,
@@ -63,13 +63,13 @@ from cloudstores.stores.content import (
     check_json,
     encode,
     get_blob,
-    is_digest,
     pointer,
     put_blob,
     take_pointer,
 )
 from cloudstores.stores.index import Field, Index, IndexEntry, Schema
 from cloudstores.stores.index.entries import MAX_PAYLOAD_BYTES
+from cloudstores.stores.layout import WorkspaceLayout
 from cloudstores.stores.objects import (
     CHECKSUM,
     MAX_CONCURRENCY,
@@ -155,20 +155,20 @@ class ArtifactStore(AsyncResource):
         if options is not None and not isinstance(options, ArtifactOptions):
             raise InvalidInputError("options must be an ArtifactOptions")
         self.bucket = bucket
-        self._root = workspace_prefix(workspace)
+        self._layout = WorkspaceLayout(workspace)
         self.workspace = workspace
         self.options = options or ArtifactOptions()
         self.index = Index(
-            bucket, f"{self._root}_index/artifacts", ARTIFACT_FIELDS, legacy=_legacy_entry
+            bucket, self._layout.index("artifacts"), ARTIFACT_FIELDS, legacy=_legacy_entry
         )
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
         self.inline_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     def _key(self, artifact_id: str) -> str:
-        return f"{self._root}artifacts/{validate_id(artifact_id, what='artifact id')}.json"
+        return self._layout.artifact(artifact_id)
 
     def _blob_key(self, digest: str) -> str:
-        return f"{self._root}blobs/{digest}.json"
+        return self._layout.blob(digest)
 
     # ------------------------------------------------------------------ writing
     async def store(self, artifact: Artifact) -> Artifact:
@@ -454,7 +454,7 @@ class ArtifactStore(AsyncResource):
         """
         check_callable(on_progress, what="on_progress")
         known = {e.key for e in (await self.index.query()).entries}
-        prefix = f"{self._root}artifacts/"
+        prefix = self._layout.area("artifacts")
         scanned = 0
         missing: builtins.list[str] = []
         skipped: builtins.list[SkippedObject] = []
@@ -555,7 +555,11 @@ def _blob_pointer(record: dict[str, Any], key: str) -> Pointer | None:
             raise IntegrityError(f"stored artifact {key!r} has a malformed blob pointer", key=key)
         return found
     content = record.get("content")  # format 1
-    if isinstance(content, dict) and len(content) == 1 and is_digest(content.get(_OLD_BLOB_REF)):
+    if (
+        isinstance(content, dict)
+        and len(content) == 1
+        and codec.is_digest(content.get(_OLD_BLOB_REF))
+    ):
         return Pointer(str(content[_OLD_BLOB_REF]), "json")
     return None
 

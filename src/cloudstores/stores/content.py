@@ -47,7 +47,6 @@ __all__ = [
     "decode",
     "encode",
     "get_blob",
-    "is_digest",
     "pointer",
     "put_blob",
     "take_pointer",
@@ -58,7 +57,6 @@ KIND_FIELD: Final = "$kind"
 MAX_DEPTH: Final = 200
 """Deepest nesting of lists and dicts accepted (the JSON encoder stops near 254)."""
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1
-_HEX = frozenset("0123456789abcdef")
 
 Kind = Literal["json", "bytes"]
 
@@ -191,10 +189,6 @@ def pointer(blob: Blob) -> dict[str, str]:
     return fields
 
 
-def is_digest(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
-
-
 def take_pointer(record: dict[str, Any], *, key: str) -> Pointer | None:
     """Remove the pointer fields of a stored ``record`` (in place) and return them;
     None if it has none. IntegrityError naming ``key`` if they are malformed."""
@@ -204,7 +198,7 @@ def take_pointer(record: dict[str, Any], *, key: str) -> Pointer | None:
         return None
     digest = record.pop(BLOB_FIELD)
     kind = record.pop(KIND_FIELD, None)
-    if not is_digest(digest) or kind not in (None, "bytes"):
+    if not codec.is_digest(digest) or kind not in (None, "bytes"):
         raise IntegrityError(f"stored object {key!r} has a malformed blob pointer", key=key)
     return Pointer(str(digest), "bytes" if kind == "bytes" else "json")
 

@@ -49,7 +49,7 @@ from cloudstores.errors import (
     PreconditionFailedError,
 )
 from cloudstores.ids import decode_id, encode_id, validate_any_id
-from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
+from cloudstores.keys import DEFAULT_WORKSPACE, validate_id
 from cloudstores.models import SkippedObject
 from cloudstores.stores.content import Pointer, check_content, get_blob, put_blob
 from cloudstores.stores.content import encode as encode_content
@@ -69,6 +69,7 @@ from cloudstores.stores.document_format import (
 from cloudstores.stores.group_commit import Bound, GroupCommit
 from cloudstores.stores.index import AggregateRow, Field, Index, IndexEntry, IndexOptions
 from cloudstores.stores.index.fields import Value
+from cloudstores.stores.layout import WorkspaceLayout
 from cloudstores.stores.objects import (
     MAX_CONCURRENCY,
     check_callable,
@@ -159,7 +160,7 @@ class DocumentStore(AsyncResource):
     ) -> None:
         if not isinstance(bucket, Bucket):
             raise InvalidInputError(f"bucket must be a Bucket, not {type(bucket).__name__}")
-        root = workspace_prefix(workspace)
+        layout = WorkspaceLayout(workspace)
         self.collection = validate_collection(collection)
         self.declared = declare_fields(fields)
         check_callable(clock, what="clock")
@@ -173,10 +174,10 @@ class DocumentStore(AsyncResource):
             fetch_concurrency, what="fetch_concurrency", lo=1, hi=MAX_CONCURRENCY
         )
         self._clock = clock
-        self._prefix = f"{root}documents/{self.collection}/"
+        self._prefix = layout.documents(self.collection)
         self.index = Index(
             bucket,
-            f"{root}_index/documents/{self.collection}",
+            layout.index("documents", self.collection),
             build_schema(self.declared),
             options=index_options,
         )
@@ -240,7 +241,7 @@ class DocumentStore(AsyncResource):
         self._entry(seg, probe)
 
     def _blob_key(self, digest: str) -> str:
-        return f"{workspace_prefix(self.workspace)}blobs/{digest}.json"
+        return WorkspaceLayout(self.workspace).blob(digest)
 
     def _mismatch(self, key: str, reason: str) -> None:
         log.warning(

@@ -58,7 +58,7 @@ from cloudstores.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
-from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
+from cloudstores.keys import DEFAULT_WORKSPACE, validate_id
 from cloudstores.models import (
     ExecutionRecord,
     ReindexReport,
@@ -67,8 +67,9 @@ from cloudstores.models import (
     WorkflowSnapshot,
     as_utc,
 )
-from cloudstores.stores.content import check_json, is_digest
+from cloudstores.stores.content import check_json
 from cloudstores.stores.index import Field, Index, IndexEntry, Schema
+from cloudstores.stores.layout import WorkspaceLayout
 from cloudstores.stores.objects import (
     MAX_CONCURRENCY,
     Progress,
@@ -122,7 +123,7 @@ class ExecutionStore(AsyncResource):
     ) -> None:
         if not isinstance(bucket, Bucket):
             raise InvalidInputError(f"bucket must be a Bucket, not {type(bucket).__name__}")
-        self._root = workspace_prefix(workspace)
+        self._layout = WorkspaceLayout(workspace)
         self.bucket = bucket
         self.workspace = workspace
         self.max_record_bytes = check_int(
@@ -131,25 +132,22 @@ class ExecutionStore(AsyncResource):
         self.fetch_concurrency = check_int(
             fetch_concurrency, what="fetch_concurrency", lo=1, hi=MAX_CONCURRENCY
         )
-        self.index = Index(bucket, f"{self._root}_index/runs", RUN_FIELDS, legacy=_legacy_entry)
+        self.index = Index(bucket, self._layout.index("runs"), RUN_FIELDS, legacy=_legacy_entry)
         self._chain = VersionChain(bucket, what="run", digits=_VERSION_DIGITS)
         self.index_mismatches: deque[SkippedObject] = deque(maxlen=MAX_MISMATCHES)
 
     # ------------------------------------------------------------------ keys
     def _versions_prefix(self, run_id: str) -> str:
-        return f"{self._root}runs/{validate_id(run_id, what='run_id')}/v/"
+        return self._layout.run_versions(run_id)
 
     def _run_key(self, run_id: str, version: int) -> str:
         return self._chain.key(self._versions_prefix(run_id), version)
 
     def _step_key(self, run_id: str, record_id: str) -> str:
-        return (
-            f"{self._root}runs/{validate_id(run_id, what='run_id')}/steps/"
-            f"{validate_id(record_id, what='record id')}.json"
-        )
+        return self._layout.run_step(run_id, record_id)
 
     def _workflow_key(self, digest: str) -> str:
-        return f"{self._root}workflows/{digest}.json"
+        return self._layout.workflow(digest)
 
     def _encode(self, model: BaseModel, what: str) -> bytes:
         """The sealed record; SerializationError first if a free-form field holds a
@@ -540,7 +538,7 @@ class ExecutionStore(AsyncResource):
     async def get_workflow_snapshot(self, digest: str) -> WorkflowSnapshot:
         """The snapshot stored under ``digest`` (1 GET). NotFoundError if none;
         IntegrityError if the stored content does not hash to ``digest``."""
-        if not is_digest(digest):
+        if not codec.is_digest(digest):
             raise InvalidInputError(f"not a SHA-256 hex digest: {digest!r}")
         key = self._workflow_key(digest)
         snapshot = await read_record(
@@ -574,7 +572,7 @@ class ExecutionStore(AsyncResource):
             if e.get("kind") == "run"
             for v in range(e.version + 1)
         )
-        prefix = f"{self._root}runs/"
+        prefix = self._layout.area("runs")
         scanned = 0
         missing: builtins.list[tuple[str, str, str | int]] = []
         skipped: builtins.list[SkippedObject] = []

@@ -31,11 +31,12 @@ from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from cloudstores.ids import decode_id, encode_id, validate_any_id
-from cloudstores.keys import DEFAULT_WORKSPACE, validate_id, workspace_prefix
+from cloudstores.keys import DEFAULT_WORKSPACE, validate_id
 from cloudstores.models import SkippedObject
 from cloudstores.stores.content import check_json
 from cloudstores.stores.index import AggregateRow, Index, IndexEntry, Schema
 from cloudstores.stores.index.fields import Value
+from cloudstores.stores.layout import WorkspaceLayout
 from cloudstores.stores.objects import MAX_CONCURRENCY, check_int, gather_limited, log, put_json
 from cloudstores.stores.record_format import (
     Record,
@@ -85,11 +86,11 @@ class RecordCollection(AsyncResource):
         self.bucket = bucket
         self.workspace = workspace
         self.options = options or RecordOptions()
-        root = workspace_prefix(workspace)
-        self._prefix = f"{root}records/{self.collection}/"
+        layout = WorkspaceLayout(workspace)
+        self._prefix = layout.records(self.collection)
         self.index = Index(
             bucket,
-            f"{root}_index/records/{self.collection}",
+            layout.index("records", self.collection),
             self.schema,
             options=self.options.index,
         )

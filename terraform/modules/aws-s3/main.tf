@@ -1,8 +1,8 @@
 # Immutable, least-privilege S3 bucket for cloudstores.
 #
-# Layout written by cloudstores (relative to var.prefix):
-#   ws/<workspace>/artifacts/...  ws/<workspace>/audit/...
-#   ws/<workspace>/runs/...       ws/<workspace>/_index/...
+# Layout written by cloudstores (relative to var.prefix), one prefix per area of
+# cloudstores.stores.layout (tests/stores/test_layout.py checks this file against it):
+#   ws/<workspace>/{artifacts,blobs,runs,workflows,audit,records,documents,_index}/...
 # Every object is written create-only (PUT with If-None-Match: *); the bucket
 # policy below makes that header mandatory on those prefixes.
 
@@ -18,11 +18,16 @@ locals {
   scope_root = var.workspace == null ? local.key_root : "${local.key_root}ws/${var.workspace}/"
 
   bucket_arn = aws_s3_bucket.this.arn
-  # Object ARNs of the prefixes that only ever receive create-only writes.
+  # Object ARNs of the prefixes that only ever receive create-only writes: the
+  # areas of cloudstores.stores.layout, in its order (checked by a test).
   immutable_object_arns = [
     "${local.bucket_arn}/${local.key_root}ws/*/artifacts/*",
-    "${local.bucket_arn}/${local.key_root}ws/*/audit/*",
+    "${local.bucket_arn}/${local.key_root}ws/*/blobs/*",
     "${local.bucket_arn}/${local.key_root}ws/*/runs/*",
+    "${local.bucket_arn}/${local.key_root}ws/*/workflows/*",
+    "${local.bucket_arn}/${local.key_root}ws/*/audit/*",
+    "${local.bucket_arn}/${local.key_root}ws/*/records/*",
+    "${local.bucket_arn}/${local.key_root}ws/*/documents/*",
     "${local.bucket_arn}/${local.key_root}ws/*/_index/*",
   ]
   scoped_object_arn = "${local.bucket_arn}/${local.scope_root}*"
@@ -313,8 +318,8 @@ data "aws_iam_policy_document" "writer" {
     resources = [local.bucket_arn, "${local.bucket_arn}/*"]
   }
 
-  # Create-only everywhere the writer can write, not only on the four
-  # cloudstores prefixes that the bucket policy covers.
+  # Create-only everywhere the writer can write, not only on the cloudstores
+  # prefixes that the bucket policy covers.
   statement {
     sid       = "DenyPutWithoutIfNoneMatch"
     effect    = "Deny"

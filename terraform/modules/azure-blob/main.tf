@@ -1,7 +1,7 @@
 # Immutable, least-privilege Azure Blob container for cloudstores.
 #
 # cloudstores writes create-only blobs (If-None-Match: *) under
-# <prefix>/ws/<workspace>/{artifacts,audit,runs,_index}/... and never deletes.
+# <prefix>/ws/<workspace>/{artifacts,blobs,runs,workflows,audit,records,documents,_index}/... and never deletes.
 # Immutability is enforced by a container-level time-based retention (WORM)
 # policy; the writer role has no delete data action.
 

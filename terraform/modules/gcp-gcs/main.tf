@@ -1,7 +1,7 @@
 # Immutable, least-privilege GCS bucket for cloudstores.
 #
 # cloudstores writes create-only objects (ifGenerationMatch=0) under
-# <prefix>/ws/<workspace>/{artifacts,audit,runs,_index}/... and never deletes.
+# <prefix>/ws/<workspace>/{artifacts,blobs,runs,workflows,audit,records,documents,_index}/... and never deletes.
 # The bucket retention policy makes every object undeletable and
 # unreplaceable until it is retention_days old; the writer holds
 # objectCreator + objectViewer, so it has no storage.objects.delete and

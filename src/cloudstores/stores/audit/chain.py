@@ -2,13 +2,19 @@
 
 An entry is hashed as ``sha256(0x00 || canonical JSON)`` (the RFC 6962 leaf hash) of::
 
-    {"event": {...}, "prev": "<hex>", "seq": n, "stream": "s", "ts": "...Z", "v": 1, "ws": "w"}
+    {"event": {...}, "prev": "<hex>", "seq": n, "stream": "s", "ts": "...Z", "v": 3, "ws": "w"}
 
-Canonical JSON is orjson with sorted keys and no whitespace (``cloudstores.codec``).
-The stored entry is the same object plus ``"hash"``. An entry appended with a unique
-key (``append(..., key=)``) is format 2: the same fields plus ``"key"``, with ``"v": 2``
-(hashed like every other field). An entry object (one key of the stream) is
-``{"entries": [entry, ...], "v": 1}`` with consecutive sequence numbers.
+The entry format is per entry, named by ``v``:
+
+- **3** (what new entries are): canonical JSON is RFC 8785 (``cloudstores.tlog.jcs``),
+  and an entry appended with a unique key (``append(..., key=)``) carries ``"key"`` too;
+- **1** (legacy, unkeyed) and **2** (legacy, keyed: format 1 plus ``"key"``): canonical
+  JSON is orjson with sorted keys and no whitespace (``cloudstores.codec``), which differs
+  from RFC 8785 on floats such as ``1.0`` and ``-0.0`` and on some non-ASCII key orders.
+
+The stored entry is the hashed object plus ``"hash"``, written with the same encoder.
+An entry object (one key of the stream) is ``{"entries": [entry, ...], "v": 1}`` with
+consecutive sequence numbers; one object may hold entries of several formats.
 
 A checkpoint's signed message is ``b"cloudstores-audit-checkpoint/v1\\n"`` followed by
 the canonical JSON of every field but ``signature`` (and, in format 2, but ``note`` and
@@ -29,16 +35,19 @@ from typing import Any, cast
 import orjson
 
 from cloudstores import codec
-from cloudstores.errors import IntegrityError, SerializationError
+from cloudstores.errors import IntegrityError, InvalidInputError, SerializationError
 from cloudstores.stores.audit import tree
 from cloudstores.stores.audit.models import AuditEntry, Checkpoint, CheckpointRef
 from cloudstores.stores.audit.records import CheckpointBody, StoredCheckpoint, StoredEntry
+from cloudstores.tlog import jcs
 
 __all__ = [
     "CHECKPOINT_CONTEXT",
     "CHECKPOINT_V2",
+    "ENTRY_FORMATS",
     "FORMAT_VERSION",
     "GENESIS",
+    "JCS_VERSION",
     "build_entry",
     "checkpoint_body",
     "checkpoint_message",
@@ -47,15 +56,21 @@ __all__ = [
     "encode_object",
     "entry_from_dict",
     "format_ts",
+    "hashed_bytes",
     "parse_ts",
     "parse_checkpoint",
     "parse_object",
     "recompute_hash",
+    "reencode_event",
 ]
 
 FORMAT_VERSION = 1
 KEYED_VERSION = 2
 """Format of an entry that carries a unique ``key`` (format 1 plus ``"key"``)."""
+JCS_VERSION = 3
+"""Entry format hashed over RFC 8785 bytes (``"key"`` optional): what new entries are."""
+ENTRY_FORMATS = (FORMAT_VERSION, JCS_VERSION)
+"""What ``AuditOptions.entry_format`` may name (1 writes 2 for keyed entries)."""
 CHECKPOINT_V2 = 2
 """Checkpoint format with a Merkle root, a signed note and the tree's edge."""
 GENESIS = "0" * 64
@@ -64,7 +79,6 @@ CHECKPOINT_CONTEXT = b"cloudstores-audit-checkpoint/v1\n"
 _SORTED = orjson.OPT_SORT_KEYS
 _ENTRY_FIELDS = frozenset({"event", "hash", "prev", "seq", "stream", "ts", "v", "ws"})
 _KEYED_FIELDS = _ENTRY_FIELDS | {"key"}
-_HEX = frozenset("0123456789abcdef")
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -81,19 +95,65 @@ def parse_ts(text: str, *, key: str | None = None) -> datetime:
         raise IntegrityError(f"bad timestamp {text!r}", key=key) from exc
 
 
-def encode_event(event: Any, max_bytes: int) -> bytes:
-    """Canonical bytes of an event; raises before any request if it cannot be stored.
+def encode_event(event: Any, max_bytes: int, entry_format: int = JCS_VERSION) -> bytes:
+    """Canonical bytes of an event in ``entry_format``'s encoding (RFC 8785 for 3, orjson
+    for 1); raises before any request if it cannot be stored.
 
     SerializationError: not a JSON object (dict with str keys), NaN/Infinity, bytes,
-    or a value JSON cannot hold. PayloadTooLargeError: over ``max_bytes``.
+    a value JSON cannot hold, or (format 3) an integer beyond +-(2**53 - 1), which would
+    not read back as the same integer.
+    PayloadTooLargeError: over ``max_bytes``.
     """
     if not isinstance(event, dict):
         raise SerializationError(
             f"an audit event must be a JSON object (dict), not {type(event).__name__}"
         )
     data = codec.dumps(event)
+    if entry_format == JCS_VERSION:
+        # orjson first: it turns what it knows (datetimes, ...) into JSON, then RFC 8785
+        value = orjson.loads(data)
+        _check_safe_integers(value)
+        data = jcs.dumps(value)
     codec.check_size(data, max_bytes, what="audit event")
     return data
+
+
+def _check_safe_integers(value: Any) -> None:
+    """SerializationError for an integer beyond +-(2**53 - 1): RFC 8785 writes numbers
+    as IEEE doubles, so it would read back as another integer (2**62 as
+    4611686018427388000); such numbers belong in strings."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not -jcs.MAX_SAFE_INTEGER <= item <= jcs.MAX_SAFE_INTEGER:
+                raise SerializationError(
+                    f"integer {item} is beyond +-(2**53 - 1): RFC 8785 would store it as a "
+                    "double and it would read back changed; store it as a string (or use "
+                    "AuditOptions(entry_format=1))"
+                )
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def reencode_event(event: dict[str, Any], entry_format: int) -> bytes:
+    """The canonical bytes of an event read back from JSON, in ``entry_format``."""
+    if entry_format == JCS_VERSION:
+        return jcs.dumps(event)
+    return codec.dumps(event)
+
+
+def _jcs_entry(fields: dict[str, object], event: bytes, digest: str | None) -> bytes:
+    """RFC 8785 bytes of an entry from its JCS event bytes and its other members: the
+    member names are ASCII and ``event`` < ``hash`` < every other, so the event (and the
+    hash) go first."""
+    rest = jcs.dumps(fields)  # b'{"key":...,"prev":...,...}'
+    head = b'{"event":' + event
+    if digest is not None:
+        head += b',"hash":"' + digest.encode() + b'"'
+    return head + b"," + rest[1:]
 
 
 def build_entry(
@@ -105,9 +165,26 @@ def build_entry(
     event: bytes,
     prev: str,
     key: str | None = None,
+    entry_format: int = JCS_VERSION,
 ) -> tuple[bytes, str]:
-    """The stored bytes of one entry and its hash. ``event`` is canonical JSON bytes;
-    with a ``key`` the entry is format 2 (``"key"`` and ``"v": 2``)."""
+    """The stored bytes of one entry and its hash. ``event`` is canonical bytes in
+    ``entry_format``'s encoding (``encode_event``). Format 3 (RFC 8785) carries ``key``
+    when given; format 1 with a ``key`` gives a format-2 entry (``"key"``, ``"v": 2``)."""
+    if entry_format == JCS_VERSION:
+        fields: dict[str, object] = {
+            "prev": prev,
+            "seq": seq,
+            "stream": stream,
+            "ts": ts,
+            "v": JCS_VERSION,
+            "ws": workspace,
+        }
+        if key is not None:
+            fields["key"] = key
+        digest = codec.leaf_hash(_jcs_entry(fields, event, None))
+        return _jcs_entry(fields, event, digest), digest
+    if entry_format != FORMAT_VERSION:
+        raise InvalidInputError(f"entry format must be one of {ENTRY_FORMATS}")
     body: dict[str, object] = {
         "event": orjson.Fragment(event),
         "prev": prev,
@@ -130,19 +207,36 @@ def encode_object(entries: list[bytes]) -> bytes:
     return b'{"entries":[' + b",".join(entries) + b'],"v":1}'
 
 
-def recompute_hash(entry: StoredEntry) -> str:
-    """The hash an entry should carry, from its content (its ``hash`` field ignored)."""
+def hashed_bytes(entry: StoredEntry) -> bytes:
+    """The bytes an entry's leaf hash covers: every member but ``hash``, canonical in the
+    entry's own format (RFC 8785 for ``v`` 3, orjson sorted for 1 and 2).
+    SerializationError if a format-3 entry holds a value RFC 8785 cannot write."""
     body = {k: v for k, v in entry.items() if k != "hash"}
-    return codec.leaf_hash(orjson.dumps(body, option=_SORTED))
+    if entry["v"] == JCS_VERSION:
+        return jcs.dumps(body)
+    return orjson.dumps(body, option=_SORTED)
 
 
-def _is_hex64(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+def recompute_hash(entry: StoredEntry) -> str:
+    """The hash an entry should carry, from its content (its ``hash`` field ignored);
+    ``""`` (which no hash equals) when its content has no canonical bytes."""
+    try:
+        return codec.leaf_hash(hashed_bytes(entry))
+    except SerializationError:
+        return ""
 
 
 def _fields_ok(entry: dict[str, Any]) -> bool:
-    """Format 1: exactly the v1 fields; format 2: those plus a string ``key``."""
+    """Format 1: exactly the v1 fields; format 2: those plus a string ``key``; format 3:
+    the v1 fields, with or without a string ``key``."""
     fields = set(entry)
+    version = entry.get("v")
+    if isinstance(version, bool):
+        return False
+    if type(version) is int and version == JCS_VERSION:
+        return fields == _ENTRY_FIELDS or (
+            fields == _KEYED_FIELDS and isinstance(entry["key"], str)
+        )
     if fields == _ENTRY_FIELDS:
         return entry["v"] == FORMAT_VERSION and not isinstance(entry["v"], bool)
     return (
@@ -174,8 +268,8 @@ def parse_object(data: bytes, *, key: str | None = None) -> list[StoredEntry]:
             or not isinstance(entry["stream"], str)
             or not isinstance(entry["ws"], str)
             or not isinstance(entry["ts"], str)
-            or not _is_hex64(entry["prev"])
-            or not _is_hex64(entry["hash"])
+            or not codec.is_digest(entry["prev"])
+            or not codec.is_digest(entry["hash"])
         ):
             raise IntegrityError("audit entry has a field of the wrong type", key=key)
     return cast(list[StoredEntry], entries)
@@ -281,7 +375,7 @@ def _checkpoint_v2_ok(doc: dict[str, Any]) -> bool:
         return True
     edge = doc["edge"]
     return (
-        _is_hex64(doc["root"])
+        codec.is_digest(doc["root"])
         and (doc["note"] is None or isinstance(doc["note"], str))
         and isinstance(edge, list)
         and len(edge) <= 64
@@ -297,7 +391,7 @@ def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
         isinstance(doc["size"], int)
         and not isinstance(doc["size"], bool)
         and doc["size"] >= 1
-        and _is_hex64(doc["head"])
+        and codec.is_digest(doc["head"])
         and isinstance(doc["time"], str)
         and isinstance(doc["stream"], str)
         and isinstance(doc["ws"], str)
@@ -306,14 +400,14 @@ def _checkpoint_fields_ok(doc: dict[str, Any]) -> bool:
         and (doc["signature"] is None or isinstance(doc["signature"], str))
         and isinstance(doc["leaves_start"], int)
         and isinstance(leaves, list)
-        and all(_is_hex64(leaf) for leaf in leaves)
+        and all(codec.is_digest(leaf) for leaf in leaves)
         and (
             prev is None
             or (
                 isinstance(prev, dict)
                 and set(prev) == {"hash", "size"}
                 and isinstance(prev["size"], int)
-                and _is_hex64(prev["hash"])
+                and codec.is_digest(prev["hash"])
             )
         )
     )

@@ -218,7 +218,10 @@ class KeyedLane:
         ):
             raise IntegrityError(f"key marker of {key!r} is not a valid claim", key=where)
         chain.parse_ts(doc["ts"], key=where)
-        return Claim(key, codec.dumps(doc["event"]), doc["ts"], doc["start"])
+        # in this lane's entry format, so it compares with (and is appended like) a new
+        # event; SerializationError: a format-3 lane cannot carry the stored event exactly
+        event = chain.reencode_event(doc["event"], self.ctx.options.entry_format)
+        return Claim(key, event, doc["ts"], doc["start"])
 
     async def _bound(self, key: str) -> AuditEntry | None:
         """The entry a key's binding names (checked against its object), None if unbound."""
@@ -392,6 +395,7 @@ class KeyedLane:
                 event=claim.event,
                 prev=prev,
                 key=claim.key,
+                entry_format=self.ctx.options.entry_format,
             )
             stored.append(data)
             parsed.append(orjson.loads(data))

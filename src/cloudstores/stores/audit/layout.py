@@ -1,4 +1,5 @@
-"""Where the audit store keeps its objects (all under ``keys.workspace_prefix``)::
+"""Where the audit store keeps its objects (all in the ``audit`` area of
+:mod:`cloudstores.stores.layout`)::
 
     ws/{workspace}/audit/{stream}/e/{seq:020d}.json    entry object: entries seq.. (a batch
                                                        is keyed by its FIRST seq)
@@ -11,6 +12,10 @@
                                                        its coverage marks under ``w/``)
     ws/{workspace}/audit/{stream}/tile/<L>/<N>         full Merkle hash tile (C2SP tlog-tiles
                                                        path; partial tiles live in checkpoints)
+    ws/{workspace}/audit/{stream}/cosig/{size:020d}/{witness}
+                                                       a witness's cosignature of checkpoint
+                                                       size (create-only, written by the
+                                                       witness: see ``witnessing``)
     ws/{workspace}/audit/~streams/{stream}             stream registry marker (empty body)
 
 ``~`` cannot occur in a stream name (``[A-Za-z0-9._-]``), so the registry never
@@ -21,7 +26,8 @@ from __future__ import annotations
 
 import hashlib
 
-from cloudstores.keys import numbered_key, validate_id, workspace_prefix
+from cloudstores.keys import numbered_key, validate_id
+from cloudstores.stores.layout import WorkspaceLayout
 
 __all__ = ["StreamKeys", "audit_prefix", "registry_prefix", "validate_stream"]
 
@@ -32,7 +38,7 @@ def validate_stream(stream: object) -> str:
 
 
 def audit_prefix(workspace: str) -> str:
-    return f"{workspace_prefix(workspace)}audit/"
+    return WorkspaceLayout(workspace).area("audit")
 
 
 def registry_prefix(workspace: str) -> str:
@@ -42,7 +48,16 @@ def registry_prefix(workspace: str) -> str:
 class StreamKeys:
     """The keys of one stream."""
 
-    __slots__ = ("base", "cp_prefix", "e_prefix", "k_prefix", "registry", "stream", "tile_prefix")
+    __slots__ = (
+        "base",
+        "cosig_prefix",
+        "cp_prefix",
+        "e_prefix",
+        "k_prefix",
+        "registry",
+        "stream",
+        "tile_prefix",
+    )
 
     def __init__(self, workspace: str, stream: str) -> None:
         self.stream = stream
@@ -50,6 +65,7 @@ class StreamKeys:
         self.k_prefix = base + "k/"
         self.e_prefix = base + "e/"
         self.cp_prefix = base + "cp/"
+        self.cosig_prefix = base + "cosig/"
         self.tile_prefix = base  # + "tile/<L>/<N>" (cloudstores.tlog.tiles.tile_path)
         self.registry = registry_prefix(workspace) + stream
 
@@ -58,6 +74,10 @@ class StreamKeys:
 
     def checkpoint(self, size: int) -> str:
         return numbered_key(self.cp_prefix, size)
+
+    def cosig(self, size: int, witness: str) -> str:
+        """Where ``witness`` (its id: ``cosigs.witness_id``) cosigned checkpoint ``size``."""
+        return f"{self.cosig_prefix}{size:020d}/{witness}"
 
     def tile(self, path: str) -> str:
         """The key of a tile from its C2SP path (``tile/0/x001/234``)."""

@@ -135,6 +135,9 @@ ProblemKind = Literal[
     "bad_signature",  # a checkpoint's signature does not verify (or is missing)
     "checkpoint_link",  # a checkpoint's prev does not name an existing earlier checkpoint
     "rollback",  # a checkpoint seen before (trusted) is gone or changed
+    "witness_fork",  # a trusted witness cosigned another tree head for a checkpoint's size
+    "bad_cosignature",  # a trusted witness's cosignature object does not verify
+    "unwitnessed",  # fewer than the required witnesses cosigned any checkpoint
 ]
 
 
@@ -178,6 +181,11 @@ class VerifyReport(BaseModel):
     problems: tuple[VerifyProblem, ...]
     truncated_problems: bool = False
     seconds: float = 0.0
+    witnessed_size: int | None = None
+    """With witnesses asked for: the largest checkpoint size cosigned by at least the
+    required number of them (None: not asked, or none)."""
+    witnesses: tuple[str, ...] = ()
+    """The trusted witnesses (key names) that cosigned the ``witnessed_size`` checkpoint."""
 
     def summary(self) -> str:
         if self.ok:
@@ -216,6 +224,9 @@ class AuditOptions:
         read_concurrency: GETs in flight while reading or verifying a stream.
         max_checkpoint_leaves: a checkpoint lists the entry hashes it seals when they
             are at most this many (so ``verify`` can pinpoint a re-hashed entry).
+        entry_format: the format of the entries this store writes: 3 (default, hashed
+            over RFC 8785 canonical JSON) or 1 (the legacy orjson bytes; keyed entries
+            are then format 2). Reading and verifying accept every format, mixed.
     """
 
     max_event_bytes: int = 256 * 1024
@@ -227,6 +238,7 @@ class AuditOptions:
     checkpoint_on_close: bool = True
     read_concurrency: int = 16
     max_checkpoint_leaves: int = 1024
+    entry_format: int = 3
 
     def __post_init__(self) -> None:
         def need(ok: bool, what: str) -> None:
@@ -275,3 +287,7 @@ class AuditOptions:
         )
         need(1 <= self.read_concurrency <= 1024, "read_concurrency must be 1..1024")
         need(0 <= self.max_checkpoint_leaves <= 100_000, "max_checkpoint_leaves must be 0..100000")
+        need(
+            type(self.entry_format) is int and self.entry_format in (1, 3),
+            "entry_format must be 1 or 3",
+        )

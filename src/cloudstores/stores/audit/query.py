@@ -37,7 +37,6 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Literal
 
 from cloudstores import codec
 from cloudstores.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
@@ -56,7 +55,9 @@ __all__ = ["RESERVED", "Order", "StreamIndex", "declare"]
 
 RESERVED = ("ts", "obj")
 """Field names the audit index sets itself."""
-Order = Literal["seq", "ts"]
+Order = str
+"""``"seq"`` (stream order), ``"ts"`` (entry time, then seq) or a declared field's name
+(its value, nulls first, then seq)."""
 _MARK_TOP = 10**20 - 1
 _INDEX_BATCH = 1000
 _CACHED_OBJECTS = 256
@@ -206,14 +207,16 @@ class StreamIndex:
             raise InvalidInputError("until is earlier than since")
         if span:
             combined["ts"] = span
-        if order not in ("seq", "ts"):
-            raise InvalidInputError("order must be 'seq' or 'ts'")
+        if not isinstance(order, str) or (
+            order not in ("seq", "ts") and order not in {f.name for f in self.user_fields}
+        ):
+            raise InvalidInputError("order must be 'seq', 'ts' or a declared field")
         if not isinstance(descending, bool):
             raise InvalidInputError("descending must be a bool")
         if start_after is not None:
             if not isinstance(start_after, str):
                 raise InvalidInputError("start_after must be a cursor string")
-            parse_cursor(start_after, "_key" if order == "seq" else "ts", descending)
+            parse_cursor(start_after, _order_field(order), descending)
         return combined, compile_where(self.schema, combined)
 
     async def query(
@@ -229,7 +232,7 @@ class StreamIndex:
         await self.catch_up()
         page = await self.index.query(
             where=where,
-            order_by="_key" if order == "seq" else "ts",
+            order_by=_order_field(order),
             descending=descending,
             limit=limit,
             start_after=start_after,
@@ -297,6 +300,11 @@ class StreamIndex:
                 key=key,
             )
         return found
+
+
+def _order_field(order: str) -> str:
+    """The index field an ``order`` sorts by (seq is the entry's key)."""
+    return "_key" if order == "seq" else order
 
 
 def _seq_of(key: str) -> int | None:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cloudstores.errors import ConfigurationError
 
 __all__ = [
+    "ECDSA_P256",
     "ED25519",
     "Ed25519Signer",
     "Ed25519Verifier",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 ED25519 = "ed25519"
+ECDSA_P256 = "ecdsa-p256-sha256"
+"""ECDSA P-256 over SHA-256, DER signatures: KMS keys (``stores.audit.kms``)."""
 
 
 @runtime_checkable

@@ -14,7 +14,7 @@ the checkpoint timers and seals what this store appended (``checkpoint_on_close`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from cloudstores._resource import AsyncResource
 from cloudstores.bucket.base import Bucket
 from cloudstores.errors import IntegrityError, InvalidInputError, NotFoundError
 from cloudstores.keys import DEFAULT_WORKSPACE, validate_workspace
-from cloudstores.stores.audit import chain, proofs
+from cloudstores.stores.audit import chain, cosigs, proofs
 from cloudstores.stores.audit.backwards import read_backwards
 from cloudstores.stores.audit.keyed import KeyedLane, check_key
 from cloudstores.stores.audit.layout import StreamKeys, registry_prefix, validate_stream
@@ -41,6 +41,7 @@ from cloudstores.stores.audit.reader import (
     check_seq,
     fetch_objects,
     list_objects,
+    numbered,
     read_object,
 )
 from cloudstores.stores.audit.records import StoredEntry
@@ -50,6 +51,7 @@ from cloudstores.stores.audit.tree import Tree
 from cloudstores.stores.audit.verify import verify_stream
 from cloudstores.stores.audit.writer import StreamWriter
 from cloudstores.stores.objects import Progress
+from cloudstores.tlog.cosignature import CosignatureVerifier
 
 __all__ = ["AuditStore"]
 
@@ -148,7 +150,7 @@ class AuditStore(AsyncResource):
 
     # ------------------------------------------------------------------ writing
     def _encode(self, event: Any) -> tuple[bytes, str]:
-        data = chain.encode_event(event, self.options.max_event_bytes)
+        data = chain.encode_event(event, self.options.max_event_bytes, self.options.entry_format)
         return data, chain.format_ts(datetime.now(UTC))
 
     async def append(
@@ -415,7 +417,8 @@ class AuditStore(AsyncResource):
 
         ``where`` maps declared fields to a value (equality; None matches null) or to
         operators ``eq, gt, gte, lt, lte`` (ranges on number and datetime fields).
-        ``order``: ``"seq"`` (stream order, default) or ``"ts"`` (entry time, then seq).
+        ``order``: ``"seq"`` (stream order, default), ``"ts"`` (entry time, then seq) or
+        a declared field (its value, nulls first, then seq; e.g. a time the event carries).
         ``limit`` entries per page; pass the page's ``cursor`` as ``start_after``.
 
         Cost, warm and nothing new: one HEAD (coverage), one GET (index tail probe), and
@@ -506,6 +509,25 @@ class AuditStore(AsyncResource):
         checkpoint, _ = await self._tree(stream, size)
         return checkpoint
 
+    async def latest_checkpoint(self, stream: str) -> Checkpoint | None:
+        """The stored checkpoint of the largest size (None if the stream has none).
+
+        Cost: a LIST of the stream's checkpoint keys (one page per 1,000) and one GET.
+        IntegrityError if that object is not a valid checkpoint of its size.
+        """
+        validate_stream(stream)
+        keys = self._state(stream).keys
+        newest = 0
+        async for number, _ in numbered(self.bucket.list(keys.cp_prefix), keys.cp_prefix):
+            newest = max(newest, number)
+        if not newest:
+            return None
+        key = keys.checkpoint(newest)
+        checkpoint, _ = chain.parse_checkpoint((await self.bucket.get(key)).data, key=key)
+        if checkpoint.size != newest or checkpoint.stream != stream:
+            raise IntegrityError(f"the checkpoint at {newest} is not this stream's", key=key)
+        return checkpoint
+
     async def _tree(self, stream: str, size: int) -> tuple[Checkpoint, Tree]:
         found = self._trees.get((stream, size))
         if found is None:
@@ -529,8 +551,13 @@ class AuditStore(AsyncResource):
         trusted: Checkpoint | None = None,
         max_problems: int = 100,
         on_progress: Progress | None = None,
+        witnesses: Sequence[CosignatureVerifier] = (),
+        required_witnesses: int = 0,
     ) -> VerifyReport:
         """Check the whole stream; see :mod:`cloudstores.stores.audit.verify`.
+
+        First waits for this store's queued appends and its checkpoints in flight on
+        the stream, so they are part of what is checked.
 
         Args:
             trusted: a checkpoint obtained earlier (e.g. kept outside the bucket); the
@@ -538,6 +565,14 @@ class AuditStore(AsyncResource):
             max_problems: stop recording problems after this many.
             on_progress: called with the number of entries checked so far, after each
                 object (for a progress display on a long stream).
+            witnesses: trusted witness keys (C2SP tlog-cosignature v1,
+                ``CosignatureVerifier.from_vkey``); their cosignatures stored beside the
+                checkpoints are checked (:mod:`~cloudstores.stores.audit.cosigs`: one
+                LIST and one GET per cosignature more), and a witness that cosigned
+                another tree head than the log's is a ``witness_fork`` problem.
+            required_witnesses: at least this many of ``witnesses`` must have cosigned
+                one same checkpoint (``unwitnessed`` otherwise); the report's
+                ``witnessed_size`` is the largest such checkpoint.
         """
         validate_stream(stream)
         if trusted is not None and not isinstance(trusted, Checkpoint):
@@ -546,9 +581,10 @@ class AuditStore(AsyncResource):
             raise InvalidInputError("on_progress must be callable or None")
         if not isinstance(max_problems, int) or isinstance(max_problems, bool) or max_problems < 1:
             raise InvalidInputError("max_problems must be an int >= 1")
-        writer = self._writers.get(stream)
-        if writer is not None:
-            await writer.flush()
+        witnesses = tuple(witnesses)
+        cosigs.check_policy(witnesses, required_witnesses)
+        # this store's queued appends and checkpoints in flight are in before the LIST
+        await self._flush_stream(stream)
         return await verify_stream(
             self._ctx,
             self._state(stream),
@@ -556,6 +592,8 @@ class AuditStore(AsyncResource):
             trusted=trusted,
             max_problems=max_problems,
             on_progress=on_progress,
+            witnesses=witnesses,
+            required_witnesses=required_witnesses,
         )
 
     def __repr__(self) -> str:

@@ -12,8 +12,9 @@ One LIST of the checkpoint keys and one of the entry keys (paginated), then GETs
   earlier or equal time (checkpoints only grow), its size not beyond the stream
   (truncation), its head and listed leaves equal to the recomputed chain
   (``sealed_entry_changed``, which catches an entry edited and re-hashed consistently);
-* the newest checkpoint this store wrote or verified before, and ``trusted``, are
-  still there unchanged (``rollback``);
+* the newest checkpoint this store wrote or verified before verify started, and
+  ``trusted``, are still there unchanged (``rollback``; one this store writes while
+  verify runs may be missing from its LIST, and is not a rollback);
 * format-2 checkpoints: Merkle root, signed note and stored tiles against the entries
   (``root_mismatch``, ``bad_tile``; see ``treecheck``).
 
@@ -27,12 +28,12 @@ import base64
 import binascii
 import bisect
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import NamedTuple
 
 from cloudstores.errors import IntegrityError, NotFoundError, StoreError
 from cloudstores.keys import key_number
-from cloudstores.stores.audit import chain
+from cloudstores.stores.audit import chain, cosigs
 from cloudstores.stores.audit.layout import StreamKeys
 from cloudstores.stores.audit.models import (
     Checkpoint,
@@ -46,6 +47,8 @@ from cloudstores.stores.audit.signing import Verifier
 from cloudstores.stores.audit.state import StoreContext, StreamState
 from cloudstores.stores.audit.treecheck import check_trees
 from cloudstores.stores.objects import Progress
+from cloudstores.tlog import merkle
+from cloudstores.tlog.cosignature import CosignatureVerifier
 
 __all__ = ["verify_stream"]
 
@@ -196,17 +199,35 @@ async def verify_stream(
     trusted: Checkpoint | None = None,
     max_problems: int = 100,
     on_progress: Progress | None = None,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    required_witnesses: int = 0,
 ) -> VerifyReport:
     started = time.monotonic()
     keys = state.keys
     problems = _Problems(max_problems)
+    # What this store trusted *before* the LIST: a checkpoint it writes while verify
+    # runs (a background ``checkpoint_every`` one) may be missing from the LIST, and is
+    # no rollback. One trusted before was written before, so the LIST must show it.
+    seen_before = state.highest_trusted
     checkpoints = await _load_checkpoints(ctx, keys, problems)
     walk = await _walk_entries(ctx, keys, problems, on_progress)
     valid = _check_checkpoints(ctx, keys, checkpoints, walk, verifier, problems)
     loaded = [item[0] for item in checkpoints.values() if item is not None]
     await check_trees(ctx, keys, loaded, walk.hashes.get, verifier, problems.add)
-    _check_rollback(keys, checkpoints, (trusted, state.highest_trusted), problems)
-    return _report(
+    _check_rollback(keys, checkpoints, (trusted, seen_before), problems)
+    witnessed = None
+    if witnesses:
+        witnessed = await cosigs.check(
+            ctx.bucket,
+            keys,
+            ctx.workspace,
+            loaded,
+            lambda size: _root_of(walk, size),
+            witnesses,
+            required_witnesses,
+            problems.add,
+        )
+    report = _report(
         state,
         checkpoints,
         walk,
@@ -215,6 +236,25 @@ async def verify_stream(
         signatures_checked=verifier is not None,
         started=started,
     )
+    if witnessed is None:
+        return report
+    return report.model_copy(
+        update={"witnessed_size": witnessed.witnessed_size, "witnesses": witnessed.witnesses}
+    )
+
+
+def _root_of(walk: _Walk, size: int) -> bytes | None:
+    """The root of entries ``[0, size)`` as read (None if one is missing or bad): for a
+    cosignature whose checkpoint is gone. O(size) hashing, once per such size."""
+    if size > walk.expected:
+        return None
+    leaves = []
+    for seq in range(size):
+        digest = walk.hashes.get(seq)
+        if digest is None:
+            return None
+        leaves.append(bytes.fromhex(digest))
+    return merkle.tree_root(leaves)
 
 
 # ---------------------------------------------------------------------- the entries

@@ -205,6 +205,7 @@ class StreamWriter:
                 ts=ts,
                 event=event,
                 prev=prev,
+                entry_format=self.ctx.options.entry_format,
             )
             stored.append(data)
             hashes.append(prev)

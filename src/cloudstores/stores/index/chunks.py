@@ -34,7 +34,6 @@ import orjson
 from cloudstores import codec
 from cloudstores.stores.index.entries import Identity, IndexEntry, decode_entry, encode_entry
 from cloudstores.stores.index.fields import Schema, Value
-from cloudstores.stores.index.layout import is_digest
 
 __all__ = [
     "ChunkData",
@@ -395,7 +394,7 @@ def _identity(value: object) -> Identity | None:
 
 
 def _chunk_info(schema: Schema, item: object) -> ChunkInfo | str:
-    if not isinstance(item, dict) or not is_digest(item.get("id")):
+    if not isinstance(item, dict) or not codec.is_digest(item.get("id")):
         return "manifest lists a chunk without a SHA-256 'id'"
     level, count, size = item.get("level"), item.get("count"), item.get("bytes")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (level, count, size)):

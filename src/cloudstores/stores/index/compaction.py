@@ -19,11 +19,27 @@ crash at any point leaves the newest manifest valid, and the next compaction red
 work. Each entry is rewritten about once per level it passes: bytes written grow like
 ``n log n``.
 
-A **fold** (``close()`` of a writer) is the cheap form: manifest ``n + 1`` keeps the
-chunks of ``n`` as they are and carries the entries of ``n``'s folded tail and of the
-tail segments in its ``tail`` member (format 3), so that a cold reader needs no
-segment GETs. It is one PUT. When the folded entries would pass ``chunk_bytes`` a full
-compaction runs instead, which merges them into level 1 like any tail.
+**Coalescing.** Entries whose identities fall after (or between) the chunks of a level
+overlap nothing there, so a merge makes a new chunk of just them: with increasing keys
+(time-ordered ids, runs that sort by time) every compaction would add one small chunk,
+never merged, and a cold reader would GET hundreds. So every level is coalesced before
+it spills. A chunk is *done* at ``3/4 chunk_bytes`` and *small* up to ``1/2``. Windows
+of adjacent chunks, none of them done, are merged, smallest first:
+
+* two that fit in one chunk, when they are of comparable size (the larger at most
+  twice the smaller) or make a done chunk;
+* else three worth one to two chunks: they become a full chunk and a remainder;
+* else, in a run of more than ``MAX_SMALL_RUN`` adjacent small chunks, its two
+  smallest neighbours.
+
+Comparable pairs merge like a binary counter: the small chunks at the end of the key
+space number about ``log2(chunk_bytes / tail bytes)`` and each entry is rewritten
+about that many times there (not once per compaction, as growing the last chunk would
+do); a merge that makes a done chunk happens once per done chunk, since coalescing
+never rewrites one. So coalescing adds a bounded number of writes per entry and the
+total stays ``n log n``. The chunks of a window bound a key range
+that holds no other chunk of their level, so the level's ranges stay disjoint; merged
+chunks are new create-only chunks like any other.
 """
 
 from __future__ import annotations
@@ -45,7 +61,13 @@ from cloudstores.stores.objects import gather_limited
 if TYPE_CHECKING:
     from cloudstores.stores.index.core import Index
 
-__all__ = ["compact", "fold"]
+__all__ = ["MAX_SMALL_RUN", "compact", "fold"]
+
+MAX_SMALL_RUN = 8
+"""Most adjacent small chunks (``<= chunk_bytes / 2``) a level keeps side by side."""
+MAX_MERGES = 64
+"""Most coalescing merges per level in one compaction (a layout written before
+coalescing existed, with thousands of small chunks, is repaired over several)."""
 
 
 class _Plan:
@@ -92,8 +114,13 @@ class _Plan:
         self.levels[level] = kept
 
     async def spill(self) -> None:
+        """Coalesce each level, then move its overflow into the next (every level)."""
         level = 1
-        while level in self.levels:
+        while level <= max(self.levels, default=0):
+            if level not in self.levels:
+                level += 1
+                continue
+            await self.coalesce(level)
             while sum(c.bytes for c in self.levels[level]) > self.cap(level):
                 members = self.levels[level]
                 cursor = self.cursors.get(level)
@@ -113,6 +140,103 @@ class _Plan:
             if not self.levels[level]:
                 del self.levels[level]
             level += 1
+
+    def _windows(
+        self, members: list[ChunkInfo], stuck: set[tuple[str, ...]]
+    ) -> list[tuple[int, int]]:
+        """The windows ``(at, width)`` of adjacent chunks worth merging now, best first
+        class only (see the module docstring): pairs that fit in one chunk, of comparable
+        size or making a done chunk; else triples of 1 to 2 chunks' worth that give a
+        done chunk and a remainder; else pairs of small chunks in a crowded run."""
+        size = self.options.chunk_bytes
+        done = size * 3 // 4
+        sizes = [c.bytes for c in members]
+        fresh = [at for at in range(len(members) - 1) if sizes[at] < done and sizes[at + 1] < done]
+
+        def free(at: int, width: int) -> bool:
+            return tuple(c.id for c in members[at : at + width]) not in stuck
+
+        pairs = [
+            (at, 2)
+            for at in fresh
+            if sizes[at] + sizes[at + 1] <= size
+            and (
+                max(sizes[at], sizes[at + 1]) <= 2 * min(sizes[at], sizes[at + 1])
+                or sizes[at] + sizes[at + 1] >= done
+            )
+            and free(at, 2)
+        ]
+        if pairs:
+            return pairs
+        triples = [
+            (at, 3)
+            for at in fresh
+            if at + 2 < len(members)
+            and sizes[at + 2] < done
+            and size <= sum(sizes[at : at + 3]) <= 2 * size
+            and free(at, 3)
+        ]
+        if triples:
+            return triples
+        crowded = self._crowded(members)
+        return [(at, 2) for at in fresh if at in crowded and at + 1 in crowded and free(at, 2)]
+
+    def _crowded(self, members: list[ChunkInfo]) -> set[int]:
+        """Positions of the small chunks in runs of more than ``MAX_SMALL_RUN``."""
+        half = self.options.chunk_bytes // 2
+        crowded: set[int] = set()
+        run: list[int] = []
+        for at, info in enumerate([*members, None]):
+            if info is not None and info.bytes <= half:
+                run.append(at)
+                continue
+            if len(run) > MAX_SMALL_RUN:
+                crowded.update(run)
+            run = []
+        return crowded
+
+    async def coalesce(self, level: int) -> None:
+        """Merge adjacent undersized chunks of ``level`` (see the module docstring).
+
+        Reads (in parallel, cached) the chunks of the windows that can merge now; a
+        merge that would not give fewer chunks (a manifest's sizes are untrusted) is
+        left alone. At most ``MAX_MERGES`` rounds, each ``O(chunks of the level)``.
+        """
+        members = self.levels.get(level, [])
+        if len(members) < 2:
+            return
+
+        def total(window: tuple[int, int]) -> int:
+            return sum(c.bytes for c in members[window[0] : window[0] + window[1]])
+
+        first = {
+            c.id: c
+            for at, width in sorted(self._windows(members, set()), key=total)[:MAX_MERGES]
+            for c in members[at : at + width]
+        }
+        await gather_limited(list(first.values()), self.entries_of, self.options.fetch_concurrency)
+        stuck: set[tuple[str, ...]] = set()
+        for _ in range(MAX_MERGES):
+            windows = self._windows(members, stuck)
+            if not windows:
+                return
+            at, width = min(windows, key=total)
+            window = members[at : at + width]
+            entries: list[IndexEntry] = []
+            for info in window:
+                entries.extend(await self.entries_of(info))
+            merged = sorted(latest(entries).values(), key=lambda e: e.identity)
+            built = build_chunks(merged, level, self.options.chunk_bytes, self.index.schema)
+            if not built or len(built) >= width:
+                stuck.add(tuple(c.id for c in window))
+                continue
+            made: list[ChunkInfo] = []
+            start = 0
+            for info, body in built:
+                self.built[info.id] = (info, body, merged[start : start + info.count])
+                start += info.count
+                made.append(info)
+            members[at : at + width] = made
 
     def chunks(self) -> list[ChunkInfo]:
         return [c for level in sorted(self.levels) for c in self.levels[level]]

@@ -18,7 +18,6 @@ from cloudstores.keys import key_number, numbered_key
 __all__ = ["MANIFEST_TOP", "IndexLayout"]
 
 MANIFEST_TOP = 10**20 - 1
-_HEX = frozenset("0123456789abcdef")
 
 
 class IndexLayout:
@@ -60,7 +59,3 @@ class IndexLayout:
 
     def snapshot_number(self, key: str) -> int:
         return key_number(key, self.snapshots)
-
-
-def is_digest(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
