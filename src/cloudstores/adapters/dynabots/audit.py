@@ -33,8 +33,6 @@ class BucketAuditStore(StoresAdapter):
         stream: the audit stream (default ``dynabots``).
     """
 
-    ADAPTER_OPTIONS = ("stream",)
-
     def __init__(self, stores: Stores, *, stream: str = DEFAULT_STREAM) -> None:
         super().__init__(stores)
         self.stream = validate_stream(stream)

@@ -33,8 +33,6 @@ class BucketCacheStore(StoresAdapter):
         collection: the document collection (default ``dynabots-cache``).
     """
 
-    ADAPTER_OPTIONS = ("ttl_seconds", "collection")
-
     def __init__(
         self,
         stores: Stores,

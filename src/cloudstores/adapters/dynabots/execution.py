@@ -35,8 +35,6 @@ class BucketExecutionStore(StoresAdapter):
             ones every time the collection is opened.
     """
 
-    ADAPTER_OPTIONS = ("collection", "filter_fields")
-
     def __init__(
         self,
         stores: Stores,

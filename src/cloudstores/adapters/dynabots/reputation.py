@@ -43,8 +43,6 @@ class BucketReputationStore(StoresAdapter):
         default_score: the score of an agent without deltas (default 0.5).
     """
 
-    ADAPTER_OPTIONS = ("collection", "default_score")
-
     def __init__(
         self,
         stores: Stores,

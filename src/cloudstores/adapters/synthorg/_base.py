@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Awaitable, Mapping
 from enum import Enum
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
+from cloudstores.adapters._stores import StoresAdapter
 from cloudstores.errors import InvalidInputError, StoreError
-from cloudstores.stores.workspace import Stores, open_stores
+from cloudstores.stores.workspace import Stores
 
 from .errors import ErrorMap
 
@@ -48,39 +47,18 @@ def dump(item: Any, what: str) -> dict[str, Any]:
     return data
 
 
-class Repository:
-    """Borrows ``Stores`` (``X(stores)``) or owns them (``X.from_url(url, ...)``).
+class Repository(StoresAdapter):
+    """Borrows ``Stores`` (``X(stores)``) or owns them (``X.from_url(url, ...)``, whose
+    options naming the class's own keyword arguments, ``model``, ``errors``, ``stream``...,
+    go to it and the rest to ``open_stores``).
 
     An async context manager; ``close()`` flushes pending index writes and, when the
     stores are owned, closes them and their bucket. Borrowed stores stay open.
     """
 
     def __init__(self, stores: Stores, *, errors: Any = None) -> None:
-        if not isinstance(stores, Stores):
-            raise InvalidInputError(
-                f"stores must be a cloudstores Stores (open_stores(...)), not {stores!r}"
-            )
-        self.stores = stores
+        super().__init__(stores)
         self.errors = ErrorMap(errors)
-        self._owns = False
-
-    @classmethod
-    def from_url(cls, url: str, *, workspace: str | None = None, **options: Any) -> Self:
-        """Open stores of ``workspace`` at ``url``, owned by the repository (``close()``
-        closes them). ``options`` naming the class's own keyword arguments (``model``,
-        ``errors``, ``stream``...) go to it, the rest to ``open_stores``. No request."""
-        own = {
-            name
-            for name, p in inspect.signature(cls.__init__).parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        }
-        mine = {k: v for k, v in options.items() if k in own}
-        stores = open_stores(
-            url, workspace=workspace, **{k: v for k, v in options.items() if k not in own}
-        )
-        repo = cls(stores, **mine)
-        repo._owns = True
-        return repo
 
     async def _call(self, work: Awaitable[T], *, saving: bool = False) -> T:
         """Await ``work``; a cloudstores error comes out as SynthOrg's (see errors.py)."""
@@ -88,19 +66,3 @@ class Repository:
             return await work
         except StoreError as exc:
             raise self.errors.convert(exc, saving=saving) from exc
-
-    async def close(self) -> None:
-        """Flush; close the stores if this repository opened them."""
-        if self._owns:
-            await self.stores.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
