@@ -646,6 +646,25 @@ class DocumentStore(AsyncResource):
         found = await gather_limited(page.entries, self._checked, self.fetch_concurrency)
         return DocumentPage([d for d in found if d is not None], page.cursor)
 
+    async def query_all(
+        self,
+        *,
+        where: Mapping[str, object] | None = None,
+        order_by: str | None = None,
+        descending: bool = False,
+    ) -> builtins.list[Document]:
+        """Every live document matching ``where``, in ``order_by`` order: :meth:`query`
+        page after page until its cursor runs out (same cost per page)."""
+        found: builtins.list[Document] = []
+        cursor: str | None = None
+        while True:
+            page = await self.query(
+                where=where, order_by=order_by, descending=descending, start_after=cursor
+            )
+            found.extend(page.documents)
+            if (cursor := page.cursor) is None:
+                return found
+
     async def _checked(self, entry: IndexEntry) -> Document | None:
         """The version an index entry names, if its object agrees with the entry."""
         seg = entry.key

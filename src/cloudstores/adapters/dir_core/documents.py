@@ -35,14 +35,7 @@ ACTIVE = "ACTIVE"
 
 async def _all_ids(docs: DocumentStore, where: dict[str, object] | None = None) -> list[str]:
     """Ids of the live documents matching ``where``, oldest first (by creation time)."""
-    found: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await docs.query(where=where, order_by="created_at", start_after=cursor)
-        found.extend(d.id for d in page.documents)
-        cursor = page.cursor
-        if cursor is None:
-            return found
+    return [d.id for d in await docs.query_all(where=where, order_by="created_at")]
 
 
 async def _value(docs: DocumentStore, id: str) -> Any:

@@ -126,17 +126,10 @@ class BucketEscalationStorage(BucketStorageBase):
 
     def get_pending_requests(self) -> list[dict[str, Any]]:
         async def go(stores: Stores) -> list[Any]:
-            docs = self._requests(stores)
-            found: list[Any] = []
-            cursor: str | None = None
-            while True:
-                page = await docs.query(
-                    where={"status": PENDING}, order_by="created_at", start_after=cursor
-                )
-                found.extend(d.value for d in page.documents)
-                cursor = page.cursor
-                if cursor is None:
-                    return found
+            pending = self._requests(stores).query_all(
+                where={"status": PENDING}, order_by="created_at"
+            )
+            return [d.value for d in await pending]
 
         return [
             {

@@ -209,13 +209,8 @@ class BucketArtifactStore:
         """Every artifact of this namespace, by name."""
 
         async def work(stores: Stores) -> list[Any]:
-            docs, cursor = self._meta_docs(stores), None
-            found: list[Any] = []
-            while True:
-                page = await docs.query(where={"scope": self.workspace_id}, start_after=cursor)
-                found.extend(d.value for d in page.documents)
-                if (cursor := page.cursor) is None:
-                    return found
+            found = await self._meta_docs(stores).query_all(where={"scope": self.workspace_id})
+            return [d.value for d in found]
 
         entries = sorted(self._blocking.run(work), key=lambda e: str(e.get("name")))
         return [self._build(e) for e in entries]

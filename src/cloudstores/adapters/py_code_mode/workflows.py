@@ -195,13 +195,8 @@ class BucketWorkflowStore:
 
     def _values(self) -> list[Any]:
         async def work(stores: Stores) -> list[Any]:
-            docs, cursor = self._docs(stores), None
-            found: list[Any] = []
-            while True:
-                page = await docs.query(where={"scope": self.workspace_id}, start_after=cursor)
-                found.extend(d.value for d in page.documents)
-                if (cursor := page.cursor) is None:
-                    return found
+            found = await self._docs(stores).query_all(where={"scope": self.workspace_id})
+            return [d.value for d in found]
 
         values = self._blocking.run(work)
         return sorted(values, key=lambda v: str(v.get("name")) if isinstance(v, dict) else "")

@@ -86,15 +86,7 @@ class BucketArtifactRepository(Repository):
             )
             if value is not None
         }
-        docs = self._docs()
-        found: list[Any] = []
-        cursor: str | None = None
-        while True:
-            page = await self._call(docs.query(where=where, start_after=cursor))
-            found.extend(page.documents)
-            cursor = page.cursor
-            if cursor is None:
-                break
+        found = await self._call(self._docs().query_all(where=where))
         found.sort(key=lambda d: d.id)
         return tuple(self._artifact(d.value) for d in found)
 
